@@ -1,0 +1,3 @@
+from drift_guard.cli import main
+
+raise SystemExit(main())

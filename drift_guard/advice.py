@@ -1,0 +1,45 @@
+"""What to do about a finding: the command that puts it right, in the owning tool's terms."""
+
+from __future__ import annotations
+
+from typing import Optional
+
+from drift_guard.models import Finding
+
+# Per lock format: (command that makes the environment match the lock,
+#                   command that records an installed package in the lock).
+LOCK_TOOLS = {
+    "poetry.lock": ("poetry sync", "poetry add {name}=={version}"),
+    "Pipfile.lock": ("pipenv sync --dev", "pipenv install {name}=={version}"),
+    "uv.lock": ("uv sync", "uv add {name}=={version}"),
+    "pylock.toml": (
+        "uv pip sync {path}",
+        "add {name} to pyproject.toml, then regenerate {path}",
+    ),
+}
+
+
+def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None) -> str:
+    """One short instruction for `finding`, declared in a file of format `fmt`."""
+    name, installed, declared = finding.name, finding.installed, finding.declared
+    where = path or finding.source or "the requirements file"
+    if fmt in LOCK_TOOLS:
+        sync, record = LOCK_TOOLS[fmt]
+        if finding.kind == "undeclared":
+            return f"{record.format(name=name, version=installed, path=where)}, or pip uninstall {name}"
+        return sync.format(path=where)
+    if fmt == "pyproject.toml":
+        if finding.kind == "undeclared":
+            return f"add {name} to the project's dependencies, or pip uninstall {name}"
+        if finding.kind == "unpinned":
+            return f"pin it: {name}=={installed}" if installed else "pin it with =="
+        return f"pip install '{name}{declared or ''}'"
+    if finding.kind == "missing":
+        return f"pip install '{name}{declared or ''}', or drop the line (drift-guard --fix)"
+    if finding.kind == "mismatch":
+        if finding.hashes:
+            return "regenerate the hashes (pip-compile --generate-hashes)"
+        return f"pip install '{name}{declared}', or record {installed} (drift-guard --fix)"
+    if finding.kind == "unpinned":
+        return f"pin it: {name}=={installed}" if installed else "pin it with =="
+    return f"record it (drift-guard --fix adds {name}=={installed}), or pip uninstall {name}"

@@ -1,0 +1,214 @@
+"""The command line: find the environment, read the declarations, compare, report, fix.
+
+Only this module prints or decides the exit code (CONTRACT.md): 0 no drift, 1 drift (or
+--fix changed a file), 2 bad input, 3 internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import TYPE_CHECKING, List, NoReturn, Optional, Sequence, Tuple
+
+from drift_guard import __version__
+from drift_guard.errors import DriftGuardError
+
+if TYPE_CHECKING:
+    from drift_guard.config import Config
+    from drift_guard.models import Environment, Installed, Report, Source
+
+FORMATS = ("text", "json", "github", "markdown")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        # One line, as for every other bad input; argparse's own usage dump is noise here.
+        raise DriftGuardError(f"{message} (see drift-guard --help)")
+
+
+def _names(values: Optional[List[str]]) -> Tuple[str, ...]:
+    """Repeatable options that also take comma-separated lists: --ignore a --ignore b,c."""
+    return tuple(v.strip() for value in values or () for v in value.split(",") if v.strip())
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="drift-guard",
+        description="Find the drift between a project's virtualenv and its declared "
+        "dependencies (requirements files, Pipfile.lock, poetry.lock, uv.lock, pylock.toml, "
+        "pyproject.toml).",
+        epilog="Exit codes: 0 no drift, 1 drift found (or --fix changed a file), 2 bad input, "
+        "3 internal error.",
+    )
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="declaration files; several form one declared set (default: "
+                        "[tool.drift-guard] sources, else the first of poetry.lock, "
+                        "Pipfile.lock, uv.lock, pylock.toml, requirements.txt found here)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--python", metavar="PATH", help="the interpreter of the environment to check")
+    where.add_argument("--venv", metavar="DIR", help="the environment to check")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    parser.add_argument("--fix", action="store_true",
+                        help="make the declarations match the environment (requirements files are "
+                        "rewritten in place; lock files through their own tool)")
+    parser.add_argument("--diff", action="store_true",
+                        help="print what --fix would change, and change nothing")
+    parser.add_argument("--ignore", action="append", metavar="NAME",
+                        help="leave this package out (repeatable, or comma-separated)")
+    parser.add_argument("--require-pins", action="store_true",
+                        help="also report requirements not pinned with == or ===")
+    parser.add_argument("--with", dest="with_groups", action="append", metavar="GROUP",
+                        help="also expect these optional groups installed (lock files, pyproject)")
+    parser.add_argument("--without", dest="without_groups", action="append", metavar="GROUP",
+                        help="do not expect these groups installed")
+    parser.add_argument("--only", dest="only_groups", action="append", metavar="GROUP",
+                        help="expect only these groups installed")
+    parser.add_argument("--extras", action="append", metavar="EXTRA",
+                        help="expect these extras of the project installed")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print nothing when there is no drift")
+    parser.add_argument("--version", action="version", version=f"drift-guard {__version__}")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    try:
+        return _run(argv)
+    except DriftGuardError as exc:
+        print(f"drift-guard: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("drift-guard: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        if os.environ.get("DRIFT_GUARD_DEBUG"):
+            raise
+        print(
+            f"drift-guard: internal error: {type(exc).__name__}: {exc} "
+            "(please report it; set DRIFT_GUARD_DEBUG=1 for the traceback)",
+            file=sys.stderr,
+        )
+        return 3
+
+
+def _run(argv: Optional[Sequence[str]]) -> int:
+    from drift_guard import config as config_mod
+
+    args = build_parser().parse_args(argv)
+    cwd = os.getcwd()
+    base = config_mod.load(".")
+    cfg = config_mod.merge(
+        base,
+        sources=tuple(args.files),
+        ignore=base.ignore + _names(args.ignore),
+        python=args.python,
+        venv=args.venv,
+        require_pins=args.require_pins,
+        with_groups=_names(args.with_groups),
+        without_groups=_names(args.without_groups),
+        only_groups=_names(args.only_groups),
+        extras=_names(args.extras),
+    )
+    if args.python or args.venv:
+        # An explicit --python / --venv outranks the configured one, whichever kind it is.
+        cfg = cfg._replace(python=args.python, venv=args.venv)
+
+    report, installed = check(cfg, cwd=cwd)
+
+    if args.fix or args.diff:
+        from drift_guard.fix import run_fix
+
+        code, output, errors = run_fix(report, installed, write=not args.diff, root=cwd)
+        if output:
+            sys.stdout.write(output)
+        if errors:
+            sys.stderr.write(errors)
+        return code
+
+    sys.stdout.write(render(report, args.format, quiet=args.quiet))
+    return 0 if report.ok else 1
+
+
+def check(cfg: Config, *, cwd: str, environment: Optional[Environment] = None,
+          allow: Sequence[str] = ()) -> Tuple[Report, dict[str, Installed]]:
+    """Find the environment (unless given), read the declarations, compare. No printing."""
+    from drift_guard.compare import compare, name_direct_references
+    from drift_guard.environment import find_environment
+    from drift_guard.installed import list_installed
+    from drift_guard.markers import target_environment
+    from drift_guard.models import ReadContext, Report
+    from drift_guard.readers import detect, read_source
+
+    files = cfg.sources
+    if not files:
+        found = detect(cwd)
+        if found is None:
+            raise DriftGuardError(
+                f"no declaration file in {cwd} (looked for poetry.lock, Pipfile.lock, uv.lock, "
+                "pylock.toml, requirements.txt); name one: drift-guard requirements.txt"
+            )
+        files = (found,)
+
+    env = environment or find_environment(cfg.python, cfg.venv, cwd=cwd)
+    markers = target_environment(env)
+    ctx = ReadContext(
+        markers=markers,
+        project_dir=cwd,
+        with_groups=cfg.with_groups,
+        without_groups=cfg.without_groups,
+        only_groups=cfg.only_groups,
+        extras=cfg.extras,
+    )
+    sources: List[Source] = [read_source(path, ctx) for path in dict.fromkeys(files)]
+    installed = list_installed(env)
+    sources, notes = name_direct_references(sources, installed, cwd)
+    projects = _project_names(cwd)
+    findings = compare(
+        installed,
+        sources,
+        markers,
+        ignore=cfg.ignore,
+        allow=(*cfg.allow, *allow),
+        projects=projects,
+        require_pins=cfg.require_pins,
+    )
+    return Report(env, tuple(sources), tuple(findings), tuple(notes)), installed
+
+
+def _project_names(cwd: str) -> Tuple[str, ...]:
+    path = os.path.join(cwd, "pyproject.toml")
+    if not os.path.isfile(path):
+        return ()
+    from drift_guard.readers.pyproject import project_name
+
+    name = project_name(path)
+    return (name,) if name else ()
+
+
+def render(report: Report, fmt: str, *, quiet: bool = False) -> str:
+    """The report in `fmt` ("text", "json", "github", "markdown")."""
+    if fmt == "json":
+        from drift_guard.render import json as renderer
+
+        return renderer.render(report)
+    if fmt == "github":
+        from drift_guard.render import github
+
+        return github.render(report)
+    if fmt == "markdown":
+        from drift_guard.render import markdown
+
+        return markdown.render(report)
+    from drift_guard.render import text
+
+    if quiet and report.ok:
+        return ""
+    color = (
+        sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
+    )
+    return text.render(report, color=color, short=bool(os.environ.get("PRE_COMMIT")))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

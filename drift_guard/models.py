@@ -1,0 +1,147 @@
+"""The records that flow through drift-guard: environment -> installed -> declared -> findings.
+
+Records are NamedTuples rather than dataclasses: they are immutable, compare by value, and
+cost nothing to import -- `dataclasses` pulls in `inspect`, several milliseconds on the path
+of a hook that runs on every commit.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, NamedTuple, Optional, Tuple
+
+
+class Environment(NamedTuple):
+    """The environment being checked: the project's, never drift-guard's own."""
+
+    prefix: str
+    """The environment's root directory (a venv, a conda env, or a base interpreter's prefix)."""
+    python: Optional[str]
+    """Its interpreter, where one was found (it is not run in the default mode)."""
+    python_version: str
+    """The full version of its Python, e.g. "3.12.4" (from pyvenv.cfg where possible)."""
+    found_by: str
+    """How it was found: "--python", "--venv", "DRIFT_GUARD_PYTHON", "VIRTUAL_ENV", "PATH",
+    "CONDA_PREFIX", "./.venv", "./venv", "poetry", "pipenv", "zappa"."""
+    paths: Tuple[str, ...]
+    """The directories pip would scan, in its order (site-packages first, then .pth paths,
+    then system site-packages where the venv includes them)."""
+    implementation: str = "cpython"
+    """sys.implementation.name of the target."""
+    markers: Optional[Mapping[str, str]] = None
+    """A complete marker environment, when it came from the interpreter itself; otherwise
+    `drift_guard.markers.target_environment()` derives it from the fields above."""
+
+
+class Installed(NamedTuple):
+    """One distribution as `pip list --format=freeze` sees it."""
+
+    name: str
+    """PEP 503 normalised name."""
+    raw_name: str
+    """The name as its metadata spells it (what pip prints)."""
+    version: str
+    requires: Tuple[str, ...]
+    """Raw `Requires-Dist` strings (egg-info `requires.txt` translated to the same form)."""
+    path: str
+    """The `.dist-info` / `.egg-info` directory (or PKG-INFO file's directory)."""
+    editable: bool = False
+    url: Optional[str] = None
+    """The PEP 610 direct URL (`direct_url.json`), e.g. file:///src/proj for an editable."""
+
+
+class Requirement(NamedTuple):
+    """One declared requirement, from whichever format declared it."""
+
+    name: str
+    """PEP 503 normalised name."""
+    specifier: str = ""
+    """The version specifier as declared (e.g. "==2.32.3", ">=1,<2"); "" when there is none."""
+    source: str = ""
+    """The file that declares it, as shown to the user."""
+    line: Optional[int] = None
+    """1-based first physical line, where the format has lines."""
+    end_line: Optional[int] = None
+    """1-based last physical line (continuations), where the format has lines."""
+    key: Optional[str] = None
+    """Key path inside a structured file, e.g. "package[3]" or "default.requests"."""
+    marker: Optional[str] = None
+    """The environment marker, evaluated for the target by compare()."""
+    extras: Tuple[str, ...] = ()
+    url: Optional[str] = None
+    """A direct reference: URL, VCS URL or local path."""
+    editable: bool = False
+    hashes: bool = False
+    """The requirement carries `--hash` options (or the lock has hashes for it)."""
+    expected: bool = True
+    """Must be installed (when its marker holds). False for declared-but-not-selected groups:
+    such a package is never missing, and never undeclared either."""
+    group: Optional[str] = None
+    """The dependency group / category / extra that declares it, where the format has them."""
+    text: str = ""
+    """The requirement as written, without options (for messages)."""
+
+
+class Source(NamedTuple):
+    """What one declaration file (with its includes) declares."""
+
+    path: str
+    format: str
+    """"requirements.txt", "Pipfile.lock", "poetry.lock", "uv.lock", "pylock.toml" or
+    "pyproject.toml"."""
+    requirements: Tuple[Requirement, ...]
+    frozen: bool
+    """True for lock files and for requirements files where everything is pinned: then every
+    installed package must be listed. False: dependencies of declared packages are covered."""
+    constraints: Tuple[Requirement, ...] = ()
+    """`-c` constraints: they limit versions of packages installed, they declare nothing."""
+    project: Optional[str] = None
+    """The project's own distribution, where the file names it (never missing/undeclared)."""
+    groups: Tuple[str, ...] = ()
+    """The groups / categories expected installed, for the report."""
+    files: Tuple[str, ...] = ()
+    """Every file read for this source (the file itself first, then includes)."""
+    fix_commands: Tuple[Tuple[str, ...], ...] = ()
+    """Unused by readers; reserved for lock fixers."""
+
+
+class ReadContext(NamedTuple):
+    """What a reader may need to know about the target and the user's selection."""
+
+    markers: Mapping[str, str]
+    """The target's marker environment (for formats whose structure depends on markers)."""
+    project_dir: str = "."
+    with_groups: Tuple[str, ...] = ()
+    without_groups: Tuple[str, ...] = ()
+    only_groups: Tuple[str, ...] = ()
+    extras: Tuple[str, ...] = ()
+
+
+class Finding(NamedTuple):
+    """One difference between what is installed and what is declared."""
+
+    kind: str
+    """"missing", "mismatch", "undeclared" or "unpinned"."""
+    name: str
+    installed: Optional[str]
+    declared: Optional[str]
+    source: Optional[str] = None
+    line: Optional[int] = None
+    dependencies: Tuple[str, ...] = ()
+    """For undeclared: the undeclared packages installed only because this one needs them."""
+    required_by: Tuple[str, ...] = ()
+    """For undeclared against a frozen file: the undeclared packages that need this one."""
+    key: Optional[str] = None
+    hashes: bool = False
+    end_line: Optional[int] = None
+
+
+class Report(NamedTuple):
+    environment: Environment
+    sources: Tuple[Source, ...]
+    findings: Tuple[Finding, ...]
+    notes: Tuple[str, ...] = ()
+    """Things the user should know that are not drift (e.g. a skipped unnamed requirement)."""
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings

@@ -1,0 +1,58 @@
+"""One reader per declaration format, all of the shape `read(path, ctx) -> Source`.
+
+The reader module for a file is chosen by its name and imported only when such a file is
+read, so a project with a requirements file never pays for `tomllib` or `json`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+from typing import Optional
+
+from drift_guard.errors import DriftGuardError
+from drift_guard.models import ReadContext, Source
+
+# Autodetection order (CONTRACT.md): the first one present in the project directory wins.
+AUTODETECT = ("poetry.lock", "Pipfile.lock", "uv.lock", "pylock.toml", "requirements.txt")
+
+LOCK_FORMATS = frozenset({"Pipfile.lock", "poetry.lock", "uv.lock", "pylock.toml"})
+
+_MODULES = {
+    "Pipfile.lock": "pipfile_lock",
+    "poetry.lock": "poetry_lock",
+    "uv.lock": "uv_lock",
+    "pylock.toml": "pylock",
+    "pyproject.toml": "pyproject",
+    "requirements.txt": "requirements",
+}
+
+
+def format_of(path: str) -> str:
+    """The format of a declaration file, from its name (anything unknown is a requirements
+    file, as pip's `-r` takes any name)."""
+    base = os.path.basename(path)
+    if base in _MODULES:
+        return base
+    if base.startswith("pylock.") and base.endswith(".toml"):
+        return "pylock.toml"  # PEP 751 names: pylock.toml or pylock.<name>.toml
+    return "requirements.txt"
+
+
+def detect(directory: str) -> Optional[str]:
+    """The declaration file autodetection finds in `directory`, as a path relative to it."""
+    for name in AUTODETECT:
+        if os.path.isfile(os.path.join(directory, name)):
+            return name
+    return None
+
+
+def read_source(path: str, ctx: ReadContext) -> Source:
+    """Read one declaration file with the reader for its format."""
+    if not os.path.exists(path):
+        raise DriftGuardError("no such file; name an existing declaration file", path=path)
+    if os.path.isdir(path):
+        raise DriftGuardError("is a directory; name a declaration file inside it", path=path)
+    module = importlib.import_module(f"drift_guard.readers.{_MODULES[format_of(path)]}")
+    source: Source = module.read(path, ctx)
+    return source

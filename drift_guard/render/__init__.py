@@ -1,0 +1,21 @@
+"""One renderer per output format; each returns a string, only the CLI prints."""
+
+from __future__ import annotations
+
+from typing import Dict, Optional
+
+from drift_guard.advice import hint
+from drift_guard.models import Finding, Report
+
+
+def fix_hint(report: Report, finding: Finding) -> str:
+    """The instruction for `finding`, in the terms of the file that declares it (undeclared
+    packages belong to the first file named)."""
+    formats: Dict[str, str] = {}
+    for s in report.sources:
+        formats.setdefault(s.path, s.format)
+        for path in s.files:
+            formats.setdefault(path, s.format)
+    first: Optional[str] = report.sources[0].path if report.sources else None
+    source = finding.source or first
+    return hint(finding, formats.get(source or ""), source)

@@ -1,0 +1,56 @@
+"""The JSON report of CONTRACT.md (schema 1). Keys may be added, never changed in meaning."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Dict
+
+from drift_guard.models import Finding, Report
+from drift_guard.render import fix_hint
+
+
+def _finding(report: Report, f: Finding) -> Dict[str, Any]:
+    data: Dict[str, Any] = {
+        "kind": f.kind,
+        "name": f.name,
+        "installed": f.installed,
+        "declared": f.declared,
+        "source": f.source,
+        "line": f.line,
+    }
+    if f.kind == "undeclared":
+        data["dependencies"] = list(f.dependencies)
+        if f.required_by:
+            data["required_by"] = list(f.required_by)
+    if f.key is not None:
+        data["key"] = f.key
+    data["hint"] = fix_hint(report, f)
+    return data
+
+
+def render(report: Report) -> str:
+    env = report.environment
+    doc = {
+        "schema": 1,
+        "ok": report.ok,
+        "environment": {
+            "prefix": env.prefix,
+            "python_version": env.python_version,
+            "found_by": env.found_by,
+            "python": env.python,
+        },
+        "sources": [
+            {
+                "path": s.path,
+                "format": s.format,
+                "declared": len(s.requirements),
+                "frozen": s.frozen,
+                "groups": list(s.groups),
+                "files": list(s.files),
+            }
+            for s in report.sources
+        ],
+        "findings": [_finding(report, f) for f in report.findings],
+        "notes": list(report.notes),
+    }
+    return json.dumps(doc, indent=2) + "\n"

@@ -1,0 +1,96 @@
+"""The report a person reads in two seconds: which environment, what drifted, what to do."""
+
+from __future__ import annotations
+
+import os
+from typing import List
+
+from drift_guard.models import Finding, Report
+from drift_guard.render import fix_hint
+
+_HEADINGS = {
+    "missing": "missing: declared, not installed",
+    "mismatch": "mismatch: installed version differs from the declaration",
+    "undeclared": "undeclared: installed, not declared",
+    "unpinned": "unpinned: declared without an exact pin",
+}
+_COLOURS = {"missing": "31", "mismatch": "33", "undeclared": "35", "unpinned": "36"}
+
+
+def _where(f: Finding) -> str:
+    if not f.source:
+        return ""
+    if f.line is not None:
+        return f"{f.source}:{f.line}"
+    return f"{f.source} ({f.key})" if f.key else f.source
+
+
+def environment_line(report: Report) -> str:
+    env = report.environment
+    prefix = _display_path(env.prefix)
+    return f"{prefix} (Python {env.python_version}, found by {env.found_by})"
+
+
+def sources_line(report: Report) -> str:
+    parts = []
+    for s in report.sources:
+        detail = f"{len(s.requirements)} declared"
+        if s.groups:
+            detail += f"; groups: {', '.join(s.groups)}"
+        parts.append(f"{_display_path(s.path)} ({detail})")
+    return ", ".join(parts) or "nothing"
+
+
+def _display_path(path: str) -> str:
+    try:
+        rel = os.path.relpath(path)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if rel.startswith("..") else rel
+
+
+def render(report: Report, *, color: bool = False, short: bool = False) -> str:
+    """The text report. `short` is for hooks: findings and fixes only."""
+    paint = (lambda text, code: f"\033[{code}m{text}\033[0m") if color else (lambda text, _c: text)
+    lines: List[str] = []
+    env_line = environment_line(report)
+    if report.ok:
+        lines.append(f"drift-guard: no drift: {env_line} matches {sources_line(report)}")
+        lines.extend(f"note: {n}" for n in report.notes)
+        return "\n".join(lines) + "\n"
+    count = len(report.findings)
+    lines.append(
+        f"drift-guard: {count} finding{'s' if count != 1 else ''} in {env_line}"
+        f" against {sources_line(report)}"
+    )
+    for kind in ("missing", "mismatch", "undeclared", "unpinned"):
+        group = [f for f in report.findings if f.kind == kind]
+        if not group:
+            continue
+        lines.append(paint(_HEADINGS[kind], _COLOURS[kind]) if not short else f"{kind}:")
+        for f in group:
+            lines.append("  " + _describe(f))
+            lines.append(f"      -> {fix_hint(report, f)}")
+    lines.extend(f"note: {n}" for n in report.notes)
+    if any(s.format == "requirements.txt" for s in report.sources):
+        lines.append("To make the requirements match this environment: drift-guard --fix"
+                     " (preview: drift-guard --diff)")
+    return "\n".join(lines) + "\n"
+
+
+def _describe(f: Finding) -> str:
+    where = _where(f)
+    at = f"  ({where})" if where else ""
+    if f.kind == "missing":
+        return f"{f.name} {f.declared or ''}".rstrip() + at
+    if f.kind == "mismatch":
+        return f"{f.name}: installed {f.installed}, declared {f.declared}{at}"
+    if f.kind == "unpinned":
+        inst = f", installed {f.installed}" if f.installed else ""
+        return f"{f.name} {f.declared or '(no version)'}{inst}{at}"
+    text = f"{f.name} {f.installed}"
+    if f.dependencies:
+        text += f", with its dependencies {', '.join(f.dependencies)}"
+    if f.required_by:
+        text += f" (needed by {', '.join(f.required_by)})"
+    return text

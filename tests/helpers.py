@@ -1,0 +1,131 @@
+"""Shared test helpers: real wheels written in a few lines, real virtualenvs, the real pip.
+
+Everything here is offline: wheels are written by `write_wheel` and installed with
+`--no-index --find-links`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _record_hash(data: bytes) -> str:
+    digest = hashlib.sha256(data).digest()
+    return "sha256=" + base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+
+
+def write_wheel(
+    dest: Path,
+    name: str,
+    version: str,
+    requires: Iterable[str] = (),
+    extras: Mapping[str, Iterable[str]] = {},  # noqa: B006 - read only
+    modules: Optional[Iterable[str]] = None,
+    files: Optional[Mapping[str, str]] = None,
+) -> Path:
+    """Write a pure-Python wheel `name-version-py3-none-any.whl` into `dest` and return it.
+
+    `requires` become Requires-Dist lines; `extras` maps an extra to its requirements;
+    `modules` are top-level modules to ship (default: the name with "-" -> "_").
+    """
+    dest.mkdir(parents=True, exist_ok=True)
+    dist = name.replace("-", "_").replace(".", "_")
+    info = f"{dist}-{version}.dist-info"
+    meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    meta += [f"Requires-Dist: {r}" for r in requires]
+    for extra, reqs in extras.items():
+        meta.append(f"Provides-Extra: {extra}")
+        for r in reqs:
+            marker = f'extra == "{extra}"'
+            if ";" in r:
+                req, _, m = r.partition(";")
+                meta.append(f"Requires-Dist: {req.strip()} ; ({m.strip()}) and {marker}")
+            else:
+                meta.append(f"Requires-Dist: {r} ; {marker}")
+    content = dict(files or {})
+    for mod in modules if modules is not None else [dist.lower()]:
+        content.setdefault(f"{mod}/__init__.py", f"__version__ = {version!r}\n")
+    content[f"{info}/METADATA"] = "\n".join(meta) + "\n\n"
+    content[f"{info}/WHEEL"] = (
+        "Wheel-Version: 1.0\nGenerator: drift-guard-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+    )
+    top = sorted({p.split("/")[0] for p in content if not p.startswith(info)})
+    content[f"{info}/top_level.txt"] = "".join(t.removesuffix(".py") + "\n" for t in top)
+    record_lines = [f"{p},{_record_hash(d.encode())},{len(d.encode())}" for p, d in content.items()]
+    record_lines.append(f"{info}/RECORD,,")
+    content[f"{info}/RECORD"] = "\n".join(record_lines) + "\n"
+    path = dest / f"{dist}-{version}-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w") as zf:
+        for p, d in content.items():
+            zf.writestr(p, d)
+    return path
+
+
+class Venv(NamedTuple):
+    path: Path
+    python: Path
+
+    @property
+    def bin(self) -> Path:
+        return self.python.parent
+
+    def site_packages(self) -> Path:
+        return next((self.path / "lib").glob("python3*/site-packages"))
+
+
+def make_venv(path: Path, python: str = sys.executable, with_pip: bool = True,
+              system_site_packages: bool = False) -> Venv:
+    """Create a real virtualenv with the stdlib `venv` module of `python`."""
+    args = [python, "-m", "venv"]
+    if not with_pip:
+        args.append("--without-pip")
+    if system_site_packages:
+        args.append("--system-site-packages")
+    subprocess.run([*args, str(path)], check=True, capture_output=True)
+    return Venv(path, path / "bin" / "python")
+
+
+def pip(venv: Venv, *args: str, find_links: Optional[Path] = None) -> subprocess.CompletedProcess[str]:
+    """Run the real pip against `venv` (pip of the test session with `--python`, so venvs made
+    without pip work too), offline."""
+    cmd = [sys.executable, "-m", "pip", "--python", str(venv.python),
+           "--disable-pip-version-check", "--no-input"]
+    cmd += list(args)
+    if args and args[0] == "install":
+        cmd += ["--no-index"]
+        if find_links is not None:
+            cmd += ["--find-links", str(find_links)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    env["PIP_CONFIG_FILE"] = os.devnull
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+
+
+def pip_list_freeze(venv: Venv) -> dict[str, str]:
+    """`pip list --format=freeze` of `venv`, as {raw name: version}."""
+    out = pip(venv, "list", "--format=freeze").stdout
+    result = {}
+    for line in out.splitlines():
+        name, _, version = line.partition("==")
+        result[name] = version
+    return result
+
+
+def run_cli(args: Sequence[str], cwd: Path, env: Optional[Mapping[str, str]] = None,
+            python: str = sys.executable) -> subprocess.CompletedProcess[str]:
+    """Run `python -m drift_guard ARGS` as a user would, in `cwd`."""
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "DRIFT_GUARD_PYTHON")}
+    full_env["NO_COLOR"] = "1"
+    if env:
+        full_env.update(env)
+    return subprocess.run([python, "-m", "drift_guard", *args], cwd=cwd, env=full_env,
+                          capture_output=True, text=True)
