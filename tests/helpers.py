@@ -95,10 +95,12 @@ def make_venv(path: Path, python: str = sys.executable, with_pip: bool = True,
 
 
 def pip(venv: Venv, *args: str, find_links: Optional[Path] = None) -> subprocess.CompletedProcess[str]:
-    """Run the real pip against `venv` (pip of the test session with `--python`, so venvs made
-    without pip work too), offline."""
-    cmd = [sys.executable, "-m", "pip", "--python", str(venv.python),
-           "--disable-pip-version-check", "--no-input"]
+    """Run the real pip against `venv`, offline: the venv's own pip where it has one, else the
+    test session's pip with `--python` (so venvs made without pip work too)."""
+    own = any((venv.path / "lib").glob("python3*/site-packages/pip/__init__.py"))
+    cmd = [str(venv.python), "-m", "pip"] if own else [
+        sys.executable, "-m", "pip", "--python", str(venv.python)]
+    cmd += ["--disable-pip-version-check", "--no-input"]
     cmd += list(args)
     if args and args[0] == "install":
         cmd += ["--no-index"]
