@@ -163,7 +163,7 @@ def check(cfg: Config, *, cwd: str, environment: Optional[Environment] = None,
     sources: List[Source] = [read_source(path, ctx) for path in dict.fromkeys(files)]
     installed = list_installed(env)
     sources, notes = name_direct_references(sources, installed, cwd)
-    projects = _project_names(cwd)
+    projects = project_names(cwd)
     findings = compare(
         installed,
         sources,
@@ -176,7 +176,7 @@ def check(cfg: Config, *, cwd: str, environment: Optional[Environment] = None,
     return Report(env, tuple(sources), tuple(findings), tuple(notes)), installed
 
 
-def _project_names(cwd: str) -> Tuple[str, ...]:
+def project_names(cwd: str) -> Tuple[str, ...]:
     path = os.path.join(cwd, "pyproject.toml")
     if not os.path.isfile(path):
         return ()
