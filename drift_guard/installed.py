@@ -1,0 +1,443 @@
+"""What is installed in an environment: exactly the set `pip list --format=freeze` prints.
+
+Mirrors pip's discovery (src/pip/_internal/metadata/importlib/_envs.py and _compat.py,
+metadata/base.py `iter_installed_distributions`, commands/list.py) without running pip,
+importlib.metadata or email: each directory of `Environment.paths` is scanned in order, the
+first distribution of a name wins, and only the metadata headers are read.
+
+pip's rules reproduced here:
+- In each directory: `*.dist-info` / `*.egg-info` entries in directory order, then, when the
+  directory is itself an `.egg`, its `EGG-INFO`, then the targets of `*.egg-link` files
+  (legacy `setup.py develop`).
+- The name that decides duplicates is taken from the entry's name (`foo-1.0.dist-info`,
+  `foo-1.0-py3.9.egg-info`), falling back to the metadata's `Name`; a distribution whose
+  name is no valid PEP 508 name (a leftover `~oo-1.0.dist-info`) or is in pip's stdlib set
+  is not listed.
+- The version is the one in the `.dist-info` name, else the metadata's `Version`, printed
+  normalised (`01.0` -> `1.0`); a version that is not PEP 440 is printed as written (pip's
+  `name===version`).
+- The printed name is the metadata's `Name`, or the normalised name when there is none.
+- For Python < 3.11 (or pip < 22.3) pip uses its pkg_resources backend, which walks a
+  directory in sorted order -- highest version first before pip 23.1 -- and also takes
+  `*.egg` directories; that decides which of two copies of a name in one directory wins.
+  The pip that counts is the environment's own (the first on its path); without one, a
+  current pip is assumed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Dict, List, NamedTuple, Optional, Set, Tuple
+
+from drift_guard._names import VALID_NAME, canonical
+from drift_guard.models import Environment, Installed
+
+# pip's `stdlib_pkgs`: never listed (metadata/base.py).
+_SKIP = frozenset({"python", "wsgiref", "argparse"})
+
+# Versions whose normal form (str(packaging.version.Version(v))) is the string itself; any
+# other version takes the exact path through packaging.
+_NORMAL_VERSION = re.compile(
+    r"^(?:[1-9][0-9]*!)?(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*"
+    r"(?:(?:a|b|rc)(?:0|[1-9][0-9]*))?(?:\.post(?:0|[1-9][0-9]*))?(?:\.dev(?:0|[1-9][0-9]*))?"
+    r"(?:\+(?:[a-z0-9]*[a-z][a-z0-9]*|0|[1-9][0-9]*)(?:\.(?:[a-z0-9]*[a-z][a-z0-9]*|0|[1-9][0-9]*))*)?$"
+)
+
+# The headers read, with folded continuation lines, in headers that start with a "\n" (a
+# literal start is much faster for `re` than `^` in MULTILINE mode). email (compat32) strips
+# the blanks after the colon and the line end, nothing else; field names are case-insensitive.
+_WANTED = re.compile(r"\n(?i:(name|version|requires-dist)):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)")
+# A line that is neither a header nor a continuation: email.feedparser ends the headers there.
+_NOT_A_HEADER = re.compile(r"\n(?![ \t]|[\041-\071\073-\176]*:)")
+
+_CHUNK = 8192
+_SEP = os.sep
+_O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+
+
+class _Headers(NamedTuple):
+    name: Optional[str]
+    version: Optional[str]
+    requires: List[str]
+
+
+class _Found(NamedTuple):
+    info: str
+    raw_name: str
+    version: str
+    requires: Tuple[str, ...]
+    editable: Optional[bool]
+    """From direct_url.json; None when it has none (or an invalid one): then an egg-link
+    decides, as pip's `editable_project_location` does."""
+    url: Optional[str]
+
+
+def list_installed(env: Environment) -> Dict[str, Installed]:
+    """The distributions `pip list --format=freeze` prints for `env`, by normalised name.
+
+    Reads `env.paths` only; nothing of the environment is imported or run.
+    """
+    listings = {location: _listing(location) for location in env.paths}
+    mode = _mode(env.python_version, _pip_version(listings))
+    seen: Set[str] = set()
+    found: List[_Found] = []
+    egg_links: Set[str] = set()
+    for location in env.paths:
+        _scan(location, listings[location], mode, seen, found, egg_links)
+
+    result: Dict[str, Installed] = {}
+    for dist in sorted(found, key=lambda d: canonical(d.raw_name.strip())):
+        name = canonical(dist.raw_name.strip())
+        if name in result:
+            continue
+        editable, url = dist.editable, dist.url
+        if editable is None:
+            # No (valid) direct_url.json: pip looks for a legacy develop install's egg-link.
+            editable = _egg_link_name(dist.raw_name) in egg_links or (
+                dist.raw_name + ".egg-link" in egg_links
+            )
+            if editable:
+                # The project directory, the way PEP 610 would have recorded it.
+                from pathlib import Path
+
+                url = Path(os.path.dirname(dist.info)).as_uri()
+        result[name] = Installed(
+            name=name,
+            raw_name=dist.raw_name,
+            version=dist.version,
+            requires=dist.requires,
+            path=dist.info,
+            editable=editable,
+            url=url,
+        )
+    return result
+
+
+class _Mode(NamedTuple):
+    legacy: bool
+    """pip's pkg_resources backend: its default below Python 3.11 (and before pip 22.3)."""
+    descending: bool
+    """pip < 23.1 vendored a pkg_resources that walked a directory highest version first;
+    later ones walk it in plain sorted order."""
+
+
+def _mode(python_version: str, pip: Optional[Tuple[int, ...]]) -> _Mode:
+    try:
+        major, minor = (int(p) for p in python_version.split(".")[:2])
+        old_python = (major, minor) < (3, 11)
+    except ValueError:
+        old_python = False
+    legacy = old_python or (pip is not None and pip < (22, 3))
+    return _Mode(legacy, legacy and pip is not None and pip < (23, 1))
+
+
+def _pip_version(
+    listings: Dict[str, Optional[List[Tuple[str, bool]]]],
+) -> Optional[Tuple[int, ...]]:
+    """The version of the pip that `pip list` in this environment runs: the first on the
+    path. None when the environment has no pip (then an outside, current pip is assumed)."""
+    for entries in listings.values():
+        for child, _ in entries or ():
+            if child.startswith("pip-") and child.endswith(".dist-info"):
+                version = child[4:-10]
+                parts = []
+                for part in version.split("."):
+                    if not part.isdigit():
+                        break
+                    parts.append(int(part))
+                return tuple(parts) or None
+    return None
+
+
+def _listing(location: str) -> Optional[List[Tuple[str, bool]]]:
+    """(name, is a directory) of each entry, in directory order; None when not a directory."""
+    try:
+        with os.scandir(location) as it:
+            return [(e.name, e.is_dir()) for e in it]
+    except OSError:
+        return None  # a file (e.g. a zipped egg) or a missing directory
+
+
+def _scan(
+    location: str,
+    entries: Optional[List[Tuple[str, bool]]],
+    mode: _Mode,
+    seen: Set[str],
+    found: List[_Found],
+    egg_links: Set[str],
+) -> None:
+    """Add the distributions in one sys.path directory, as pip visits them."""
+    legacy = mode.legacy
+    if legacy and location.lower().endswith(".egg"):
+        # pkg_resources: an unpacked egg on sys.path is that one distribution.
+        egg_info = os.path.join(location, "EGG-INFO")
+        if os.path.isfile(os.path.join(egg_info, "PKG-INFO")):
+            _take(egg_info, None, None, seen, found)
+        return
+    if entries is None:
+        return
+    if legacy:
+        entries = sorted(entries)
+        if mode.descending:
+            entries = _highest_version_first(entries)
+    links: List[str] = []
+    egg = None
+    for child, is_dir in entries:
+        low = child.lower()
+        if low.endswith((".dist-info", ".egg-info")):
+            if legacy and not is_dir and low.endswith(".dist-info"):
+                continue
+            info = os.path.join(location, child)
+            name, version = _name_from_info_dir(child)
+            if legacy and name is None:
+                # pkg_resources names it after the directory even without a "-".
+                name = os.path.splitext(child)[0].partition("-")[0] or None
+            _take(info, name, version, seen, found)
+        elif child.endswith(".egg-link"):
+            egg_links.add(child)
+            if legacy:
+                _follow_egg_link(location, child, mode, seen, found)
+            else:
+                links.append(child)
+        elif low == "egg-info" and location.lower().endswith(".egg"):
+            egg = child
+        elif legacy and low.endswith(".egg") and is_dir:
+            egg_info = os.path.join(location, child, "EGG-INFO")
+            if os.path.isfile(os.path.join(egg_info, "PKG-INFO")):
+                _take(egg_info, child.partition("-")[0], None, seen, found)
+    if egg is not None:
+        _take(os.path.join(location, egg), None, None, seen, found)
+    for child in links:
+        _follow_egg_link(location, child, mode, seen, found)
+
+
+def _highest_version_first(entries: List[Tuple[str, bool]]) -> List[Tuple[str, bool]]:
+    """Reorder copies of one project so the highest version comes first, as the old
+    pkg_resources did; only the order among copies decides anything (the first one wins)."""
+    groups: Dict[str, List[int]] = {}
+    for index, (child, _) in enumerate(entries):
+        groups.setdefault(canonical(child.partition("-")[0]), []).append(index)
+    duplicated = [indexes for indexes in groups.values() if len(indexes) > 1]
+    if not duplicated:
+        return entries
+    from packaging.version import InvalidVersion, Version
+
+    def key(index: int) -> Tuple[int, Version]:
+        version = os.path.splitext(entries[index][0])[0].split("-")[1:2]
+        try:
+            return 1, Version(version[0]) if version else Version("0")
+        except InvalidVersion:
+            return 0, Version("0")  # the old LegacyVersion sorted below every real version
+
+    result = list(entries)
+    for indexes in duplicated:
+        for slot, index in zip(indexes, sorted(indexes, key=key, reverse=True)):
+            result[slot] = entries[index]
+    return result
+
+
+def _follow_egg_link(
+    location: str, child: str, mode: _Mode, seen: Set[str], found: List[_Found]
+) -> None:
+    """Distributions in the directory an .egg-link names (its first non-empty line)."""
+    try:
+        with open(os.path.join(location, child), encoding="utf-8", errors="replace") as f:
+            target = next((line.strip() for line in f if line.strip()), "")
+    except OSError:
+        return
+    if target:
+        # Only the distributions there; egg-links in a linked directory are not followed,
+        # and do not mark anything editable (pip looks for those on sys.path only).
+        path = os.path.join(location, target)
+        _scan(path, _listing(path), mode, seen, found, set())
+
+
+def _name_from_info_dir(child: str) -> Tuple[Optional[str], Optional[str]]:
+    """(name, version) from a metadata directory's name, as pip reads them."""
+    stem, suffix = os.path.splitext(child)
+    if suffix == ".dist-info":
+        name, sep, version = stem.partition("-")
+        if sep:
+            return name, version
+    elif suffix == ".egg-info":
+        return stem.split("-", 1)[0] or None, None
+    return None, None
+
+
+def _take(
+    info: str, name: Optional[str], version: Optional[str], seen: Set[str], found: List[_Found]
+) -> None:
+    """Record the distribution whose metadata is at `info` unless its name was seen."""
+    if name:
+        key = canonical(name)
+        if key in seen:
+            return  # a copy further down sys.path (or later in the directory): pip skips it
+        headers = _read_headers(info)
+    else:
+        headers = _read_headers(info)
+        if headers.name is None:
+            return  # pip: "invalid metadata entry 'name'", skipped
+        key = canonical(headers.name)
+        if key in seen:
+            return
+    seen.add(key)
+    if key in _SKIP or not VALID_NAME.match(key):
+        return
+    raw_version = version or headers.version
+    if raw_version is None:
+        return  # pip cannot print it either (it fails on such a distribution)
+    printed = _normalise_version(raw_version, headers.version)
+    requires = headers.requires or _egg_info_requires(info)
+    editable, url = _direct_url(info)
+    found.append(_Found(info, headers.name or key, printed, tuple(requires), editable, url))
+
+
+def _normalise_version(version: str, metadata_version: Optional[str]) -> str:
+    """The version as pip prints it: PEP 440 normal form, or the metadata's own string when
+    the version is not PEP 440."""
+    if _NORMAL_VERSION.match(version):
+        return version
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return str(Version(version))
+    except InvalidVersion:
+        return metadata_version if metadata_version is not None else version
+
+
+def _read_headers(info: str) -> _Headers:
+    """Name, Version and Requires-Dist from METADATA (or PKG-INFO, or `info` itself when it
+    is a file), read up to the first blank line -- where the headers end."""
+    for path in (info + _SEP + "METADATA", info + _SEP + "PKG-INFO", info):
+        data = _read_head(path)
+        if data:
+            return _parse_headers(data)
+    return _Headers(None, None, [])
+
+
+def _read_head(path: str) -> Optional[bytes]:
+    """The start of a file, at least up to its first blank line; None when unreadable.
+
+    os.open/os.read: half the cost of open() on the hot path, which reads one file per
+    distribution.
+    """
+    try:
+        fd = os.open(path, _O_RDONLY)
+    except OSError:
+        return None
+    try:
+        data = os.read(fd, _CHUNK)
+        if len(data) == _CHUNK and b"\n\n" not in data and b"\n\r\n" not in data:
+            chunks = [data]
+            while True:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            data = b"".join(chunks)
+    except OSError:
+        return None  # e.g. a directory
+    finally:
+        os.close(fd)
+    return data
+
+
+def _parse_headers(data: bytes) -> _Headers:
+    end = data.find(b"\n\n")
+    if end == -1:
+        end = len(data)
+    if b"\r" in data[:end]:
+        crlf = data.find(b"\n\r\n")
+        if crlf != -1 and crlf < end:
+            end = crlf
+    text = "\n" + data[:end].decode("utf-8", "replace")
+    if "\r" in text:
+        # Only CR, LF and CRLF end a line for email (not \f and the rest of str.splitlines).
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    bad = _NOT_A_HEADER.search(text)
+    if bad is not None:
+        text = text[: bad.start()]  # email takes the rest as the body
+    name: Optional[str] = None
+    version: Optional[str] = None
+    requires: List[str] = []
+    for field, value in _WANTED.findall(text):
+        if "\n" in value:
+            value = " ".join(part.strip() for part in value.split("\n"))
+        first = field[0]
+        if first in "rR":
+            requires.append(value.strip())
+        elif first in "nN":
+            if name is None:
+                name = value
+        elif version is None:
+            version = value
+    return _Headers(name, version, requires)
+
+
+def _egg_info_requires(info: str) -> List[str]:
+    """requires.txt of an egg-info, in Requires-Dist form (as pip translates it)."""
+    path = info + _SEP + "requires.txt"
+    if not os.access(path, os.F_OK):
+        return []  # cheaper than a failed open: most distributions have no such file
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+    except OSError:
+        return []
+    result = []
+    extra = marker = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            extra, _, marker = line.strip("[]").partition(":")
+            extra = canonical(extra)
+            continue
+        if extra and marker:
+            result.append(f'{line} ; ({marker}) and extra == "{extra}"')
+        elif extra:
+            result.append(f'{line} ; extra == "{extra}"')
+        elif marker:
+            result.append(f"{line} ; {marker}")
+        else:
+            result.append(line)
+    return result
+
+
+def _direct_url(info: str) -> Tuple[Optional[bool], Optional[str]]:
+    """(editable, url) from PEP 610 direct_url.json; (None, None) without a valid one."""
+    path = info + _SEP + "direct_url.json"
+    if not os.access(path, os.F_OK):
+        return None, None  # cheaper than a failed open: most distributions have none
+    try:
+        with open(path, encoding="utf-8") as f:
+            text = f.read()
+    except (OSError, UnicodeDecodeError):
+        return None, None
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, None
+    # pip ignores a direct_url.json it cannot validate (models/direct_url.py).
+    if not isinstance(data, dict) or not isinstance(data.get("url"), str):
+        return None, None
+    infos = [data[k] for k in ("archive_info", "dir_info", "vcs_info") if k in data]
+    if len(infos) != 1 or not isinstance(infos[0], dict):
+        return None, None
+    dir_info = data.get("dir_info")
+    editable = False
+    if isinstance(dir_info, dict):
+        flag = dir_info.get("editable", False)
+        if not isinstance(flag, bool):
+            return None, None
+        editable = flag
+    return editable, data["url"]
+
+
+def _egg_link_name(raw_name: str) -> str:
+    """The .egg-link file name setuptools writes for a project (pkg_resources.safe_name)."""
+    return re.sub(r"[^A-Za-z0-9.]+", "-", raw_name) + ".egg-link"
