@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Dict, Optional
 
+from drift_guard import advice
 from drift_guard.advice import hint
 from drift_guard.models import Finding, Report
 
@@ -19,3 +20,9 @@ def fix_hint(report: Report, finding: Finding) -> str:
     first: Optional[str] = report.sources[0].path if report.sources else None
     source = finding.source or first
     return hint(finding, formats.get(source or ""), source)
+
+
+def spelled(f: Finding) -> str:
+    """The declaration of `f` as a requirement line spells it: "flask==3.0.0",
+    "pkg @ https://...", or the name alone."""
+    return advice.spelled(f.name, f.declared)

@@ -1,11 +1,17 @@
-"""GitHub Actions workflow commands: each finding becomes an annotation on its file and line."""
+"""GitHub Actions workflow commands: each finding becomes an annotation on its file and line.
+
+Format: https://docs.github.com/actions/reference/workflow-commands-for-github-actions
+The runner takes a relative `file=` as relative to the repository root, whatever directory
+the step ran in; so paths are given relative to GITHUB_WORKSPACE when it is known.
+"""
 
 from __future__ import annotations
 
-from typing import List
+import os
+from typing import List, Optional
 
-from drift_guard.models import Report
-from drift_guard.render import fix_hint
+from drift_guard.models import Finding, Report
+from drift_guard.render import fix_hint, spelled
 from drift_guard.render.text import environment_line, sources_line
 
 
@@ -25,7 +31,45 @@ _TITLES = {
 }
 
 
-def render(report: Report) -> str:
+def _repo_path(path: str, workspace: Optional[str]) -> str:
+    """`path` (relative to the current directory) as the runner wants it: relative to the
+    repository root. Left alone outside Actions, or when it lies outside the workspace."""
+    if not workspace:
+        return path
+    try:
+        rel = os.path.relpath(os.path.abspath(path), os.path.abspath(workspace))
+    except ValueError:  # another drive on Windows
+        return path
+    if rel == ".." or rel.startswith(".." + os.sep):
+        return path
+    return rel.replace(os.sep, "/")
+
+
+def _message(f: Finding) -> str:
+    if f.kind == "mismatch":
+        what = f"{f.name} {f.installed} is installed but {spelled(f)} is declared"
+    elif f.kind == "missing":
+        what = f"{spelled(f)} is declared but not installed"
+    elif f.kind == "unpinned":
+        what = f"{spelled(f)} is not pinned with =="
+        if f.installed:
+            what += f" (installed: {f.installed})"
+    else:
+        what = f"{f.name} {f.installed} is installed but not declared"
+        if f.dependencies:
+            what += f" (with {', '.join(f.dependencies)})"
+        if f.required_by:
+            what += f" (needed by {', '.join(f.required_by)})"
+    return what
+
+
+def render(report: Report, workspace: Optional[str] = None) -> str:
+    """One `::error` / `::warning` per finding, then a plain summary line for the log.
+
+    `workspace` defaults to $GITHUB_WORKSPACE.
+    """
+    if workspace is None:
+        workspace = os.environ.get("GITHUB_WORKSPACE")
     first = report.sources[0].path if report.sources else None
     lines: List[str] = []
     for f in report.findings:
@@ -33,25 +77,19 @@ def render(report: Report) -> str:
         source = f.source or first
         props = []
         if source:
-            props.append(f"file={_prop(source)}")
+            props.append(f"file={_prop(_repo_path(source, workspace))}")
             if f.line is not None:
                 props.append(f"line={f.line}")
-                if f.end_line is not None and f.end_line != f.line:
+                if f.end_line is not None and f.end_line > f.line:
                     props.append(f"endLine={f.end_line}")
         props.append(f"title={_prop(f'drift-guard: {f.name} {_TITLES[f.kind]}')}")
-        if f.kind == "mismatch":
-            what = f"{f.name} is installed at {f.installed} but declared {f.declared}"
-        elif f.kind == "missing":
-            what = f"{f.name} {f.declared or ''} is declared but not installed".replace("  ", " ")
-        elif f.kind == "unpinned":
-            what = f"{f.name} {f.declared or ''} is not pinned with ==".replace("  ", " ")
-        else:
-            what = f"{f.name} {f.installed} is installed but not declared"
-            if f.dependencies:
-                what += f" (with {', '.join(f.dependencies)})"
-        what += f". Fix: {fix_hint(report, f)}"
+        what = f"{_message(f)}. Fix: {fix_hint(report, f)}"
         level = "warning" if f.kind == "unpinned" else "error"
         lines.append(f"::{level} {','.join(props)}::{_data(what)}")
-    verdict = "no drift" if report.ok else f"{len(report.findings)} finding(s)"
-    lines.append(f"drift-guard: {verdict} in {environment_line(report)} against {sources_line(report)}")
+    lines.extend(f"::notice title=drift-guard::{_data(note)}" for note in report.notes)
+    n = len(report.findings)
+    verdict = "no drift" if report.ok else f"{n} finding{'s' if n != 1 else ''}"
+    lines.append(
+        f"drift-guard: {verdict} in {environment_line(report)} against {sources_line(report)}"
+    )
     return "\n".join(lines) + "\n"

@@ -4,19 +4,44 @@ from __future__ import annotations
 
 from typing import List
 
-from drift_guard.models import Report
+from drift_guard.models import Finding, Report
 from drift_guard.render import fix_hint
 from drift_guard.render.text import environment_line, sources_line
 
 
 def _cell(text: object) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ") if text not in (None, "") else "—"
+    """A table cell: pipes would end the cell, newlines the row."""
+    if text is None or text == "":
+        return "—"
+    return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    # Backticks inside would end the span; no name, version or path has one.
+    return f"`{text}`"
+
+
+def _where(f: Finding) -> str:
+    if not f.source:
+        return ""
+    if f.line is not None:
+        return f"{f.source}:{f.line}"
+    return f"{f.source} ({f.key})" if f.key else f.source
+
+
+def _package(f: Finding) -> str:
+    name = f.name
+    if f.dependencies:
+        name += f" (+ {', '.join(f.dependencies)})"
+    if f.required_by:
+        name += f" (needed by {', '.join(f.required_by)})"
+    return name
 
 
 def render(report: Report) -> str:
     lines: List[str] = ["## drift-guard", ""]
-    lines.append(f"Environment: `{environment_line(report)}`  ")
-    lines.append(f"Declarations: `{sources_line(report)}`")
+    lines.append(f"Environment: {_code(environment_line(report))}  ")
+    lines.append(f"Declarations: {_code(sources_line(report))}")
     lines.append("")
     if report.ok:
         lines.append("**No drift.** The environment matches its declarations.")
@@ -27,15 +52,11 @@ def render(report: Report) -> str:
         lines.append("| Kind | Package | Installed | Declared | Where | Fix |")
         lines.append("|---|---|---|---|---|---|")
         for f in report.findings:
-            where = f.source and (f"{f.source}:{f.line}" if f.line is not None else f.source)
-            name = f.name
-            if f.dependencies:
-                name += f" (+ {', '.join(f.dependencies)})"
-            fix = fix_hint(report, f)
             lines.append(
-                f"| {f.kind} | {_cell(name)} | {_cell(f.installed)} | {_cell(f.declared)} "
-                f"| {_cell(where)} | {_cell(fix)} |"
+                f"| {f.kind} | {_cell(_package(f))} | {_cell(f.installed)} | {_cell(f.declared)} "
+                f"| {_cell(_where(f))} | {_cell(fix_hint(report, f))} |"
             )
-    for note in report.notes:
-        lines.append(f"\n> {note}")
+    if report.notes:
+        lines.append("")
+        lines.extend(f"> {note}  " for note in report.notes)
     return "\n".join(lines) + "\n"

@@ -6,7 +6,7 @@ import os
 from typing import List
 
 from drift_guard.models import Finding, Report
-from drift_guard.render import fix_hint
+from drift_guard.render import fix_hint, spelled
 
 _HEADINGS = {
     "missing": "missing: declared, not installed",
@@ -82,12 +82,12 @@ def _describe(f: Finding) -> str:
     where = _where(f)
     at = f"  ({where})" if where else ""
     if f.kind == "missing":
-        return f"{f.name} {f.declared or ''}".rstrip() + at
+        return spelled(f) + at
     if f.kind == "mismatch":
         return f"{f.name}: installed {f.installed}, declared {f.declared}{at}"
     if f.kind == "unpinned":
         inst = f", installed {f.installed}" if f.installed else ""
-        return f"{f.name} {f.declared or '(no version)'}{inst}{at}"
+        return f"{spelled(f) if f.declared else f.name + ' (no version)'}{inst}{at}"
     text = f"{f.name} {f.installed}"
     if f.dependencies:
         text += f", with its dependencies {', '.join(f.dependencies)}"

@@ -1,0 +1,478 @@
+"""The renderers: text, json, github (workflow commands) and markdown (step summary).
+
+Most tests render hand-made reports; the e2e tests make real findings (a real venv, the real
+pip, a real requirements file), run the CLI as CI does and pin the exact output, and run the
+README's CI recipes as shell steps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import re
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Dict, Optional
+
+import pytest
+
+from drift_guard.models import Environment, Finding, Report, Requirement, Source
+from drift_guard.render import fix_hint, github, markdown, text
+from drift_guard.render import json as json_render
+from tests.helpers import ROOT, make_venv, pip, run_cli, write_wheel
+
+MISSING = Finding("missing", "requests", None, "==2.32.3", "requirements.txt", 7)
+MISMATCH = Finding("mismatch", "flask", "3.0.3", "==3.0.0", "requirements.txt", 2)
+UNDECLARED = Finding("undeclared", "rich", "13.7.1", None,
+                     dependencies=("markdown-it-py", "mdurl", "pygments"))
+# Markdown's hard line break: two trailing spaces, spelled out so no editor strips them.
+BREAK = "  "
+UNPINNED = Finding("unpinned", "idna", "3.7", ">=3", "requirements.txt", 4)
+
+
+@pytest.fixture
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    # Paths are shown relative to the current directory: work from the project, as a user does.
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GITHUB_WORKSPACE", raising=False)
+    return tmp_path
+
+
+def report(project: Path, *findings: Finding, sources: Optional[tuple] = None,
+           notes: tuple = ()) -> Report:
+    env = Environment(str(project / ".venv"), str(project / ".venv/bin/python"), "3.12.4",
+                      "./.venv", ())
+    if sources is None:
+        reqs = tuple(Requirement(name, "==1", "requirements.txt", i + 1)
+                     for i, name in enumerate(("flask", "requests", "idna")))
+        sources = (Source("requirements.txt", "requirements.txt", reqs, True,
+                          files=("requirements.txt",)),)
+    return Report(env, sources, tuple(findings), notes)
+
+
+def hint(r: Report, f: Finding) -> str:
+    # The wording of hints belongs to drift_guard.advice; here only where they go matters.
+    return fix_hint(r, f)
+
+
+# --- github ------------------------------------------------------------------------------------
+
+
+def test_github_mismatch_is_an_error_annotation_on_its_line(project: Path) -> None:
+    r = report(project, MISMATCH)
+    lines = github.render(r).splitlines()
+    assert lines[0] == (
+        "::error file=requirements.txt,line=2,title=drift-guard%3A flask installed version "
+        "does not match::flask 3.0.3 is installed but flask==3.0.0 is declared. "
+        f"Fix: {hint(r, MISMATCH)}"
+    )
+
+
+def test_github_missing_names_the_declaration(project: Path) -> None:
+    r = report(project, MISSING)
+    assert github.render(r).splitlines()[0] == (
+        "::error file=requirements.txt,line=7,title=drift-guard%3A requests declared but not "
+        f"installed::requests==2.32.3 is declared but not installed. Fix: {hint(r, MISSING)}"
+    )
+
+
+def test_github_spans_continuation_lines_with_end_line(project: Path) -> None:
+    f = MISMATCH._replace(line=3, end_line=5, hashes=True)
+    first = github.render(report(project, f)).splitlines()[0]
+    assert first.startswith("::error file=requirements.txt,line=3,endLine=5,title=")
+
+
+def test_github_undeclared_points_at_the_first_file_without_a_line(project: Path) -> None:
+    r = report(project, UNDECLARED)
+    assert github.render(r).splitlines()[0] == (
+        "::error file=requirements.txt,title=drift-guard%3A rich installed but not declared::"
+        "rich 13.7.1 is installed but not declared (with markdown-it-py, mdurl, pygments). "
+        f"Fix: {hint(r, UNDECLARED)}"
+    )
+
+
+def test_github_undeclared_dependency_says_what_needs_it(project: Path) -> None:
+    f = Finding("undeclared", "mdurl", "0.1.2", None, required_by=("markdown-it-py",))
+    assert "mdurl 0.1.2 is installed but not declared (needed by markdown-it-py)." in (
+        github.render(report(project, f)))
+
+
+def test_github_unpinned_is_a_warning(project: Path) -> None:
+    line = github.render(report(project, UNPINNED)).splitlines()[0]
+    assert line.startswith(
+        "::warning file=requirements.txt,line=4,title=drift-guard%3A idna not pinned::")
+    assert "idna>=3 is not pinned with == (installed: 3.7)." in line
+
+
+def test_github_lock_finding_has_a_file_and_no_line(project: Path) -> None:
+    lock = (Source("poetry.lock", "poetry.lock", (), True, files=("poetry.lock",)),)
+    f = Finding("mismatch", "flask", "3.0.3", "==3.0.0", "poetry.lock", None, key="package[3]")
+    line = github.render(report(project, f, sources=lock)).splitlines()[0]
+    assert line.startswith("::error file=poetry.lock,title=")
+
+
+def test_github_bare_and_direct_declarations_are_spelled_as_requirements(project: Path) -> None:
+    # compare() records a bare requirement as "" and a direct reference as "@ URL".
+    bare = MISSING._replace(declared="")
+    direct = MISSING._replace(declared="@ https://example.invalid/requests-2.32.3.tar.gz")
+    out = github.render(report(project, bare, direct))
+    assert "::requests is declared but not installed." in out
+    assert "::requests @ https%3A//" not in out  # data is not property-escaped
+    assert "::requests @ https://example.invalid/requests-2.32.3.tar.gz is declared" in out
+
+
+def test_github_escapes_properties_and_data(project: Path) -> None:
+    odd = "reqs/a,b:c%.txt"
+    src = (Source(odd, "requirements.txt", (), True, files=(odd,)),)
+    f = MISSING._replace(source=odd)
+    out = github.render(report(project, f, sources=src, notes=("50% done\nsecond line",)))
+    assert out.startswith("::error file=reqs/a%2Cb%3Ac%25.txt,line=7,title=")
+    assert "::notice title=drift-guard::50%25 done%0Asecond line\n" in out
+    # Each annotation stays on one physical line.
+    assert all(line.startswith("::") for line in out.splitlines()[:-1])
+
+
+def test_github_paths_are_relative_to_the_repository_root_in_a_subdirectory(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The runner reads a relative file= from the repository root, not from the step's directory.
+    (project / "services" / "api").mkdir(parents=True)
+    monkeypatch.chdir(project / "services" / "api")
+    out = github.render(report(project, MISMATCH), workspace=str(project))
+    assert out.startswith("::error file=services/api/requirements.txt,line=2,")
+    monkeypatch.setenv("GITHUB_WORKSPACE", str(project))
+    assert github.render(report(project, MISMATCH)) == out
+
+
+def test_github_paths_outside_the_workspace_are_left_alone(project: Path) -> None:
+    out = github.render(report(project, MISMATCH), workspace=str(project / "elsewhere"))
+    assert out.startswith("::error file=requirements.txt,")
+
+
+def test_github_no_drift_is_one_plain_summary_line(project: Path) -> None:
+    out = github.render(report(project))
+    assert out == ("drift-guard: no drift in .venv (Python 3.12.4, found by ./.venv) against "
+                   "requirements.txt (3 declared)\n")
+
+
+def test_github_summary_counts_findings(project: Path) -> None:
+    out = github.render(report(project, MISMATCH, MISSING, UNDECLARED))
+    assert out.splitlines()[-1].startswith("drift-guard: 3 findings in .venv (Python 3.12.4")
+    assert [line[:7] for line in out.splitlines()[:3]] == ["::error"] * 3
+
+
+# --- markdown -----------------------------------------------------------------------------------
+
+
+def test_markdown_no_drift(project: Path) -> None:
+    assert markdown.render(report(project)) == textwrap.dedent(f"""\
+        ## drift-guard
+
+        Environment: `.venv (Python 3.12.4, found by ./.venv)`{BREAK}
+        Declarations: `requirements.txt (3 declared)`
+
+        **No drift.** The environment matches its declarations.
+        """)
+
+
+def test_markdown_one_table_row_per_finding(project: Path) -> None:
+    dep = Finding("undeclared", "mdurl", "0.1.2", None, required_by=("markdown-it-py",))
+    r = report(project, MISSING, MISMATCH, UNDECLARED, dep)
+    out = markdown.render(r)
+    assert "**4 findings.**" in out
+    rows = [line for line in out.splitlines() if line.startswith("| ")]
+    assert rows == [
+        "| Kind | Package | Installed | Declared | Where | Fix |",
+        f"| missing | requests | — | ==2.32.3 | requirements.txt:7 | {hint(r, MISSING)} |",
+        f"| mismatch | flask | 3.0.3 | ==3.0.0 | requirements.txt:2 | {hint(r, MISMATCH)} |",
+        "| undeclared | rich (+ markdown-it-py, mdurl, pygments) | 13.7.1 | — | — "
+        f"| {hint(r, UNDECLARED)} |",
+        f"| undeclared | mdurl (needed by markdown-it-py) | 0.1.2 | — | — | {hint(r, dep)} |",
+    ]
+
+
+def test_markdown_cells_cannot_break_the_table(project: Path) -> None:
+    f = MISMATCH._replace(declared="==1.0|x", source="a|b.txt")
+    out = markdown.render(report(project, f))
+    row = next(line for line in out.splitlines() if line.startswith("| mismatch"))
+    cells = re.split(r"(?<!\\)\|", row)[1:-1]
+    assert len(cells) == 6
+    assert cells[3].strip() == "==1.0\\|x"
+
+
+def test_markdown_where_names_the_key_of_a_lock_finding(project: Path) -> None:
+    lock = (Source("poetry.lock", "poetry.lock", (), True, files=("poetry.lock",)),)
+    f = Finding("mismatch", "flask", "3.0.3", "==3.0.0", "poetry.lock", None, key="package[3]")
+    assert "| poetry.lock (package[3]) |" in markdown.render(report(project, f, sources=lock))
+
+
+def test_markdown_notes_are_quoted(project: Path) -> None:
+    out = markdown.render(report(project, notes=("line 4: unnamed requirement skipped",)))
+    assert out.endswith("\n> line 4: unnamed requirement skipped  \n")
+
+
+# --- text ----------------------------------------------------------------------------------------
+
+
+def test_text_says_which_environment_was_checked_and_how_it_was_found(project: Path) -> None:
+    out = text.render(report(project, MISMATCH))
+    assert out.splitlines()[0] == (
+        "drift-guard: 1 finding in .venv (Python 3.12.4, found by ./.venv) against "
+        "requirements.txt (3 declared)"
+    )
+
+
+def test_text_short_form_for_hooks_lists_what_where_and_the_fix(project: Path) -> None:
+    r = report(project, MISMATCH, UNDECLARED)
+    out = text.render(r, short=True)
+    assert out == (
+        "drift-guard: 2 findings in .venv (Python 3.12.4, found by ./.venv) against "
+        "requirements.txt (3 declared)\n"
+        "mismatch:\n"
+        "  flask: installed 3.0.3, declared ==3.0.0  (requirements.txt:2)\n"
+        f"      -> {hint(r, MISMATCH)}\n"
+        "undeclared:\n"
+        "  rich 13.7.1, with its dependencies markdown-it-py, mdurl, pygments\n"
+        f"      -> {hint(r, UNDECLARED)}\n"
+        "To make the requirements match this environment: drift-guard --fix "
+        "(preview: drift-guard --diff)\n"
+    )
+
+
+def test_text_colours_only_when_asked(project: Path) -> None:
+    r = report(project, MISSING)
+    assert "\033[" not in text.render(r)
+    assert "\033[31mmissing: declared, not installed\033[0m" in text.render(r, color=True)
+
+
+def test_text_no_drift_is_one_line(project: Path) -> None:
+    assert text.render(report(project)) == (
+        "drift-guard: no drift: .venv (Python 3.12.4, found by ./.venv) matches "
+        "requirements.txt (3 declared)\n"
+    )
+
+
+# --- json ----------------------------------------------------------------------------------------
+
+
+def test_json_has_the_contract_shape(project: Path) -> None:
+    doc = json.loads(json_render.render(report(project, MISSING, UNDECLARED, MISMATCH)))
+    assert doc["schema"] == 1
+    assert doc["ok"] is False
+    assert doc["environment"]["prefix"] == str(project / ".venv")
+    assert doc["environment"]["python_version"] == "3.12.4"
+    assert doc["environment"]["found_by"] == "./.venv"
+    assert doc["sources"][0]["path"] == "requirements.txt"
+    assert doc["sources"][0]["format"] == "requirements.txt"
+    assert doc["sources"][0]["declared"] == 3
+    base = ("kind", "name", "installed", "declared", "source", "line")
+    assert [{k: f[k] for k in base} for f in doc["findings"]] == [
+        {"kind": "missing", "name": "requests", "installed": None, "declared": "==2.32.3",
+         "source": "requirements.txt", "line": 7},
+        {"kind": "undeclared", "name": "rich", "installed": "13.7.1", "declared": None,
+         "source": None, "line": None},
+        {"kind": "mismatch", "name": "flask", "installed": "3.0.3", "declared": "==3.0.0",
+         "source": "requirements.txt", "line": 2},
+    ]
+    assert doc["findings"][1]["dependencies"] == ["markdown-it-py", "mdurl", "pygments"]
+    assert "dependencies" not in doc["findings"][0]
+
+
+def test_json_no_drift_is_ok(project: Path) -> None:
+    doc = json.loads(json_render.render(report(project)))
+    assert doc["ok"] is True
+    assert doc["findings"] == []
+
+
+# --- real findings, as CI produces them ----------------------------------------------------------
+
+ANNOTATIONS_REQUIREMENTS = (
+    "# runtime\n"
+    "acme-http==1.2.0\n"
+    "acme-db==2.0.0 \\\n"
+    "    --hash=sha256:0000000000000000000000000000000000000000000000000000000000000000\n"
+    "acme-cache==0.5.0\n"
+)
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("wheels")
+    write_wheel(d, "acme-http", "1.2.0")
+    write_wheel(d, "acme-db", "1.9.0")
+    write_wheel(d, "acme-db", "2.0.0")
+    write_wheel(d, "acme-cache", "0.5.0")
+    write_wheel(d, "acme-cli", "0.3.0", ["acme-colors>=1"])
+    write_wheel(d, "acme-colors", "1.0.0")
+    return d
+
+
+def _python_version() -> str:
+    # The venvs below are made by this interpreter.
+    return platform.python_version()
+
+
+@pytest.mark.e2e
+def test_github_annotations_on_real_findings(tmp_path: Path, wheels: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(ANNOTATIONS_REQUIREMENTS)
+    venv = make_venv(tmp_path / ".venv", with_pip=False)
+    pip(venv, "install", "acme-http==1.2.0", "acme-db==1.9.0", "acme-cli", find_links=wheels)
+
+    result = run_cli(["--format", "github"], cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == ""
+    assert result.stdout.splitlines() == [
+        "::error file=requirements.txt,line=5,title=drift-guard%3A acme-cache declared but not "
+        "installed::acme-cache==0.5.0 is declared but not installed. Fix: pip install "
+        "'acme-cache==0.5.0', or drop the line (drift-guard --fix)",
+        "::error file=requirements.txt,line=3,endLine=4,title=drift-guard%3A acme-db installed "
+        "version does not match::acme-db 1.9.0 is installed but acme-db==2.0.0 is declared. "
+        "Fix: regenerate the hashes (pip-compile --generate-hashes)",
+        "::error file=requirements.txt,title=drift-guard%3A acme-cli installed but not declared::"
+        "acme-cli 0.3.0 is installed but not declared (with acme-colors). Fix: record it "
+        "(drift-guard --fix adds acme-cli==0.3.0), or pip uninstall acme-cli",
+        "::error file=requirements.txt,title=drift-guard%3A acme-colors installed but not "
+        "declared::acme-colors 1.0.0 is installed but not declared (needed by acme-cli). Fix: "
+        "record it (drift-guard --fix adds acme-colors==1.0.0), or pip uninstall acme-colors",
+        f"drift-guard: 4 findings in .venv (Python {_python_version()}, found by ./.venv) "
+        "against requirements.txt (3 declared)",
+    ]
+
+
+@pytest.mark.e2e
+def test_markdown_summary_on_real_findings(tmp_path: Path, wheels: Path) -> None:
+    (tmp_path / "requirements.txt").write_text(ANNOTATIONS_REQUIREMENTS)
+    venv = make_venv(tmp_path / ".venv", with_pip=False)
+    pip(venv, "install", "acme-http==1.2.0", "acme-db==1.9.0", "acme-cli", find_links=wheels)
+
+    result = run_cli(["--format", "markdown"], cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    assert result.stdout == textwrap.dedent(f"""\
+        ## drift-guard
+
+        Environment: `.venv (Python {_python_version()}, found by ./.venv)`{BREAK}
+        Declarations: `requirements.txt (3 declared)`
+
+        **4 findings.**
+
+        | Kind | Package | Installed | Declared | Where | Fix |
+        |---|---|---|---|---|---|
+        | missing | acme-cache | — | ==0.5.0 | requirements.txt:5 | pip install 'acme-cache==0.5.0', or drop the line (drift-guard --fix) |
+        | mismatch | acme-db | 1.9.0 | ==2.0.0 | requirements.txt:3 | regenerate the hashes (pip-compile --generate-hashes) |
+        | undeclared | acme-cli (+ acme-colors) | 0.3.0 | — | — | record it (drift-guard --fix adds acme-cli==0.3.0), or pip uninstall acme-cli |
+        | undeclared | acme-colors (needed by acme-cli) | 1.0.0 | — | — | record it (drift-guard --fix adds acme-colors==1.0.0), or pip uninstall acme-colors |
+        """)  # noqa: E501 - a table row is one line
+
+
+# --- the README's CI recipes, run as shell steps --------------------------------------------
+
+LOCK = "acme-http==1.2.0\nacme-db==2.0.0\n"
+
+# The steps of the README recipes, verbatim but for how drift-guard itself is installed
+# (pipx / pip from PyPI there; a shim running this checkout here).
+INSTALL_STEP = """\
+python -m venv .venv
+.venv/bin/pip install -r requirements.txt
+"""
+GITHUB_STEP = """\
+drift-guard --python .venv/bin/python --format markdown >> "$GITHUB_STEP_SUMMARY" || true
+drift-guard --python .venv/bin/python --format github
+"""
+GITLAB_SCRIPT = """\
+drift-guard --python .venv/bin/python --format markdown > drift-guard.md || true
+drift-guard --python .venv/bin/python
+"""
+SHELL_STEP = """\
+drift-guard --python .venv/bin/python || exit 1
+echo deploying
+"""
+
+
+class CI:
+    """A CI job's workspace: a checkout, a shell, drift-guard on PATH, pip offline."""
+
+    def __init__(self, root: Path, wheels: Path) -> None:
+        self.workspace = root / "work" / "repo"
+        self.workspace.mkdir(parents=True)
+        (self.workspace / "requirements.txt").write_text(LOCK)
+        tools = root / "tools"
+        tools.mkdir()
+        shim = tools / "drift-guard"
+        # Only drift-guard sees this checkout; the CI's own pip and venv must not.
+        shim.write_text(
+            f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m drift_guard "$@"\n')
+        shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
+        self.env: Dict[str, str] = {
+            "PATH": os.pathsep.join([str(tools), os.path.dirname(sys.executable), "/usr/bin:/bin"]),
+            "HOME": str(root),
+            "NO_COLOR": "1",
+            "PIP_CONFIG_FILE": os.devnull,
+            "PIP_NO_INDEX": "1",
+            "PIP_FIND_LINKS": str(wheels),
+            "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_WORKSPACE": str(self.workspace),
+            "GITHUB_STEP_SUMMARY": str(root / "step_summary.md"),
+        }
+
+    def sh(self, script: str) -> subprocess.CompletedProcess[str]:
+        # Like `run:` steps and GitLab's script: bash, stop at the first failing command.
+        return subprocess.run(["bash", "-e", "-c", script], cwd=self.workspace, env=self.env,
+                              capture_output=True, text=True)
+
+
+@pytest.mark.e2e
+def test_ci_recipes_pass_when_the_environment_was_installed_from_the_lock_file(
+    tmp_path: Path, wheels: Path
+) -> None:
+    ci = CI(tmp_path, wheels)
+    installed = ci.sh(INSTALL_STEP)
+    assert installed.returncode == 0, installed.stderr
+
+    gh = ci.sh(GITHUB_STEP)
+    assert gh.returncode == 0, gh.stdout + gh.stderr
+    env_line = f".venv (Python {_python_version()}, found by --python)"
+    assert gh.stdout == (
+        f"drift-guard: no drift in {env_line} against requirements.txt (2 declared)\n")
+    summary = Path(ci.env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert "**No drift.**" in summary
+
+    gl = ci.sh(GITLAB_SCRIPT)
+    assert gl.returncode == 0, gl.stdout + gl.stderr
+    assert gl.stdout.startswith(f"drift-guard: no drift: {env_line} matches requirements.txt")
+    assert "**No drift.**" in (ci.workspace / "drift-guard.md").read_text()
+
+    plain = ci.sh(SHELL_STEP)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert plain.stdout.endswith("deploying\n")
+
+
+@pytest.mark.e2e
+def test_ci_recipes_fail_naming_a_tool_pip_installed_into_the_same_environment(
+    tmp_path: Path, wheels: Path
+) -> None:
+    ci = CI(tmp_path, wheels)
+    assert ci.sh(INSTALL_STEP + ".venv/bin/pip install acme-cli\n").returncode == 0
+
+    gh = ci.sh(GITHUB_STEP)
+    assert gh.returncode == 1
+    annotations = [line for line in gh.stdout.splitlines() if line.startswith("::")]
+    assert annotations[0].startswith(
+        "::error file=requirements.txt,title=drift-guard%3A acme-cli installed but not declared::"
+        "acme-cli 0.3.0 is installed but not declared")
+    summary = Path(ci.env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert "| undeclared | acme-cli (+ acme-colors) | 0.3.0 |" in summary
+
+    gl = ci.sh(GITLAB_SCRIPT)
+    assert gl.returncode == 1
+    assert "acme-cli 0.3.0" in gl.stdout
+    assert "| undeclared | acme-cli" in (ci.workspace / "drift-guard.md").read_text()
+
+    plain = ci.sh(SHELL_STEP)
+    assert plain.returncode == 1
+    assert "acme-cli 0.3.0" in plain.stdout
+    assert "deploying" not in plain.stdout
