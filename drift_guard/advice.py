@@ -33,13 +33,20 @@ def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None) -> st
             return f"add {name} to the project's dependencies, or pip uninstall {name}"
         if finding.kind == "unpinned":
             return f"pin it: {name}=={installed}" if installed else "pin it with =="
-        return f"pip install '{name}{declared or ''}'"
+        return f"pip install '{spelled(name, declared)}'"
     if finding.kind == "missing":
-        return f"pip install '{name}{declared or ''}', or drop the line (drift-guard --fix)"
+        return f"pip install '{spelled(name, declared)}', or drop the line (drift-guard --fix)"
     if finding.kind == "mismatch":
         if finding.hashes:
             return "regenerate the hashes (pip-compile --generate-hashes)"
-        return f"pip install '{name}{declared}', or record {installed} (drift-guard --fix)"
+        return f"pip install '{spelled(name, declared)}', or record {installed} (drift-guard --fix)"
     if finding.kind == "unpinned":
         return f"pin it: {name}=={installed}" if installed else "pin it with =="
     return f"record it (drift-guard --fix adds {name}=={installed}), or pip uninstall {name}"
+
+
+def spelled(name: str, declared: Optional[str]) -> str:
+    """A declaration as a requirement line spells it: "flask==3.0.0", "pkg @ https://...",
+    or the name alone."""
+    declared = declared or ""
+    return f"{name} {declared}" if declared.startswith("@") else name + declared

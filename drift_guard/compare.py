@@ -110,7 +110,7 @@ def _finding(kind: str, req: Requirement, installed_version: Optional[str]) -> F
         kind=kind,
         name=req.name,
         installed=installed_version,
-        declared=req.specifier or req.url or (req.text if kind != "unpinned" else "") or "",
+        declared=req.specifier or (f"@ {req.url}" if req.url else ""),
         source=req.source or None,
         line=req.line,
         key=req.key,

@@ -106,7 +106,8 @@ def pip(venv: Venv, *args: str, find_links: Optional[Path] = None) -> subprocess
         cmd += ["--no-index"]
         if find_links is not None:
             cmd += ["--find-links", str(find_links)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_")}
+    # PYTHONPATH would leak this checkout into the target's view of what is installed.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_") and k != "PYTHONPATH"}
     env["PIP_CONFIG_FILE"] = os.devnull
     return subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
 
