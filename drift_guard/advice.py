@@ -19,30 +19,33 @@ LOCK_TOOLS = {
 }
 
 
-def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None) -> str:
-    """One short instruction for `finding`, declared in a file of format `fmt`."""
+def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None,
+         pip: str = "pip") -> str:
+    """One short instruction for `finding`, declared in a file of format `fmt`; `pip` is how
+    to run the target environment's pip (see `pip_command`)."""
     name, installed, declared = finding.name, finding.installed, finding.declared
     where = path or finding.source or "the requirements file"
     if fmt in LOCK_TOOLS:
         sync, record = LOCK_TOOLS[fmt]
         if finding.kind == "undeclared":
-            return f"{record.format(name=name, version=installed, path=where)}, or pip uninstall {name}"
+            return f"{record.format(name=name, version=installed, path=where)}, or {pip} uninstall {name}"
         return sync.format(path=where)
     if fmt == "pyproject.toml":
         if finding.kind == "undeclared":
-            return f"add {name} to the project's dependencies, or pip uninstall {name}"
+            return f"add {name} to the project's dependencies, or {pip} uninstall {name}"
         if finding.kind == "unpinned":
             return f"pin it: {name}=={installed}" if installed else "pin it with =="
-        return f"pip install '{spelled(name, declared)}'"
+        return f"{pip} install '{spelled(name, declared)}'"
     if finding.kind == "missing":
-        return f"pip install '{spelled(name, declared)}', or drop the line (drift-guard --fix)"
+        return f"{pip} install '{spelled(name, declared)}', or drop the line (drift-guard --fix)"
     if finding.kind == "mismatch":
         if finding.hashes:
-            return "regenerate the hashes (pip-compile --generate-hashes)"
-        return f"pip install '{spelled(name, declared)}', or record {installed} (drift-guard --fix)"
+            return (f"{pip} install '{spelled(name, declared)}', or regenerate the file with "
+                    "its hashes (pip-compile --generate-hashes)")
+        return f"{pip} install '{spelled(name, declared)}', or record {installed} (drift-guard --fix)"
     if finding.kind == "unpinned":
         return f"pin it: {name}=={installed}" if installed else "pin it with =="
-    return f"record it (drift-guard --fix adds {name}=={installed}), or pip uninstall {name}"
+    return f"record it (drift-guard --fix adds {name}=={installed}), or {pip} uninstall {name}"
 
 
 def spelled(name: str, declared: Optional[str]) -> str:
@@ -50,3 +53,24 @@ def spelled(name: str, declared: Optional[str]) -> str:
     or the name alone."""
     declared = declared or ""
     return f"{name} {declared}" if declared.startswith("@") else name + declared
+
+
+def pip_command(prefix: str, found_by: str) -> str:
+    """How a user runs the checked environment's pip from here: plain `pip` when that
+    environment is the active one, else its own pip by path."""
+    import os
+
+    if found_by in ("VIRTUAL_ENV", "PATH", "CONDA_PREFIX"):
+        return "pip"
+    def shown(path: str) -> str:
+        try:
+            rel = os.path.relpath(path)
+        except ValueError:  # another drive on Windows
+            return path
+        return path if rel.startswith("..") else rel
+
+    own = os.path.join(prefix, "Scripts" if os.name == "nt" else "bin", "pip")
+    if os.path.exists(own):
+        return shown(own)
+    # No pip inside (uv makes venvs without one): any pip can act on it by --python.
+    return f"pip --python {shown(prefix)}"

@@ -327,17 +327,18 @@ def test_github_annotations_on_real_findings(tmp_path: Path, wheels: Path) -> No
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
         "::error file=requirements.txt,line=5,title=drift-guard%3A acme-cache declared but not "
-        "installed::acme-cache==0.5.0 is declared but not installed. Fix: pip install "
+        "installed::acme-cache==0.5.0 is declared but not installed. Fix: pip --python .venv install "
         "'acme-cache==0.5.0', or drop the line (drift-guard --fix)",
         "::error file=requirements.txt,line=3,endLine=4,title=drift-guard%3A acme-db installed "
         "version does not match::acme-db 1.9.0 is installed but acme-db==2.0.0 is declared. "
-        "Fix: regenerate the hashes (pip-compile --generate-hashes)",
+        "Fix: pip --python .venv install 'acme-db==2.0.0', or regenerate the file with its "
+        "hashes (pip-compile --generate-hashes)",
         "::error file=requirements.txt,title=drift-guard%3A acme-cli installed but not declared::"
         "acme-cli 0.3.0 is installed but not declared (with acme-colors). Fix: record it "
-        "(drift-guard --fix adds acme-cli==0.3.0), or pip uninstall acme-cli",
+        "(drift-guard --fix adds acme-cli==0.3.0), or pip --python .venv uninstall acme-cli",
         "::error file=requirements.txt,title=drift-guard%3A acme-colors installed but not "
         "declared::acme-colors 1.0.0 is installed but not declared (needed by acme-cli). Fix: "
-        "record it (drift-guard --fix adds acme-colors==1.0.0), or pip uninstall acme-colors",
+        "record it (drift-guard --fix adds acme-colors==1.0.0), or pip --python .venv uninstall acme-colors",
         f"drift-guard: 4 findings in .venv (Python {_python_version()}, found by ./.venv) "
         "against requirements.txt (3 declared)",
     ]
@@ -361,10 +362,10 @@ def test_markdown_summary_on_real_findings(tmp_path: Path, wheels: Path) -> None
 
         | Kind | Package | Installed | Declared | Where | Fix |
         |---|---|---|---|---|---|
-        | missing | acme-cache | — | ==0.5.0 | requirements.txt:5 | pip install 'acme-cache==0.5.0', or drop the line (drift-guard --fix) |
-        | mismatch | acme-db | 1.9.0 | ==2.0.0 | requirements.txt:3 | regenerate the hashes (pip-compile --generate-hashes) |
-        | undeclared | acme-cli (+ acme-colors) | 0.3.0 | — | — | record it (drift-guard --fix adds acme-cli==0.3.0), or pip uninstall acme-cli |
-        | undeclared | acme-colors (needed by acme-cli) | 1.0.0 | — | — | record it (drift-guard --fix adds acme-colors==1.0.0), or pip uninstall acme-colors |
+        | missing | acme-cache | — | ==0.5.0 | requirements.txt:5 | pip --python .venv install 'acme-cache==0.5.0', or drop the line (drift-guard --fix) |
+        | mismatch | acme-db | 1.9.0 | ==2.0.0 | requirements.txt:3 | pip --python .venv install 'acme-db==2.0.0', or regenerate the file with its hashes (pip-compile --generate-hashes) |
+        | undeclared | acme-cli (+ acme-colors) | 0.3.0 | — | — | record it (drift-guard --fix adds acme-cli==0.3.0), or pip --python .venv uninstall acme-cli |
+        | undeclared | acme-colors (needed by acme-cli) | 1.0.0 | — | — | record it (drift-guard --fix adds acme-colors==1.0.0), or pip --python .venv uninstall acme-colors |
         """)  # noqa: E501 - a table row is one line
 
 

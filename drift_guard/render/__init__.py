@@ -19,7 +19,9 @@ def fix_hint(report: Report, finding: Finding) -> str:
             formats.setdefault(path, s.format)
     first: Optional[str] = report.sources[0].path if report.sources else None
     source = finding.source or first
-    return hint(finding, formats.get(source or ""), source)
+    env = report.environment
+    pip = advice.pip_command(env.prefix, env.found_by)
+    return hint(finding, formats.get(source or ""), source, pip)
 
 
 def spelled(f: Finding) -> str:
