@@ -521,6 +521,6 @@ def test_warn_hook_reports_drift_after_a_branch_switch_without_failing_it(
     assert switched.returncode == 0, text
     assert "drift-guard (warn after checkout/merge)" in text, text
     assert "missing:" in text, text
-    assert "acme-cli ==0.3.0" in text, text
+    assert "acme-cli==0.3.0" in text, text
     # The commit-stage hook stays out of post-checkout.
     assert not any(line.startswith("drift-guard.") for line in text.splitlines())
