@@ -49,10 +49,19 @@ def write_wheel(dest: Path, name: str, version: str, requires: list[str]) -> Non
     files = {
         f"{dist}/__init__.py": f"__version__ = {version!r}\n",
         f"{info}/METADATA": "\n".join(
-            ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}",
-             "Summary: benchmark package", *[f"Requires-Dist: {r}" for r in requires]]
-        ) + "\n\n" + "A description body, as real packages have.\n" * 40,
-        f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+            [
+                "Metadata-Version: 2.1",
+                f"Name: {name}",
+                f"Version: {version}",
+                "Summary: benchmark package",
+                *[f"Requires-Dist: {r}" for r in requires],
+            ]
+        )
+        + "\n\n"
+        + "A description body, as real packages have.\n" * 40,
+        f"{info}/WHEEL": (
+            "Wheel-Version: 1.0\nGenerator: bench\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        ),
     }
     record = []
     for path, text in files.items():
@@ -90,15 +99,27 @@ def build_env(work: Path, size: int, tools_python: Path) -> Path:
         write_wheel(wheels, name, f"1.{i % 7}.{i % 3}", reqs)
     run([sys.executable, "-m", "venv", str(env_dir / ".venv")])
     py = env_dir / ".venv" / "bin" / "python"
-    run([str(py), "-m", "pip", "install", "--quiet", "--no-index", "--find-links", str(wheels), *names])
+    run(
+        [
+            str(py),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-index",
+            "--find-links",
+            str(wheels),
+            *names,
+        ]
+    )
     freeze = run([str(py), "-m", "pip", "list", "--format=freeze"]).stdout.splitlines()
     (env_dir / "clean.txt").write_text("\n".join(freeze) + "\n")
     pinned = [ln for ln in freeze if not ln.lower().startswith(("pip==", "setuptools=="))]
     drift = list(pinned)
-    for j in (8, 5, 2):                                                  # 3 undeclared
+    for j in (8, 5, 2):  # 3 undeclared
         del drift[j]
-    drift += ["tabulate==0.9.0", "orjson==3.10.0"]                       # 2 missing
-    for j in (1, 2, 3):                                                  # 3 mismatches
+    drift += ["tabulate==0.9.0", "orjson==3.10.0"]  # 2 missing
+    for j in (1, 2, 3):  # 3 mismatches
         name, _, _ = drift[j].partition("==")
         drift[j] = f"{name}==0.0.{j}"
     (env_dir / "drift.txt").write_text("\n".join(drift) + "\n")
@@ -135,11 +156,32 @@ def commands(tools: Path, env_dir: Path, scenario: str) -> dict[str, list[str]]:
         "pip list --format=freeze": [venv_py, "-m", "pip", "list", "--format=freeze"],
         "python -c pass (interpreter floor)": [str(tools), "-c", "pass"],
         "drift-guard": [str(bindir / "drift-guard"), "--quiet", "--python", venv_py, req],
-        "drift-guard --format json": [str(bindir / "drift-guard"), "--format", "json", "--python", venv_py, req],
-        "uv pip sync --check --offline": [str(bindir / "uv"), "pip", "sync", "--check", "--offline",
-                                          "--python", venv_py, req],
-        "pip-sync --dry-run": [str(bindir / "pip-sync"), "--dry-run", "--no-config",
-                               "--python-executable", venv_py, req],
+        "drift-guard --format json": [
+            str(bindir / "drift-guard"),
+            "--format",
+            "json",
+            "--python",
+            venv_py,
+            req,
+        ],
+        "uv pip sync --check --offline": [
+            str(bindir / "uv"),
+            "pip",
+            "sync",
+            "--check",
+            "--offline",
+            "--python",
+            venv_py,
+            req,
+        ],
+        "pip-sync --dry-run": [
+            str(bindir / "pip-sync"),
+            "--dry-run",
+            "--no-config",
+            "--python-executable",
+            venv_py,
+            req,
+        ],
         "pip freeze": [venv_py, "-m", "pip", "freeze"],
         "pipdeptree": [str(bindir / "pipdeptree"), "--python", venv_py, "--warn", "silence"],
     }
@@ -154,21 +196,29 @@ def measure(cmds: dict[str, list[str]], runs: int, warmup: int) -> dict[str, dic
     for i in range(warmup + runs):
         for label, cmd in cmds.items():
             start = time.perf_counter()
-            done = subprocess.run(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            done = subprocess.run(
+                cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            )
             elapsed = time.perf_counter() - start
             codes[label] = done.returncode
             if i >= warmup:
                 times[label].append(elapsed)
     return {
-        label: {"median_ms": statistics.median(ts) * 1000, "min_ms": min(ts) * 1000,
-                "max_ms": max(ts) * 1000, "exit": codes[label]}
+        label: {
+            "median_ms": statistics.median(ts) * 1000,
+            "min_ms": min(ts) * 1000,
+            "max_ms": max(ts) * 1000,
+            "exit": codes[label],
+        }
         for label, ts in times.items()
     }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "drift-guard-bench")
+    parser.add_argument(
+        "--work", type=Path, default=Path(tempfile.gettempdir()) / "drift-guard-bench"
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=[15, 200])
     parser.add_argument("--scenarios", nargs="+", default=["clean", "drift", "noise"])
     parser.add_argument("--runs", type=int, default=10)
@@ -186,10 +236,15 @@ def main(argv: list[str] | None = None) -> int:
             results[f"{size}/{scenario}"] = res
             base = res["pip list --format=freeze"]["median_ms"]
             print(f"\n## {size} distributions, {scenario}.txt  ({args.runs} runs, medians)")
-            print(f"{'command':38} {'median ms':>10} {'min':>8} {'max':>8} {'÷ pip list':>10} {'exit':>5}")
+            print(
+                f"{'command':38} {'median ms':>10} {'min':>8} {'max':>8} "
+                f"{'÷ pip list':>10} {'exit':>5}"
+            )
             for label, r in res.items():
-                print(f"{label:38} {r['median_ms']:10.1f} {r['min_ms']:8.1f} {r['max_ms']:8.1f} "
-                      f"{r['median_ms'] / base:10.3f} {r['exit']:5d}")
+                print(
+                    f"{label:38} {r['median_ms']:10.1f} {r['min_ms']:8.1f} {r['max_ms']:8.1f} "
+                    f"{r['median_ms'] / base:10.3f} {r['exit']:5d}"
+                )
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

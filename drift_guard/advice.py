@@ -19,8 +19,7 @@ LOCK_TOOLS = {
 }
 
 
-def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None,
-         pip: str = "pip") -> str:
+def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None, pip: str = "pip") -> str:
     """One short instruction for `finding`, declared in a file of format `fmt`; `pip` is how
     to run the target environment's pip (see `pip_command`)."""
     name, installed, declared = finding.name, finding.installed, finding.declared
@@ -28,7 +27,8 @@ def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None,
     if fmt in LOCK_TOOLS:
         sync, record = LOCK_TOOLS[fmt]
         if finding.kind == "undeclared":
-            return f"{record.format(name=name, version=installed, path=where)}, or {pip} uninstall {name}"
+            recorded = record.format(name=name, version=installed, path=where)
+            return f"{recorded}, or {pip} uninstall {name}"
         return sync.format(path=where)
     if fmt == "pyproject.toml":
         if finding.kind == "undeclared":
@@ -40,9 +40,13 @@ def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None,
         return f"{pip} install '{spelled(name, declared)}', or drop the line (drift-guard --fix)"
     if finding.kind == "mismatch":
         if finding.hashes:
-            return (f"{pip} install '{spelled(name, declared)}', or regenerate the file with "
-                    "its hashes (pip-compile --generate-hashes)")
-        return f"{pip} install '{spelled(name, declared)}', or record {installed} (drift-guard --fix)"
+            return (
+                f"{pip} install '{spelled(name, declared)}', or regenerate the file with "
+                "its hashes (pip-compile --generate-hashes)"
+            )
+        return (
+            f"{pip} install '{spelled(name, declared)}', or record {installed} (drift-guard --fix)"
+        )
     if finding.kind == "unpinned":
         return f"pin it: {name}=={installed}" if installed else "pin it with =="
     return f"record it (drift-guard --fix adds {name}=={installed}), or {pip} uninstall {name}"
@@ -62,6 +66,7 @@ def pip_command(prefix: str, found_by: str) -> str:
 
     if found_by in ("VIRTUAL_ENV", "PATH", "CONDA_PREFIX"):
         return "pip"
+
     def shown(path: str) -> str:
         try:
             rel = os.path.relpath(path)

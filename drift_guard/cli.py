@@ -41,33 +41,72 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Exit codes: 0 no drift, 1 drift found (or --fix changed a file), 2 bad input, "
         "3 internal error.",
     )
-    parser.add_argument("files", nargs="*", metavar="FILE",
-                        help="declaration files; several form one declared set (default: "
-                        "[tool.drift-guard] sources, else the first of poetry.lock, "
-                        "Pipfile.lock, uv.lock, pylock.toml, requirements.txt found here)")
+    parser.add_argument(
+        "files",
+        nargs="*",
+        metavar="FILE",
+        help="declaration files; several form one declared set (default: "
+        "[tool.drift-guard] sources, else the first of poetry.lock, "
+        "Pipfile.lock, uv.lock, pylock.toml, requirements.txt found here)",
+    )
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--python", metavar="PATH", help="the interpreter of the environment to check")
+    where.add_argument(
+        "--python", metavar="PATH", help="the interpreter of the environment to check"
+    )
     where.add_argument("--venv", metavar="DIR", help="the environment to check")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
-    parser.add_argument("--fix", action="store_true",
-                        help="make the declarations match the environment (requirements files are "
-                        "rewritten in place; lock files through their own tool)")
-    parser.add_argument("--diff", action="store_true",
-                        help="print what --fix would change, and change nothing")
-    parser.add_argument("--ignore", action="append", metavar="NAME",
-                        help="leave this package out (repeatable, or comma-separated)")
-    parser.add_argument("--require-pins", action="store_true",
-                        help="also report requirements not pinned with == or ===")
-    parser.add_argument("--with", dest="with_groups", action="append", metavar="GROUP",
-                        help="also expect these optional groups installed (lock files, pyproject)")
-    parser.add_argument("--without", dest="without_groups", action="append", metavar="GROUP",
-                        help="do not expect these groups installed")
-    parser.add_argument("--only", dest="only_groups", action="append", metavar="GROUP",
-                        help="expect only these groups installed")
-    parser.add_argument("--extras", action="append", metavar="EXTRA",
-                        help="expect these extras of the project installed")
-    parser.add_argument("-q", "--quiet", action="store_true",
-                        help="print nothing when there is no drift")
+    parser.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="make the declarations match the environment (requirements files are "
+        "rewritten in place; lock files through their own tool)",
+    )
+    parser.add_argument(
+        "--diff", action="store_true", help="print what --fix would change, and change nothing"
+    )
+    parser.add_argument(
+        "--ignore",
+        action="append",
+        metavar="NAME",
+        help="leave this package out (repeatable, or comma-separated)",
+    )
+    parser.add_argument(
+        "--require-pins",
+        action="store_true",
+        help="also report requirements not pinned with == or ===",
+    )
+    parser.add_argument(
+        "--with",
+        dest="with_groups",
+        action="append",
+        metavar="GROUP",
+        help="also expect these optional groups installed (lock files, pyproject)",
+    )
+    parser.add_argument(
+        "--without",
+        dest="without_groups",
+        action="append",
+        metavar="GROUP",
+        help="do not expect these groups installed",
+    )
+    parser.add_argument(
+        "--only",
+        dest="only_groups",
+        action="append",
+        metavar="GROUP",
+        help="expect only these groups installed",
+    )
+    parser.add_argument(
+        "--extras",
+        action="append",
+        metavar="EXTRA",
+        help="expect these extras of the project installed",
+    )
+    parser.add_argument(
+        "-q", "--quiet", action="store_true", help="print nothing when there is no drift"
+    )
     parser.add_argument("--version", action="version", version=f"drift-guard {__version__}")
     return parser
 
@@ -81,7 +120,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("drift-guard: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+    except Exception as exc:
         if os.environ.get("DRIFT_GUARD_DEBUG"):
             raise
         print(
@@ -130,8 +169,9 @@ def _run(argv: Optional[Sequence[str]]) -> int:
     return 0 if report.ok else 1
 
 
-def check(cfg: Config, *, cwd: str, environment: Optional[Environment] = None,
-          allow: Sequence[str] = ()) -> Tuple[Report, dict[str, Installed]]:
+def check(
+    cfg: Config, *, cwd: str, environment: Optional[Environment] = None, allow: Sequence[str] = ()
+) -> Tuple[Report, dict[str, Installed]]:
     """Find the environment (unless given), read the declarations, compare. No printing."""
     from drift_guard.compare import compare, name_direct_references
     from drift_guard.environment import find_environment

@@ -95,7 +95,9 @@ def compare(
 
     if require_pins:
         findings.extend(
-            _finding("unpinned", req, installed[req.name].version if req.name in installed else None)
+            _finding(
+                "unpinned", req, installed[req.name].version if req.name in installed else None
+            )
             for source in sources
             for req in source.requirements
             if req.name and req.name not in skip and not is_pinned(req)
@@ -241,7 +243,9 @@ def _undeclared(
     # What may be installed without being declared: drift-guard's own dependencies and the
     # callers' allow-list (e.g. Zappa and what it needs), and -- for top-level files -- what
     # the declared packages need.
-    covered_roots = [(n, frozenset()) for n in ALWAYS_ALLOWED | allow | skip if n in installed]
+    covered_roots: List[Tuple[str, FrozenSet[str]]] = [
+        (n, frozenset()) for n in ALWAYS_ALLOWED | allow | skip if n in installed
+    ]
     for source in sources:
         if source.frozen:
             continue
@@ -257,8 +261,7 @@ def _undeclared(
     # because a root needs them.
     needs: Dict[str, Set[str]] = {
         name: {dep for dep, _ in dependencies(installed[name], frozenset(), markers)}
-        & undeclared
-        - {name}
+        & undeclared - {name}
         for name in undeclared
     }
     reach = {
@@ -280,11 +283,15 @@ def _undeclared(
         dist = installed[name]
         if name in roots:
             findings.append(
-                Finding("undeclared", name, dist.version, None, dependencies=tuple(sorted(reach[name])))
+                Finding(
+                    "undeclared", name, dist.version, None, dependencies=tuple(sorted(reach[name]))
+                )
             )
         elif frozen:
             required_by = tuple(sorted(o for o in undeclared if name in needs[o]))
-            findings.append(Finding("undeclared", name, dist.version, None, required_by=required_by))
+            findings.append(
+                Finding("undeclared", name, dist.version, None, required_by=required_by)
+            )
     return findings
 
 
@@ -302,7 +309,7 @@ def _url_key(url: str, cwd: str) -> str:
             url = url[len(vcs) :]
     if url.startswith("file:"):
         path = unquote(url[5:])
-        path = "/" + path.lstrip("/") if path.startswith("//") or path.startswith("/") else path
+        path = "/" + path.lstrip("/") if path.startswith("/") else path
         return "file://" + posixpath.normpath(path)
     if "://" in url:
         return url

@@ -38,8 +38,9 @@ _BOOLS = {"require_pins": "require_pins"}
 _TABLES = {"lambda": "lambda_"}
 
 
-def from_mapping(table: Mapping[str, Any], where: str, path: Optional[str] = None,
-                 base_dir: str = ".") -> Config:
+def from_mapping(
+    table: Mapping[str, Any], where: str, path: Optional[str] = None, base_dir: str = "."
+) -> Config:
     """Validate a configuration table. `where` names it in errors (e.g. "[tool.drift-guard]").
 
     Relative `sources`, `python` and `venv` are taken relative to `base_dir`.
@@ -98,7 +99,9 @@ def load(directory: str = ".") -> Config:
     from drift_guard.readers.pyproject import read_tool_config
 
     shown = os.path.relpath(path) if not os.path.isabs(directory) else path
-    return from_mapping(read_tool_config(path), "[tool.drift-guard]", path=shown, base_dir=directory)
+    return from_mapping(
+        read_tool_config(path), "[tool.drift-guard]", path=shown, base_dir=directory
+    )
 
 
 def merge(base: Config, **overrides: Any) -> Config:

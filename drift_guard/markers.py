@@ -17,7 +17,12 @@ from drift_guard.models import Environment
 if TYPE_CHECKING:
     from packaging.markers import Marker
 
-_IMPLEMENTATIONS = {"cpython": "CPython", "pypy": "PyPy", "graalpy": "GraalVM", "ironpython": "IronPython"}
+_IMPLEMENTATIONS = {
+    "cpython": "CPython",
+    "pypy": "PyPy",
+    "graalpy": "GraalVM",
+    "ironpython": "IronPython",
+}
 
 
 def target_environment(env: Environment) -> Dict[str, str]:

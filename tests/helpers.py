@@ -28,7 +28,7 @@ def write_wheel(
     name: str,
     version: str,
     requires: Iterable[str] = (),
-    extras: Mapping[str, Iterable[str]] = {},  # noqa: B006 - read only
+    extras: Mapping[str, Iterable[str]] = {},
     modules: Optional[Iterable[str]] = None,
     files: Optional[Mapping[str, str]] = None,
 ) -> Path:
@@ -56,7 +56,8 @@ def write_wheel(
         content.setdefault(f"{mod}/__init__.py", f"__version__ = {version!r}\n")
     content[f"{info}/METADATA"] = "\n".join(meta) + "\n\n"
     content[f"{info}/WHEEL"] = (
-        "Wheel-Version: 1.0\nGenerator: drift-guard-tests\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
+        "Wheel-Version: 1.0\nGenerator: drift-guard-tests\nRoot-Is-Purelib: true\n"
+        "Tag: py3-none-any\n"
     )
     top = sorted({p.split("/")[0] for p in content if not p.startswith(info)})
     content[f"{info}/top_level.txt"] = "".join(t.removesuffix(".py") + "\n" for t in top)
@@ -82,8 +83,12 @@ class Venv(NamedTuple):
         return next((self.path / "lib").glob("python3*/site-packages"))
 
 
-def make_venv(path: Path, python: str = sys.executable, with_pip: bool = True,
-              system_site_packages: bool = False) -> Venv:
+def make_venv(
+    path: Path,
+    python: str = sys.executable,
+    with_pip: bool = True,
+    system_site_packages: bool = False,
+) -> Venv:
     """Create a real virtualenv with the stdlib `venv` module of `python`."""
     args = [python, "-m", "venv"]
     if not with_pip:
@@ -94,12 +99,17 @@ def make_venv(path: Path, python: str = sys.executable, with_pip: bool = True,
     return Venv(path, path / "bin" / "python")
 
 
-def pip(venv: Venv, *args: str, find_links: Optional[Path] = None) -> subprocess.CompletedProcess[str]:
+def pip(
+    venv: Venv, *args: str, find_links: Optional[Path] = None
+) -> subprocess.CompletedProcess[str]:
     """Run the real pip against `venv`, offline: the venv's own pip where it has one, else the
     test session's pip with `--python` (so venvs made without pip work too)."""
     own = any((venv.path / "lib").glob("python3*/site-packages/pip/__init__.py"))
-    cmd = [str(venv.python), "-m", "pip"] if own else [
-        sys.executable, "-m", "pip", "--python", str(venv.python)]
+    cmd = (
+        [str(venv.python), "-m", "pip"]
+        if own
+        else [sys.executable, "-m", "pip", "--python", str(venv.python)]
+    )
     cmd += ["--disable-pip-version-check", "--no-input"]
     cmd += list(args)
     if args and args[0] == "install":
@@ -122,13 +132,21 @@ def pip_list_freeze(venv: Venv) -> dict[str, str]:
     return result
 
 
-def run_cli(args: Sequence[str], cwd: Path, env: Optional[Mapping[str, str]] = None,
-            python: str = sys.executable) -> subprocess.CompletedProcess[str]:
+def run_cli(
+    args: Sequence[str],
+    cwd: Path,
+    env: Optional[Mapping[str, str]] = None,
+    python: str = sys.executable,
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m drift_guard ARGS` as a user would, in `cwd`."""
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "DRIFT_GUARD_PYTHON")}
+    full_env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("VIRTUAL_ENV", "CONDA_PREFIX", "DRIFT_GUARD_PYTHON")
+    }
     full_env["NO_COLOR"] = "1"
     if env:
         full_env.update(env)
-    return subprocess.run([python, "-m", "drift_guard", *args], cwd=cwd, env=full_env,
-                          capture_output=True, text=True)
+    return subprocess.run(
+        [python, "-m", "drift_guard", *args], cwd=cwd, env=full_env, capture_output=True, text=True
+    )

@@ -42,7 +42,15 @@ def project(tmp_path_factory: pytest.TempPathFactory, wheels: Path) -> tuple[Pat
     """A project with ./.venv holding flask, requests, and odd names; requirements.txt frozen."""
     root = tmp_path_factory.mktemp("project")
     venv = make_venv(root / ".venv")
-    pip(venv, "install", "Flask", "requests", "zope.interface", "typing_extensions", find_links=wheels)
+    pip(
+        venv,
+        "install",
+        "Flask",
+        "requests",
+        "zope.interface",
+        "typing_extensions",
+        find_links=wheels,
+    )
     return root, venv
 
 
@@ -82,7 +90,10 @@ def test_one_line_removed_one_pin_added_one_version_changed(project: tuple[Path,
     assert doc["environment"]["prefix"] == str(root / ".venv")
     mismatch = doc["findings"][1]
     assert (mismatch["installed"], mismatch["declared"], mismatch["source"]) == (
-        "3.0.1", "==3.0.0", "requirements.txt")
+        "3.0.1",
+        "==3.0.0",
+        "requirements.txt",
+    )
     assert mismatch["line"] == lines.index("Werkzeug==3.0.0") + 1
 
 
@@ -94,7 +105,9 @@ def test_hand_installed_package_frozen_vs_top_level(tmp_path: Path, wheels: Path
     pip(venv, "install", "rich", find_links=wheels)
 
     frozen = run_cli(["--format", "json", "requirements.txt"], cwd=tmp_path)
-    assert findings(frozen) == [("undeclared", n) for n in ("markdown-it-py", "mdurl", "pygments", "rich")]
+    assert findings(frozen) == [
+        ("undeclared", n) for n in ("markdown-it-py", "mdurl", "pygments", "rich")
+    ]
     rich = json.loads(frozen.stdout)["findings"][-1]
     assert rich["dependencies"] == ["markdown-it-py", "mdurl", "pygments"]
 
@@ -136,15 +149,19 @@ def test_extras_and_odd_names_match(tmp_path: Path, wheels: Path) -> None:
 def test_several_files_are_one_declared_set_and_ignore_works(project: tuple[Path, Venv]) -> None:
     root, venv = project
     lines = freeze_file(venv).splitlines()
-    (root / "base.txt").write_text("\n".join(ln for ln in lines if not ln.startswith("idna")) + "\n")
+    (root / "base.txt").write_text(
+        "\n".join(ln for ln in lines if not ln.startswith("idna")) + "\n"
+    )
     (root / "extra.txt").write_text("idna==3.7\n")
     assert run_cli(["base.txt", "extra.txt"], cwd=root).returncode == 0
     assert findings(run_cli(["--format", "json", "base.txt"], cwd=root)) == [("undeclared", "idna")]
     assert run_cli(["base.txt", "--ignore", "IDNA"], cwd=root).returncode == 0
 
 
-def test_config_in_pyproject_names_sources_and_ignores(project: tuple[Path, Venv], tmp_path: Path) -> None:
-    root, venv = project
+def test_config_in_pyproject_names_sources_and_ignores(
+    project: tuple[Path, Venv], tmp_path: Path
+) -> None:
+    _root, venv = project
     work = tmp_path / "w"
     work.mkdir()
     (work / "deps").mkdir()
@@ -154,7 +171,8 @@ def test_config_in_pyproject_names_sources_and_ignores(project: tuple[Path, Venv
         "[tool.drift-guard]\n"
         'sources = ["deps/prod.txt"]\n'
         f'venv = "{venv.path}"\n'
-        'ignore = ["requests", "idna", "click", "werkzeug", "zope-interface", "typing-extensions"]\n'
+        'ignore = ["requests", "idna", "click", "werkzeug", "zope-interface",'
+        ' "typing-extensions"]\n'
     )
     result = run_cli([], cwd=work)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -217,6 +235,8 @@ def test_python_m_and_console_script_agree(project: tuple[Path, Venv]) -> None:
     import subprocess
 
     env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"}
-    done = subprocess.run([script, "--format", "json"], cwd=root, capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [script, "--format", "json"], cwd=root, capture_output=True, text=True, env=env
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["ok"] is True

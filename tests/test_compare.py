@@ -47,7 +47,11 @@ def test_one_of_each_kind() -> None:
     inst = installed(dist("flask", "3.0.3"), dist("rich", "13.7.1"))
     src = source(req("flask", "==3.0.0", 2), req("requests", "==2.32.3", 7))
     findings = compare(inst, [src], MARKERS)
-    assert kinds(findings) == [("missing", "requests"), ("mismatch", "flask"), ("undeclared", "rich")]
+    assert kinds(findings) == [
+        ("missing", "requests"),
+        ("mismatch", "flask"),
+        ("undeclared", "rich"),
+    ]
     missing, mismatch, undeclared = findings
     assert (missing.declared, missing.installed, missing.line) == ("==2.32.3", None, 7)
     assert (mismatch.declared, mismatch.installed, mismatch.line) == ("==3.0.0", "3.0.3", 2)
@@ -111,8 +115,10 @@ def test_extras_of_a_declared_package_are_covered() -> None:
 
 
 def test_false_marker_is_not_missing() -> None:
-    src = source(req("pywin32", "==306", 1, marker="sys_platform == 'win32'"),
-                 req("tomli", "==2.0.1", 2, marker="python_version < '3.11'"))
+    src = source(
+        req("pywin32", "==306", 1, marker="sys_platform == 'win32'"),
+        req("tomli", "==2.0.1", 2, marker="python_version < '3.11'"),
+    )
     assert compare({}, [src], MARKERS) == []
 
 
@@ -124,17 +130,25 @@ def test_markers_are_judged_for_the_target_python_not_drift_guards() -> None:
 
 
 def test_dependency_markers_are_judged_for_the_target() -> None:
-    inst = installed(dist("black", "24.1.0", "tomli>=1.1.0; python_version < '3.11'"),
-                     dist("tomli", "2.0.1"))
+    inst = installed(
+        dist("black", "24.1.0", "tomli>=1.1.0; python_version < '3.11'"), dist("tomli", "2.0.1")
+    )
     top = source(req("black", ">=24"))
     assert compare(inst, [top], target_environment(ENV39)) == []
     assert kinds(compare(inst, [top], target_environment(ENV311))) == [("undeclared", "tomli")]
 
 
 def test_installers_and_drift_guard_and_its_dependencies_are_never_undeclared() -> None:
-    inst = installed(dist("pip", "24.0"), dist("setuptools", "69.0"), dist("wheel", "0.43"),
-                     dist("drift-guard", "0.1.0", "packaging>=24"), dist("packaging", "24.1"))
-    assert kinds(compare(inst, [source(req("flask", "==3.0.3"))], MARKERS)) == [("missing", "flask")]
+    inst = installed(
+        dist("pip", "24.0"),
+        dist("setuptools", "69.0"),
+        dist("wheel", "0.43"),
+        dist("drift-guard", "0.1.0", "packaging>=24"),
+        dist("packaging", "24.1"),
+    )
+    assert kinds(compare(inst, [source(req("flask", "==3.0.3"))], MARKERS)) == [
+        ("missing", "flask")
+    ]
 
 
 def test_project_itself_is_neither_missing_nor_undeclared() -> None:
@@ -157,23 +171,36 @@ def test_allow_covers_a_tool_and_what_it_needs() -> None:
     src = source(req("flask", "==3.0"))
     assert kinds(compare(inst, [src], MARKERS, allow=["zappa"])) == [("missing", "flask")]
     assert kinds(compare(inst, [src], MARKERS)) == [
-        ("missing", "flask"), ("undeclared", "boto3"), ("undeclared", "zappa")
+        ("missing", "flask"),
+        ("undeclared", "boto3"),
+        ("undeclared", "zappa"),
     ]
 
 
 def test_several_sources_form_one_declared_set() -> None:
-    inst = installed(dist("flask", "3.0.3"), dist("pytest", "8.0.0", "pluggy"), dist("pluggy", "1.5.0"))
+    inst = installed(
+        dist("flask", "3.0.3"), dist("pytest", "8.0.0", "pluggy"), dist("pluggy", "1.5.0")
+    )
     prod = source(req("flask", "==3.0.3"))
-    dev = Source("requirements-dev.txt", "requirements.txt",
-                 (Requirement("pytest", "", "requirements-dev.txt", 1),), frozen=False)
+    dev = Source(
+        "requirements-dev.txt",
+        "requirements.txt",
+        (Requirement("pytest", "", "requirements-dev.txt", 1),),
+        frozen=False,
+    )
     assert compare(inst, [prod, dev], MARKERS) == []
 
 
 def test_constraints_constrain_and_declare_nothing() -> None:
     inst = installed(dist("flask", "3.0.3"), dist("six", "1.16.0"))
-    src = source(req("flask", ">=3"), frozen=False,
-                 constraints=(Requirement("six", "<1.16", "constraints.txt", 3),
-                              Requirement("idna", "==3.0", "constraints.txt", 4)))
+    src = source(
+        req("flask", ">=3"),
+        frozen=False,
+        constraints=(
+            Requirement("six", "<1.16", "constraints.txt", 3),
+            Requirement("idna", "==3.0", "constraints.txt", 4),
+        ),
+    )
     findings = compare(inst, [src], MARKERS)
     assert kinds(findings) == [("mismatch", "six"), ("undeclared", "six")]
     assert findings[0].source == "constraints.txt"
@@ -181,9 +208,15 @@ def test_constraints_constrain_and_declare_nothing() -> None:
 
 def test_lock_packages_not_expected_are_neither_missing_nor_undeclared() -> None:
     inst = installed(dist("pytest", "8.0.0"))
-    lock = Source("poetry.lock", "poetry.lock",
-                  (Requirement("pytest", "==8.0.0", "poetry.lock", expected=False),
-                   Requirement("sphinx", "==7.0.0", "poetry.lock", expected=False)), frozen=True)
+    lock = Source(
+        "poetry.lock",
+        "poetry.lock",
+        (
+            Requirement("pytest", "==8.0.0", "poetry.lock", expected=False),
+            Requirement("sphinx", "==7.0.0", "poetry.lock", expected=False),
+        ),
+        frozen=True,
+    )
     assert compare(inst, [lock], MARKERS) == []
 
 
@@ -236,8 +269,10 @@ def test_plain_pin_check_needs_no_packaging_import() -> None:
 
 def test_unnamed_path_requirement_is_named_after_the_installed_dist_from_there() -> None:
     inst = installed(dist("localpkg", "0.1", url="file:///src/proj/localpkg"))
-    src = source(Requirement("", "", "requirements.txt", 3, url="./localpkg", editable=True),
-                 Requirement("", "", "requirements.txt", 4, url="./elsewhere"))
+    src = source(
+        Requirement("", "", "requirements.txt", 3, url="./localpkg", editable=True),
+        Requirement("", "", "requirements.txt", 4, url="./elsewhere"),
+    )
     named, notes = name_direct_references([src], inst, "/src/proj")
     assert [r.name for r in named[0].requirements] == ["localpkg"]
     assert len(notes) == 1

@@ -17,7 +17,9 @@ def test_both_spellings_are_accepted() -> None:
 
 
 def test_relative_paths_are_relative_to_the_config_file(tmp_path) -> None:
-    cfg = from_mapping({"sources": ["reqs/base.txt"], "venv": ".venv"}, "[t]", base_dir=str(tmp_path))
+    cfg = from_mapping(
+        {"sources": ["reqs/base.txt"], "venv": ".venv"}, "[t]", base_dir=str(tmp_path)
+    )
     assert cfg.sources == (str(tmp_path / "reqs/base.txt"),)
     assert cfg.venv == str(tmp_path / ".venv")
 

@@ -27,8 +27,9 @@ from tests.helpers import ROOT, make_venv, pip, run_cli, write_wheel
 
 MISSING = Finding("missing", "requests", None, "==2.32.3", "requirements.txt", 7)
 MISMATCH = Finding("mismatch", "flask", "3.0.3", "==3.0.0", "requirements.txt", 2)
-UNDECLARED = Finding("undeclared", "rich", "13.7.1", None,
-                     dependencies=("markdown-it-py", "mdurl", "pygments"))
+UNDECLARED = Finding(
+    "undeclared", "rich", "13.7.1", None, dependencies=("markdown-it-py", "mdurl", "pygments")
+)
 # Markdown's hard line break: two trailing spaces, spelled out so no editor strips them.
 BREAK = "  "
 UNPINNED = Finding("unpinned", "idna", "3.7", ">=3", "requirements.txt", 4)
@@ -42,15 +43,20 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-def report(project: Path, *findings: Finding, sources: Optional[tuple] = None,
-           notes: tuple = ()) -> Report:
-    env = Environment(str(project / ".venv"), str(project / ".venv/bin/python"), "3.12.4",
-                      "./.venv", ())
+def report(
+    project: Path, *findings: Finding, sources: Optional[tuple] = None, notes: tuple = ()
+) -> Report:
+    env = Environment(
+        str(project / ".venv"), str(project / ".venv/bin/python"), "3.12.4", "./.venv", ()
+    )
     if sources is None:
-        reqs = tuple(Requirement(name, "==1", "requirements.txt", i + 1)
-                     for i, name in enumerate(("flask", "requests", "idna")))
-        sources = (Source("requirements.txt", "requirements.txt", reqs, True,
-                          files=("requirements.txt",)),)
+        reqs = tuple(
+            Requirement(name, "==1", "requirements.txt", i + 1)
+            for i, name in enumerate(("flask", "requests", "idna"))
+        )
+        sources = (
+            Source("requirements.txt", "requirements.txt", reqs, True, files=("requirements.txt",)),
+        )
     return Report(env, sources, tuple(findings), notes)
 
 
@@ -98,13 +104,15 @@ def test_github_undeclared_points_at_the_first_file_without_a_line(project: Path
 def test_github_undeclared_dependency_says_what_needs_it(project: Path) -> None:
     f = Finding("undeclared", "mdurl", "0.1.2", None, required_by=("markdown-it-py",))
     assert "mdurl 0.1.2 is installed but not declared (needed by markdown-it-py)." in (
-        github.render(report(project, f)))
+        github.render(report(project, f))
+    )
 
 
 def test_github_unpinned_is_a_warning(project: Path) -> None:
     line = github.render(report(project, UNPINNED)).splitlines()[0]
     assert line.startswith(
-        "::warning file=requirements.txt,line=4,title=drift-guard%3A idna not pinned::")
+        "::warning file=requirements.txt,line=4,title=drift-guard%3A idna not pinned::"
+    )
     assert "idna>=3 is not pinned with == (installed: 3.7)." in line
 
 
@@ -155,8 +163,10 @@ def test_github_paths_outside_the_workspace_are_left_alone(project: Path) -> Non
 
 def test_github_no_drift_is_one_plain_summary_line(project: Path) -> None:
     out = github.render(report(project))
-    assert out == ("drift-guard: no drift in .venv (Python 3.12.4, found by ./.venv) against "
-                   "requirements.txt (3 declared)\n")
+    assert out == (
+        "drift-guard: no drift in .venv (Python 3.12.4, found by ./.venv) against "
+        "requirements.txt (3 declared)\n"
+    )
 
 
 def test_github_summary_counts_findings(project: Path) -> None:
@@ -271,12 +281,30 @@ def test_json_has_the_contract_shape(project: Path) -> None:
     assert doc["sources"][0]["declared"] == 3
     base = ("kind", "name", "installed", "declared", "source", "line")
     assert [{k: f[k] for k in base} for f in doc["findings"]] == [
-        {"kind": "missing", "name": "requests", "installed": None, "declared": "==2.32.3",
-         "source": "requirements.txt", "line": 7},
-        {"kind": "undeclared", "name": "rich", "installed": "13.7.1", "declared": None,
-         "source": None, "line": None},
-        {"kind": "mismatch", "name": "flask", "installed": "3.0.3", "declared": "==3.0.0",
-         "source": "requirements.txt", "line": 2},
+        {
+            "kind": "missing",
+            "name": "requests",
+            "installed": None,
+            "declared": "==2.32.3",
+            "source": "requirements.txt",
+            "line": 7,
+        },
+        {
+            "kind": "undeclared",
+            "name": "rich",
+            "installed": "13.7.1",
+            "declared": None,
+            "source": None,
+            "line": None,
+        },
+        {
+            "kind": "mismatch",
+            "name": "flask",
+            "installed": "3.0.3",
+            "declared": "==3.0.0",
+            "source": "requirements.txt",
+            "line": 2,
+        },
     ]
     assert doc["findings"][1]["dependencies"] == ["markdown-it-py", "mdurl", "pygments"]
     assert "dependencies" not in doc["findings"][0]
@@ -327,8 +355,8 @@ def test_github_annotations_on_real_findings(tmp_path: Path, wheels: Path) -> No
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
         "::error file=requirements.txt,line=5,title=drift-guard%3A acme-cache declared but not "
-        "installed::acme-cache==0.5.0 is declared but not installed. Fix: pip --python .venv install "
-        "'acme-cache==0.5.0', or drop the line (drift-guard --fix)",
+        "installed::acme-cache==0.5.0 is declared but not installed. Fix: pip --python .venv "
+        "install 'acme-cache==0.5.0', or drop the line (drift-guard --fix)",
         "::error file=requirements.txt,line=3,endLine=4,title=drift-guard%3A acme-db installed "
         "version does not match::acme-db 1.9.0 is installed but acme-db==2.0.0 is declared. "
         "Fix: pip --python .venv install 'acme-db==2.0.0', or regenerate the file with its "
@@ -338,7 +366,8 @@ def test_github_annotations_on_real_findings(tmp_path: Path, wheels: Path) -> No
         "(drift-guard --fix adds acme-cli==0.3.0), or pip --python .venv uninstall acme-cli",
         "::error file=requirements.txt,title=drift-guard%3A acme-colors installed but not "
         "declared::acme-colors 1.0.0 is installed but not declared (needed by acme-cli). Fix: "
-        "record it (drift-guard --fix adds acme-colors==1.0.0), or pip --python .venv uninstall acme-colors",
+        "record it (drift-guard --fix adds acme-colors==1.0.0), or pip --python .venv uninstall "
+        "acme-colors",
         f"drift-guard: 4 findings in .venv (Python {_python_version()}, found by ./.venv) "
         "against requirements.txt (3 declared)",
     ]
@@ -405,7 +434,8 @@ class CI:
         shim = tools / "drift-guard"
         # Only drift-guard sees this checkout; the CI's own pip and venv must not.
         shim.write_text(
-            f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m drift_guard "$@"\n')
+            f'#!/bin/sh\nPYTHONPATH="{ROOT}" exec "{sys.executable}" -m drift_guard "$@"\n'
+        )
         shim.chmod(shim.stat().st_mode | stat.S_IXUSR)
         self.env: Dict[str, str] = {
             "PATH": os.pathsep.join([str(tools), os.path.dirname(sys.executable), "/usr/bin:/bin"]),
@@ -422,8 +452,13 @@ class CI:
 
     def sh(self, script: str) -> subprocess.CompletedProcess[str]:
         # Like `run:` steps and GitLab's script: bash, stop at the first failing command.
-        return subprocess.run(["bash", "-e", "-c", script], cwd=self.workspace, env=self.env,
-                              capture_output=True, text=True)
+        return subprocess.run(
+            ["bash", "-e", "-c", script],
+            cwd=self.workspace,
+            env=self.env,
+            capture_output=True,
+            text=True,
+        )
 
 
 @pytest.mark.e2e
@@ -438,7 +473,8 @@ def test_ci_recipes_pass_when_the_environment_was_installed_from_the_lock_file(
     assert gh.returncode == 0, gh.stdout + gh.stderr
     env_line = f".venv (Python {_python_version()}, found by --python)"
     assert gh.stdout == (
-        f"drift-guard: no drift in {env_line} against requirements.txt (2 declared)\n")
+        f"drift-guard: no drift in {env_line} against requirements.txt (2 declared)\n"
+    )
     summary = Path(ci.env["GITHUB_STEP_SUMMARY"]).read_text()
     assert "**No drift.**" in summary
 
@@ -464,7 +500,8 @@ def test_ci_recipes_fail_naming_a_tool_pip_installed_into_the_same_environment(
     annotations = [line for line in gh.stdout.splitlines() if line.startswith("::")]
     assert annotations[0].startswith(
         "::error file=requirements.txt,title=drift-guard%3A acme-cli installed but not declared::"
-        "acme-cli 0.3.0 is installed but not declared")
+        "acme-cli 0.3.0 is installed but not declared"
+    )
     summary = Path(ci.env["GITHUB_STEP_SUMMARY"]).read_text()
     assert "| undeclared | acme-cli (+ acme-colors) | 0.3.0 |" in summary
 

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from drift_guard.models import Installed, Report
 
 
-def run_fix(report: Report, installed: Mapping[str, Installed], *, write: bool,
-            root: str) -> Tuple[int, str, str]:
+def run_fix(
+    report: Report, installed: Mapping[str, Installed], *, write: bool, root: str
+) -> Tuple[int, str, str]:
     """Fix (`write`) or preview the fix of `report`. Returns (exit code, stdout, stderr)."""
     if report.ok:
         return 0, "drift-guard: no drift, nothing to fix\n", ""
@@ -66,11 +67,11 @@ def run_fix(report: Report, installed: Mapping[str, Installed], *, write: bool,
             else:
                 out.append(f"# {source.path}: drift-guard --fix would run:\n")
                 out.extend(f"{c.shell()}\n" for c in commands)
-        elif source.format == "pyproject.toml" and any(
-            f.source == source.path for f in placed
-        ):
-            err.append(f"{source.path}: pyproject.toml is edited by you, not by drift-guard; "
-                       "install what it declares (pip install -e .) or change it by hand\n")
+        elif source.format == "pyproject.toml" and any(f.source == source.path for f in placed):
+            err.append(
+                f"{source.path}: pyproject.toml is edited by you, not by drift-guard; "
+                "install what it declares (pip install -e .) or change it by hand\n"
+            )
     if not changed and not err:
         return 0, "drift-guard: nothing to change\n", ""
     return 1, "".join(out), "".join(err)

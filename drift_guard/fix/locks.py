@@ -32,8 +32,12 @@ def _target_env(tool: str, env: Environment) -> Tuple[Tuple[str, str], ...]:
     return (("VIRTUAL_ENV", env.prefix),)
 
 
-def plan(source: Source, findings: Sequence[Finding], env: Environment,
-         undeclared: Sequence[Finding] = ()) -> Tuple[List[Command], List[str]]:
+def plan(
+    source: Source,
+    findings: Sequence[Finding],
+    env: Environment,
+    undeclared: Sequence[Finding] = (),
+) -> Tuple[List[Command], List[str]]:
     """The commands that make `env` and the lock `source` agree, and notes for what no
     command can do."""
     cwd = os.path.dirname(os.path.abspath(source.path))
@@ -45,26 +49,39 @@ def plan(source: Source, findings: Sequence[Finding], env: Environment,
     if source.format == "poetry.lock":
         target = _target_env("poetry", env)
         if add:
-            commands.append(Command(("poetry", "add", *add), cwd, "record undeclared packages", target))
+            commands.append(
+                Command(("poetry", "add", *add), cwd, "record undeclared packages", target)
+            )
         if stale or add:
             commands.append(Command(("poetry", "sync"), cwd, "install what the lock says", target))
     elif source.format == "Pipfile.lock":
         target = _target_env("pipenv", env)
         if add:
-            commands.append(Command(("pipenv", "install", *add), cwd, "record undeclared packages", target))
+            commands.append(
+                Command(("pipenv", "install", *add), cwd, "record undeclared packages", target)
+            )
         if stale or add:
-            commands.append(Command(("pipenv", "sync", "--dev"), cwd, "install what the lock says", target))
+            commands.append(
+                Command(("pipenv", "sync", "--dev"), cwd, "install what the lock says", target)
+            )
     elif source.format == "uv.lock":
         target = _target_env("uv", env)
         if add:
             commands.append(Command(("uv", "add", *add), cwd, "record undeclared packages", target))
         if stale or add:
-            commands.append(Command(("uv", "sync", "--inexact"), cwd, "install what the lock says", target))
+            commands.append(
+                Command(("uv", "sync", "--inexact"), cwd, "install what the lock says", target)
+            )
     elif source.format == "pylock.toml":
         if stale:
             python = env.python or os.path.join(env.prefix, "bin", "python")
-            commands.append(Command(("uv", "pip", "install", "--python", python, "-r", path), cwd,
-                                    "install what the lock says"))
+            commands.append(
+                Command(
+                    ("uv", "pip", "install", "--python", python, "-r", path),
+                    cwd,
+                    "install what the lock says",
+                )
+            )
         if add:
             notes.append(
                 f"{source.path}: record {', '.join(add)} in pyproject.toml, then regenerate "
@@ -99,8 +116,9 @@ def run(commands: Sequence[Command]) -> Tuple[bool, List[str]]:
             env.pop(key, None)
         env.update(dict(cmd.env))
         messages.append(f"$ {cmd.shell()}")
-        done = subprocess.run([exe, *cmd.argv[1:]], cwd=cmd.cwd, env=env,
-                              capture_output=True, text=True, check=False)
+        done = subprocess.run(
+            [exe, *cmd.argv[1:]], cwd=cmd.cwd, env=env, capture_output=True, text=True, check=False
+        )
         if done.returncode != 0:
             tail = (done.stderr or done.stdout).strip().splitlines()[-5:]
             messages.append(f"{cmd.argv[0]} failed (exit {done.returncode}): " + " | ".join(tail))

@@ -73,8 +73,10 @@ def render(report: Report, *, color: bool = False, short: bool = False) -> str:
             lines.append(f"      -> {fix_hint(report, f)}")
     lines.extend(f"note: {n}" for n in report.notes)
     if any(s.format == "requirements.txt" for s in report.sources):
-        lines.append("To make the requirements match this environment: drift-guard --fix"
-                     " (preview: drift-guard --diff)")
+        lines.append(
+            "To make the requirements match this environment: drift-guard --fix"
+            " (preview: drift-guard --diff)"
+        )
     return "\n".join(lines) + "\n"
 
 
