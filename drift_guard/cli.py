@@ -32,9 +32,21 @@ def _names(values: Optional[List[str]]) -> Tuple[str, ...]:
     return tuple(v.strip() for value in values or () for v in value.split(",") if v.strip())
 
 
+def _formatter(prog: str) -> argparse.HelpFormatter:
+    # argparse builds a formatter for every add_argument() and, without a width, imports
+    # shutil (and with it bz2 and lzma) to ask for the terminal size: milliseconds on every
+    # commit for a help text that is rarely shown. os can answer the same question.
+    try:
+        columns = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
+    except (ValueError, OSError):
+        columns = 80
+    return argparse.HelpFormatter(prog, width=max(columns - 2, 40))
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="drift-guard",
+        formatter_class=_formatter,
         description="Find the drift between a project's virtualenv and its declared "
         "dependencies (requirements files, Pipfile.lock, poetry.lock, uv.lock, pylock.toml, "
         "pyproject.toml).",

@@ -29,8 +29,6 @@ def target_environment(env: Environment) -> Dict[str, str]:
     """The PEP 508 marker environment of `env`'s interpreter."""
     if env.markers is not None:
         return dict(env.markers)
-    import platform
-
     full = env.python_version
     major_minor = ".".join(full.split(".")[:2])
     impl = env.implementation.lower()
@@ -40,14 +38,32 @@ def target_environment(env: Environment) -> Dict[str, str]:
         # not knowable without running the interpreter, and the Python version is the best guess.
         "implementation_version": full,
         "os_name": os.name,
-        "platform_machine": platform.machine(),
-        "platform_release": platform.release(),
-        "platform_system": platform.system(),
-        "platform_version": platform.version(),
+        **_platform(),
         "python_full_version": full,
         "platform_python_implementation": _IMPLEMENTATIONS.get(impl, impl.capitalize()),
         "python_version": major_minor,
         "sys_platform": sys.platform,
+    }
+
+
+def _platform() -> Dict[str, str]:
+    """platform.machine(), .release(), .system() and .version(): on POSIX these are the
+    fields of os.uname(), which spares importing `platform` on every run."""
+    if hasattr(os, "uname"):
+        u = os.uname()
+        return {
+            "platform_machine": u.machine,
+            "platform_release": u.release,
+            "platform_system": u.sysname,
+            "platform_version": u.version,
+        }
+    import platform
+
+    return {
+        "platform_machine": platform.machine(),
+        "platform_release": platform.release(),
+        "platform_system": platform.system(),
+        "platform_version": platform.version(),
     }
 
 
