@@ -26,7 +26,8 @@ def run_fix(
     first = report.sources[0] if report.sources else None
     # Undeclared packages have no file of their own: they go to the first file named.
     undeclared = [f for f in report.findings if f.kind == "undeclared"]
-    placed = [f for f in report.findings if f.kind in ("missing", "mismatch")]
+    # unpinned findings exist only under --require-pins: fixing them pins what is installed.
+    placed = [f for f in report.findings if f.kind in ("missing", "mismatch", "unpinned")]
 
     req_sources = [s for s in report.sources if s.format == "requirements.txt"]
     if req_sources:
@@ -41,18 +42,18 @@ def run_fix(
         real = [e for e in edits if e.new != e.old]
         if real:
             changed = True
+            # The diff either way: after --fix it is what the user reviews before staging.
+            out.append(req_fix.unified_diff(real))
             if write:
                 req_fix.apply(real)
                 out.extend(f"drift-guard: rewrote {e.path}\n" for e in real)
-            else:
-                out.append(req_fix.unified_diff(real))
 
     for source in report.sources:
         if source.format in LOCK_FORMATS:
             from drift_guard.fix import locks
 
             files = {source.path, *source.files}
-            mine = [f for f in placed if f.source in files]
+            mine = [f for f in placed if f.source in files and f.kind != "unpinned"]
             adds = undeclared if first is source else []
             commands, notes = locks.plan(source, mine, report.environment, adds)
             err.extend(n + "\n" for n in notes)
