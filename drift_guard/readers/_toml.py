@@ -1,0 +1,427 @@
+"""What the structured readers share: loading TOML and JSON, typed field access that names the
+exact key path on error, marker evaluation, group selection, and line numbers of entries.
+
+Every field of a lock file is treated as optional and of unknown type until checked: a file
+edited by hand, merged badly or written by a future tool must give one line naming the file
+and the key (`package[3].version`) and what to do, never a traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import (
+    TYPE_CHECKING,
+    AbstractSet,
+    Any,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Tuple,
+    Type,
+    Union,
+)
+
+from drift_guard._names import canonical
+from drift_guard.errors import DriftGuardError
+from drift_guard.models import ReadContext, Requirement
+
+if TYPE_CHECKING:
+    from packaging.markers import Marker
+
+_TOML_LINE = re.compile(r"at line (\d+)")
+_Types = Union[Type[Any], Tuple[Type[Any], ...]]
+
+_KINDS = {
+    str: "a string",
+    int: "an integer",
+    float: "a number",
+    bool: "true or false",
+    list: "an array",
+    dict: "a table",
+}
+
+
+def _kind(value: object, json: bool) -> str:
+    if isinstance(value, bool):
+        return "true or false" if not json else "a boolean"
+    if value is None:
+        return "null"
+    for t, name in _KINDS.items():
+        if isinstance(value, t):
+            if json and t is dict:
+                return "an object"
+            return name
+    return type(value).__name__
+
+
+class Doc:
+    """A loaded TOML or JSON document, with the file it came from and what fixes it.
+
+    `hint` ends every error message, e.g. "regenerate it with `poetry lock`".
+    """
+
+    def __init__(self, path: str, data: Dict[str, Any], text: str, hint: str,
+                 json: bool = False) -> None:
+        self.path = path
+        self.data = data
+        self.text = text
+        self.hint = hint
+        self.json = json
+
+    def error(self, key: Optional[str], message: str, hint: bool = True) -> DriftGuardError:
+        """The error for `key`; `hint` False when the message already says what to do."""
+        text = f"{message} ({self.hint})" if hint else message
+        return DriftGuardError(text, path=self.path, key=key or None)
+
+    def expect(self, value: Any, types: _Types, key: str) -> Any:
+        """`value` if it is of `types`, else an error naming `key` and both types."""
+        if isinstance(value, types) and not (isinstance(value, bool) and bool not in _tuple(types)):
+            return value
+        wanted = " or ".join(
+            "an object" if self.json and t is dict else _KINDS.get(t, t.__name__)
+            for t in _tuple(types)
+        )
+        raise self.error(key, f"expected {wanted}, found {_kind(value, self.json)}")
+
+    def get(self, table: Mapping[str, Any], field: str, types: _Types, where: str, *,
+            required: bool = False, default: Any = None) -> Any:
+        """`table[field]` checked against `types`; `default` when absent (an error when
+        `required`). `where` is the key path of `table` itself ("" at the top)."""
+        key = join_key(where, field)
+        if field not in table:
+            if required:
+                raise self.error(key, "missing")
+            return default
+        return self.expect(table[field], types, key)
+
+    def string(self, table: Mapping[str, Any], field: str, where: str, *,
+               required: bool = False) -> Optional[str]:
+        return self.get(table, field, str, where, required=required)  # type: ignore[no-any-return]
+
+    def table(self, table: Mapping[str, Any], field: str, where: str) -> Dict[str, Any]:
+        return self.get(table, field, dict, where, default={})  # type: ignore[no-any-return]
+
+    def array(self, table: Mapping[str, Any], field: str, where: str) -> List[Any]:
+        return self.get(table, field, list, where, default=[])  # type: ignore[no-any-return]
+
+    def strings(self, table: Mapping[str, Any], field: str, where: str) -> List[str]:
+        """An array of strings (a lone string is an error, as the formats define arrays)."""
+        key = join_key(where, field)
+        values = self.array(table, field, where)
+        for i, v in enumerate(values):
+            self.expect(v, str, f"{key}[{i}]")
+        return values
+
+    def tables(self, table: Mapping[str, Any], field: str, where: str) -> List[Dict[str, Any]]:
+        """An array of tables."""
+        key = join_key(where, field)
+        values = self.array(table, field, where)
+        for i, v in enumerate(values):
+            self.expect(v, dict, f"{key}[{i}]")
+        return values
+
+    def marker(self, text: str, key: str) -> Marker:
+        """A parsed PEP 508 marker; an error naming `key` when it is not one."""
+        return parse_marker(text, self, key)
+
+
+def _tuple(types: _Types) -> Tuple[Type[Any], ...]:
+    return types if isinstance(types, tuple) else (types,)
+
+
+def join_key(where: str, field: str) -> str:
+    """`where.field`, quoting a field that is not a bare TOML key (`default."zope.interface"`)."""
+    if not re.match(r"^[A-Za-z0-9_-]+$", field):
+        field = '"' + field.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return f"{where}.{field}" if where else field
+
+
+def _read_text(path: str, hint: str) -> str:
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise DriftGuardError("no such file", path=path) from None
+    except IsADirectoryError:
+        raise DriftGuardError("is a directory, not a file", path=path) from None
+    except OSError as exc:
+        raise DriftGuardError(f"cannot read it: {exc.strerror or exc}", path=path) from None
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DriftGuardError(f"not valid UTF-8 ({hint})", path=path, line=line) from None
+
+
+def load_toml(path: str, hint: str) -> Doc:
+    """Parse a TOML file (tomllib, or tomli before Python 3.11)."""
+    text = _read_text(path, hint)
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        message = str(exc).splitlines()[0] if str(exc) else "invalid TOML"
+        found = _TOML_LINE.search(message)
+        line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else None)
+        message = re.sub(r"\s*\(at line \d+, column \d+\)$", "", message)
+        message = re.sub(r"\s*\(at end of document\)$", "", message)
+        raise DriftGuardError(f"invalid TOML: {message} ({hint})", path=path, line=line) from None
+    return Doc(path, data, text, hint)
+
+
+def load_json(path: str, hint: str) -> Doc:
+    """Parse a JSON file whose top level must be an object."""
+    import json
+
+    text = _read_text(path, hint)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DriftGuardError(f"invalid JSON: {exc.msg} ({hint})", path=path,
+                              line=exc.lineno) from None
+    except RecursionError:
+        raise DriftGuardError(f"invalid JSON: nested too deeply ({hint})", path=path) from None
+    doc = Doc(path, {}, text, hint, json=True)
+    doc.data = doc.expect(data, dict, "")
+    return doc
+
+
+# ------------------------------------------------------------------------------ markers
+
+_MARKERS: Dict[str, Marker] = {}
+
+
+def parse_marker(text: str, doc: Doc, key: str) -> Marker:
+    marker = _MARKERS.get(text)
+    if marker is None:
+        from packaging.markers import InvalidMarker, Marker
+
+        try:
+            marker = Marker(text)
+        except InvalidMarker as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid"
+            raise doc.error(key, f"invalid marker {text!r}: {first}") from None
+        _MARKERS[text] = marker
+    return marker
+
+
+def marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str],
+                 extras: Iterable[str] = ()) -> bool:
+    """Whether a PEP 508 marker holds in the target `env`, with any one of `extras` active
+    (`extra == "x"` is true when "x" is among them; also tried with no extra at all)."""
+    if not text:
+        return True
+    marker = parse_marker(text, doc, key)
+    base = dict(env)
+    for extra in ("", *extras):
+        base["extra"] = extra
+        if _evaluate(marker, base, doc, key):
+            return True
+    return False
+
+
+def lock_marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str],
+                      extras: AbstractSet[str], groups: AbstractSet[str]) -> bool:
+    """A PEP 751 marker: `extras` and `dependency_groups` are sets ("lock_file" context).
+
+    packaging before 25 knows neither variable: there, `'x' in extras` and
+    `'x' in dependency_groups` are decided here and the rest is left to packaging.
+    """
+    if not text:
+        return True
+    if not _lock_context_supported():
+        if re.search(r"\bextra\b", re.sub(r"'[^']*'|\"[^\"]*\"", "", text)):
+            raise doc.error(key, f"marker {text!r} uses `extra`, which a lock file's markers "
+                                 "cannot use (`'name' in extras` can)")
+        return _evaluate(parse_marker(decide_set_tests(text, extras, groups), doc, key),
+                         dict(env), doc, key)
+    full: Dict[str, Any] = dict(env)
+    full["extras"] = frozenset(extras)
+    full["dependency_groups"] = frozenset(groups)
+    return _evaluate(parse_marker(text, doc, key), full, doc, key, context="lock_file")
+
+
+_SET_TEST = re.compile(r"""(['"])([^'"]*)\1\s+((?:not\s+)?in)\s+(extras|dependency_groups)\b""")
+_LOCK_SUPPORT: List[bool] = []
+
+
+def decide_set_tests(text: str, extras: AbstractSet[str], groups: AbstractSet[str]) -> str:
+    """`text` with each `'x' in extras` / `'x' in dependency_groups` replaced by a constant
+    comparison, for packaging versions that cannot evaluate them."""
+
+    def decide(m: re.Match[str]) -> str:
+        values = extras if m.group(4) == "extras" else groups
+        inside = canonical(m.group(2)) in values
+        holds = inside if m.group(3) == "in" else not inside
+        # packaging cannot compare two literals: a test every Python passes, or none does.
+        return "python_version >= '0'" if holds else "python_version < '0'"
+
+    return _SET_TEST.sub(decide, text)
+
+
+def _lock_context_supported() -> bool:
+    if not _LOCK_SUPPORT:
+        from packaging.markers import Marker
+
+        try:
+            Marker("'a' in dependency_groups").evaluate(
+                {"dependency_groups": frozenset()}, "lock_file")  # type: ignore[call-arg, dict-item, unused-ignore]
+            _LOCK_SUPPORT.append(True)
+        except Exception:  # InvalidMarker, TypeError or UndefinedEnvironmentName: no support
+            _LOCK_SUPPORT.append(False)
+    return _LOCK_SUPPORT[0]
+
+
+def _evaluate(marker: Marker, env: Mapping[str, Any], doc: Doc, key: str,
+              context: Optional[str] = None) -> bool:
+    from packaging.markers import UndefinedComparison, UndefinedEnvironmentName
+
+    try:
+        if context is None:
+            return bool(marker.evaluate(env))  # type: ignore[arg-type, unused-ignore]
+        return bool(marker.evaluate(env, context))  # type: ignore[arg-type, call-arg, unused-ignore]
+    except (UndefinedEnvironmentName, KeyError) as exc:
+        # packaging 26 raises a bare KeyError for `extra` in the "lock_file" context.
+        raise doc.error(key, f"marker {str(marker)!r} uses a name not defined here: "
+                             f"{exc}") from None
+    except UndefinedComparison as exc:
+        raise doc.error(key, f"marker {str(marker)!r} cannot be evaluated: {exc}") from None
+
+
+# ------------------------------------------------------------------------------- groups
+
+def select_groups(available: Sequence[str], default: Iterable[str],
+                  ctx: ReadContext, aliases: Optional[Mapping[str, str]] = None) -> List[str]:
+    """The groups expected installed, as Poetry's `--with/--without/--only` choose them.
+
+    `available` lists every group the file knows (in its order); `default` those its tool
+    installs by default. `--only` replaces the default set; `--with` adds (optional groups
+    included); `--without` removes. Names the file does not know are ignored: one option
+    applies to every file checked. `aliases` maps a user's name to the file's (Pipfile.lock:
+    "dev" -> "develop").
+    """
+    known = {canonical(g): g for g in available}
+
+    def resolve(names: Iterable[str]) -> List[str]:
+        out = []
+        for name in names:
+            c = canonical(name)
+            if c not in known and aliases and c in aliases:
+                c = aliases[c]
+            if c in known:
+                out.append(known[c])
+        return out
+
+    if ctx.only_groups:
+        chosen = set(resolve(ctx.only_groups))
+    else:
+        chosen = set(resolve(default)) | set(resolve(ctx.with_groups))
+    chosen -= set(resolve(ctx.without_groups))
+    return [g for g in available if g in chosen]
+
+
+# -------------------------------------------------------------------------------- lines
+
+def entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
+    """1-based line of each `[[header]]` entry's `name = ...` line (its header's line when it
+    has none), or all None when the file does not use one header per entry."""
+    lines = text.splitlines()
+    marker = f"[[{header}]]"
+    starts = [i for i, line in enumerate(lines) if line.strip() == marker]
+    if len(starts) != count:
+        return [None] * count
+    result: List[Optional[int]] = []
+    for n, start in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
+        found = start
+        for i in range(start + 1, end):
+            stripped = lines[i].lstrip()
+            if stripped.startswith("["):
+                break
+            if re.match(r"name\s*=", stripped):
+                found = i
+                break
+        result.append(found + 1)
+    return result
+
+
+def file_url(path: str) -> str:
+    """A local path as the `file://` URL pip records for it (PEP 610)."""
+    from urllib.request import pathname2url
+
+    return "file://" + pathname2url(os.path.abspath(path))
+
+
+def local_url(base_dir: str, path: str) -> str:
+    """A path written in a lock file (relative to the lock's directory) as a file URL."""
+    if path.startswith("file:"):
+        return path
+    return file_url(os.path.join(base_dir, path))
+
+
+# ------------------------------------------------------------------------- lock entries
+
+class Locked(NamedTuple):
+    """One package entry of a lock file, before selection."""
+
+    name: str
+    version: Optional[str]
+    key: str
+    line: Optional[int] = None
+    url: Optional[str] = None
+    editable: bool = False
+    hashes: bool = False
+    group: Optional[str] = None
+    extras: Tuple[str, ...] = ()
+
+
+def lock_requirements(source: str, entries: Sequence[Locked], selected: AbstractSet[int],
+                      reachable: AbstractSet[int],
+                      labels: Optional[Mapping[int, str]] = None,
+                      skip: AbstractSet[str] = frozenset()) -> Tuple[Requirement, ...]:
+    """The requirements of a lock: every entry is declared; the `selected` ones (indexes into
+    `entries`) are expected installed.
+
+    Of a name with no selected entry, one requirement stands for all its entries (a forked
+    resolution repeats a name): pinned when those `reachable` for the target with every group
+    and extra (else all of them) agree on one version, unpinned otherwise -- so a package of an
+    unselected group is never missing, and only judged against a version that could apply.
+    """
+    labels = labels or {}
+    by_name: Dict[str, List[int]] = {}
+    for i, entry in enumerate(entries):
+        if entry.name not in skip:
+            by_name.setdefault(entry.name, []).append(i)
+
+    def make(i: int, expected: bool, version: Optional[str]) -> Requirement:
+        entry = entries[i]
+        spec = f"=={version}" if version else ""
+        text = entry.name + (f"[{','.join(entry.extras)}]" if entry.extras else "")
+        text += f" @ {entry.url}" if entry.url else spec
+        return Requirement(
+            name=entry.name, specifier=spec, source=source, line=entry.line, key=entry.key,
+            url=entry.url, editable=entry.editable, hashes=entry.hashes, expected=expected,
+            group=labels.get(i, entry.group), text=text,
+        )
+
+    result: List[Requirement] = []
+    for indexes in by_name.values():
+        chosen = [i for i in indexes if i in selected]
+        if chosen:
+            result.extend(make(i, True, entries[i].version) for i in chosen)
+            continue
+        candidates = [i for i in indexes if i in reachable] or indexes
+        versions = {entries[i].version for i in candidates}
+        version = versions.pop() if len(versions) == 1 else None
+        result.append(make(candidates[0], False, version))
+    return tuple(result)

@@ -1,0 +1,189 @@
+"""Read Pipfile.lock as `pipenv install --dev` (or `pipenv sync --dev`) would use it.
+
+Every category is declared: `default`, `develop` and custom ones (`[lint]` in the Pipfile);
+`default` and `develop` are expected, others only when selected (--with lint). Pipenv locks for
+the machine it runs on and writes markers (the user's and each package's Requires-Python) on
+the entries: they are kept for compare() to evaluate for the target.
+
+Quirks of the files pipenv writes (checked with pipenv 2026.10.3):
+- `"version": "*"` with no hashes when a package's marker was false when locking: declared,
+  no pin; without a marker it is not expected either (pipenv drops the marker it had).
+- `"version": "==>=2.0"` for a version range on such a package: read as the range, `>=2.0`.
+- git, path, file and editable entries carry no version.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Dict, List, Optional, Tuple
+
+from drift_guard._names import canonical
+from drift_guard.models import ReadContext, Requirement, Source
+from drift_guard.readers._toml import Doc, join_key, load_json, local_url, select_groups
+
+FORMAT = "Pipfile.lock"
+HINT = "regenerate it with `pipenv lock`"
+_DEFAULT = ("default", "develop")
+_ALIASES = {"main": "default", "packages": "default", "dev": "develop",
+            "dev-packages": "develop"}
+_PIN = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._+!*-]*\s*$")
+_OPERATOR = re.compile(r"^\s*(===|==|!=|<=|>=|~=|<|>)")
+# Pipfile entries may spell a marker as its own key (`sys_platform = "== 'win32'"`).
+_MARKER_KEYS = (
+    "os_name", "sys_platform", "platform_machine", "platform_python_implementation",
+    "platform_release", "platform_system", "platform_version", "python_version",
+    "python_full_version", "implementation_name", "implementation_version",
+)
+_LINE_CATEGORY = re.compile(r'^ {4}"((?:[^"\\]|\\.)*)"\s*:\s*\{')
+_LINE_PACKAGE = re.compile(r'^ {8}"((?:[^"\\]|\\.)*)"\s*:\s*\{')
+
+
+def read(path: str, ctx: ReadContext) -> Source:
+    """What Pipfile.lock locks; expected: `default` and `develop` (changed by
+    --with/--without/--only)."""
+    doc = load_json(path, HINT)
+    meta = doc.get(doc.data, "_meta", dict, "", default={})
+    spec = doc.get(meta, "pipfile-spec", int, "_meta")
+    if spec is not None and spec > 6:
+        raise doc.error("_meta.pipfile-spec", f"pipfile-spec {spec} is newer than drift-guard "
+                                              "reads (up to 6); upgrade drift-guard", hint=False)
+    categories = [c for c in doc.data if c != "_meta"]
+    for c in categories:
+        doc.expect(doc.data[c], dict, join_key("", c))
+    groups = select_groups(categories, _DEFAULT, ctx, aliases=_ALIASES)
+    base = os.path.dirname(os.path.abspath(path))
+    lines = _lines(doc.text)
+
+    requirements: List[Requirement] = []
+    seen: Dict[Tuple[str, str, Optional[str], Optional[str]], int] = {}
+    project: Optional[str] = None
+    for category in categories:
+        for raw_name, entry in doc.data[category].items():
+            key = join_key(join_key("", category), raw_name)
+            doc.expect(entry, (dict, str), key)
+            if isinstance(entry, str):  # hand-written `"name": "*"`, as in a Pipfile
+                entry = {"version": entry}
+            name = canonical(raw_name)
+            req, is_project = _requirement(doc, entry, name, key, category, base)
+            if is_project:
+                project = project or name
+                continue
+            req = req._replace(source=path, line=lines.get((category, raw_name)),
+                               expected=req.expected and category in groups)
+            # pipenv repeats a package both categories need: one declaration, not two
+            # findings for one drift. It stands for the category that expects it, if any.
+            same = (req.name, req.specifier, req.marker, req.url)
+            if same in seen:
+                first = requirements[seen[same]]
+                if req.expected and not first.expected:
+                    requirements[seen[same]] = req
+                continue
+            seen[same] = len(requirements)
+            requirements.append(req)
+    return Source(
+        path=path,
+        format=FORMAT,
+        requirements=tuple(requirements),
+        frozen=True,
+        project=project,
+        groups=tuple(groups),
+        files=(path,),
+    )
+
+
+def _requirement(doc: Doc, entry: Dict[str, Any], name: str, key: str, category: str,
+                 base: str) -> Tuple[Requirement, bool]:
+    version = doc.string(entry, "version", key)
+    specifier = _specifier(doc, version, join_key(key, "version"))
+    markers = []
+    marker = doc.string(entry, "markers", key)
+    if marker:
+        markers.append(marker)
+    for field in _MARKER_KEYS:
+        value = doc.string(entry, field, key)
+        if value:
+            markers.append(f"{field} {value}")
+    combined = None
+    if len(markers) == 1:
+        combined = markers[0]
+    elif markers:
+        combined = " and ".join(f"({m})" for m in markers)
+    if combined:
+        doc.marker(combined, join_key(key, "markers"))
+    extras = tuple(sorted(canonical(e) for e in doc.strings(entry, "extras", key)))
+    hashes = bool(doc.strings(entry, "hashes", key))
+    editable = bool(doc.get(entry, "editable", bool, key, default=False))
+
+    url = None
+    is_project = False
+    for vcs in ("git", "hg", "svn", "bzr"):
+        repo = doc.string(entry, vcs, key)
+        if repo is not None:
+            ref = doc.string(entry, "ref", key)
+            url = (repo if repo.startswith(f"{vcs}+") else f"{vcs}+{repo}")
+            url += f"@{ref}" if ref else ""
+            break
+    if url is None:
+        local = doc.string(entry, "path", key)
+        if local is not None:
+            url = local_url(base, local)
+            is_project = os.path.normpath(os.path.join(base, local)) == os.path.normpath(base)
+        else:
+            url = doc.string(entry, "file", key)
+            if url is not None and "://" not in url:
+                url = local_url(base, url)
+    sub = doc.string(entry, "subdirectory", key)
+    if url and sub:
+        url += f"#subdirectory={sub}"
+
+    # "*" without hashes is what pipenv writes for a package it skipped when locking.
+    expected = not (version == "*" and not hashes and not combined and url is None)
+    text = name + (f"[{','.join(extras)}]" if extras else "")
+    text += f" @ {url}" if url else specifier
+    req = Requirement(
+        name=name, specifier=specifier, key=key, marker=combined, extras=extras, url=url,
+        editable=editable, hashes=hashes, expected=expected, group=category, text=text,
+    )
+    return req, is_project
+
+
+def _specifier(doc: Doc, version: Optional[str], key: str) -> str:
+    if version is None or version.strip() in ("", "*"):
+        return ""
+    spec = version.strip()
+    # pipenv 2026.10 writes "==>=2.0" for a range it could not pin: the range is meant.
+    if spec.startswith("==") and not spec.startswith("===") and _OPERATOR.match(spec[2:]):
+        spec = spec[2:].strip()
+    if not _OPERATOR.match(spec):
+        spec = f"=={spec}"
+    if spec.startswith("===") or (spec.startswith("==") and "," not in spec):
+        # One pinned version: compare() judges even a non-PEP 440 one, but not garbage.
+        if not _PIN.match(spec.lstrip("=")):
+            raise doc.error(key, f"{version!r} is not a version or version specifier")
+        return spec
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        SpecifierSet(spec)
+    except InvalidSpecifier:
+        raise doc.error(key, f"{version!r} is not a version or version specifier") from None
+    return spec
+
+
+def _lines(text: str) -> Dict[Tuple[str, str], int]:
+    """(category, name) -> 1-based line of the entry, in the layout pipenv writes (4-space
+    indentation); empty for other layouts."""
+    import json
+
+    result: Dict[Tuple[str, str], int] = {}
+    category = None
+    for number, line in enumerate(text.splitlines(), 1):
+        found = _LINE_CATEGORY.match(line)
+        if found:
+            category = json.loads(f'"{found.group(1)}"')
+            continue
+        found = _LINE_PACKAGE.match(line)
+        if found and category is not None:
+            result[(category, json.loads(f'"{found.group(1)}"'))] = number
+    return result

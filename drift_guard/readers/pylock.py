@@ -1,0 +1,163 @@
+"""Read pylock.toml (PEP 751) as an installer would select from it for the target.
+
+A package is selected when its `marker` holds, evaluated in the "lock_file" context: the
+target's marker environment plus `extras` (the chosen extras, none by default) and
+`dependency_groups` (the lock's `default-groups`, changed by --with/--without/--only). Two
+selected entries of one name make the lock unusable (the spec says installers must fail).
+What is not selected is declared but not expected. The project itself (a `directory` entry
+for the lock's own directory) is the project, not a dependency.
+
+Tools write different shapes (checked: uv 0.13 export, pip 26.3 `pip lock`, pipenv 2026.10):
+uv's and pip's are single-use (no groups); pipenv's uses `'dev' in dependency_groups` markers,
+and leaves packages whose marker was false when locking with no version and no source --
+such an entry cannot be installed, so it is declared but never expected.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
+
+from drift_guard._names import canonical
+from drift_guard.models import ReadContext, Source
+from drift_guard.readers._toml import (
+    Doc,
+    Locked,
+    entry_lines,
+    join_key,
+    load_toml,
+    local_url,
+    lock_marker_holds,
+    lock_requirements,
+    select_groups,
+)
+
+FORMAT = "pylock.toml"
+_SOURCES = ("vcs", "directory", "archive", "sdist", "wheels")
+_GROUP_TEST = re.compile(r"""(['"])([^'"]*)\1\s+in\s+dependency_groups\b""")
+_REGENERATE = {
+    "uv": "regenerate it with `uv export --format pylock.toml`",
+    "pip": "regenerate it with `pip lock`",
+    "pipenv": "regenerate it with `pipenv lock`",
+    "pdm": "regenerate it with `pdm export -f pylock`",
+}
+
+
+def read(path: str, ctx: ReadContext) -> Source:
+    """What pylock.toml locks; expected: what it selects for the target."""
+    doc = load_toml(path, "regenerate it with the tool that wrote it")
+    created_by = doc.data.get("created-by")
+    if isinstance(created_by, str) and created_by in _REGENERATE:
+        doc.hint = _REGENERATE[created_by]
+    _check_version(doc)
+    base = os.path.dirname(os.path.abspath(path))
+
+    lock_groups = [canonical(g) for g in doc.strings(doc.data, "dependency-groups", "")]
+    default = [canonical(g) for g in doc.strings(doc.data, "default-groups", "")]
+    available = list(dict.fromkeys([*default, *lock_groups]))
+    groups = select_groups(available, default, ctx)
+    lock_extras = {canonical(e) for e in doc.strings(doc.data, "extras", "")}
+    extras = {canonical(e) for e in ctx.extras}
+    env = ctx.markers
+
+    entries = doc.tables(doc.data, "packages", "")
+    lines = entry_lines(doc.text, "packages", len(entries))
+    locked: List[Locked] = []
+    selected: Set[int] = set()
+    reachable: Set[int] = set()
+    chosen_by_name: Dict[str, int] = {}
+    project: Optional[str] = None
+    for i, entry in enumerate(entries):
+        where = f"packages[{i}]"
+        name = canonical(doc.string(entry, "name", where, required=True) or "")
+        version = doc.string(entry, "version", where)
+        marker = doc.string(entry, "marker", where)
+        key = join_key(where, "marker")
+        url, editable, is_project = _source(doc, entry, where, base)
+        if is_project:
+            project = project or name
+        group = None
+        if marker:
+            found = _GROUP_TEST.search(marker)
+            group = canonical(found.group(2)) if found else None
+        hashes = any(_has_hashes(entry.get(s)) for s in ("archive", "sdist", "wheels"))
+        locked.append(Locked(name=name, version=version, key=where, line=lines[i], url=url,
+                             editable=editable, hashes=hashes, group=group))
+        installable = version is not None or any(s in entry for s in _SOURCES)
+        if installable and lock_marker_holds(doc, marker, key, env, extras, set(groups)):
+            if name in chosen_by_name:
+                first = chosen_by_name[name]
+                raise doc.error(where, f"packages[{first}] and packages[{i}] both apply to "
+                                       f"this environment for {name!r}; a lock may select "
+                                       "one entry per name")
+            chosen_by_name[name] = i
+            selected.add(i)
+        if installable and lock_marker_holds(doc, marker, key, env, lock_extras | extras,
+                                             set(available)):
+            reachable.add(i)
+
+    requirements = lock_requirements(path, locked, selected, reachable,
+                                     skip={project} if project else frozenset())
+    return Source(
+        path=path,
+        format=FORMAT,
+        requirements=requirements,
+        frozen=True,
+        project=project,
+        groups=tuple(groups),
+        files=(path,),
+    )
+
+
+def _check_version(doc: Doc) -> None:
+    text = doc.string(doc.data, "lock-version", "", required=True) or ""
+    major = text.split(".", 1)[0]
+    if not major.isdigit():
+        raise doc.error("lock-version", f"{text!r} is not a lock version")
+    if int(major) != 1:
+        raise doc.error("lock-version", f"lock-version {text} is not one drift-guard reads "
+                                        "(1.x); upgrade drift-guard", hint=False)
+
+
+def _has_hashes(value: Any) -> bool:
+    if isinstance(value, dict):
+        return bool(value.get("hashes"))
+    if isinstance(value, list):
+        return any(_has_hashes(v) for v in value)
+    return False
+
+
+def _source(doc: Doc, entry: Mapping[str, Any], where: str, base: str
+            ) -> Tuple[Optional[str], bool, bool]:
+    """(direct reference, editable, is the project itself) of one package entry."""
+    vcs = doc.get(entry, "vcs", dict, where)
+    if vcs is not None:
+        key = f"{where}.vcs"
+        kind = doc.string(vcs, "type", key) or "git"
+        url = doc.string(vcs, "url", key)
+        if url is None:
+            path = doc.string(vcs, "path", key)
+            url = local_url(base, path) if path else None
+        commit = doc.string(vcs, "commit-id", key) or doc.string(vcs, "requested-revision", key)
+        sub = doc.string(vcs, "subdirectory", key)
+        if url is None:
+            return None, False, False  # pipenv 2026.10 writes a commit id and nothing else
+        result = f"{kind}+{url}" + (f"@{commit}" if commit else "")
+        return (f"{result}#subdirectory={sub}" if sub else result), False, False
+    directory = doc.get(entry, "directory", dict, where)
+    if directory is not None:
+        key = f"{where}.directory"
+        path = doc.string(directory, "path", key, required=True) or ""
+        editable = bool(doc.get(directory, "editable", bool, key, default=False))
+        here = os.path.normpath(os.path.join(base, path)) == os.path.normpath(base)
+        return local_url(base, path), editable, here
+    archive = doc.get(entry, "archive", dict, where)
+    if archive is not None:
+        key = f"{where}.archive"
+        url = doc.string(archive, "url", key)
+        if url is None:
+            path = doc.string(archive, "path", key)
+            url = local_url(base, path) if path else None
+        return url, False, False
+    return None, False, False
