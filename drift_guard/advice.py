@@ -64,18 +64,13 @@ def pip_command(prefix: str, found_by: str) -> str:
     environment is the active one, else its own pip by path."""
     import os
 
+    from drift_guard._paths import display_path
+
     if found_by in ("VIRTUAL_ENV", "PATH", "CONDA_PREFIX"):
         return "pip"
 
-    def shown(path: str) -> str:
-        try:
-            rel = os.path.relpath(path)
-        except ValueError:  # another drive on Windows
-            return path
-        return path if rel.startswith("..") else rel
-
     own = os.path.join(prefix, "Scripts" if os.name == "nt" else "bin", "pip")
     if os.path.exists(own):
-        return shown(own)
+        return display_path(own)
     # No pip inside (uv makes venvs without one): any pip can act on it by --python.
-    return f"pip --python {shown(prefix)}"
+    return f"pip --python {display_path(prefix)}"

@@ -25,6 +25,7 @@ import re
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from drift_guard._names import canonical
+from drift_guard._paths import display_path
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Finding, Installed, Source
 from drift_guard.readers.requirements import (
@@ -34,7 +35,6 @@ from drift_guard.readers.requirements import (
     Line,
     RequirementsDocument,
     continues,
-    display_path,
     joined_positions,
     parse,
     split_options,
@@ -117,6 +117,12 @@ class _Plan:
                 out[j] = Line(out[j].text, nl)
         if out and lines and not lines[-1].ending and out[-1].text:
             out[-1] = Line(out[-1].text, "")
+        # A deletion can bring a lone-CR line next to a blank LF line: "\r" + "\n" would read
+        # back as one CRLF ending and the blank line would vanish. The blank line takes the
+        # CR ending of its new neighbour instead.
+        for j in range(len(out) - 1):
+            if out[j].ending == "\r" and not out[j + 1].text and out[j + 1].ending == "\n":
+                out[j + 1] = Line("", "\r")
         text = "".join(ln.text + ln.ending for ln in out)
         return doc.bom + text.encode(doc.encoding)
 

@@ -31,6 +31,7 @@ from typing import (
 )
 
 from drift_guard._names import CANONICAL_VERSION, VALID_NAME, canonical
+from drift_guard._paths import display_path
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import ReadContext, Requirement, Source
 
@@ -149,15 +150,6 @@ class RequirementsDocument:
             if entry.start == line - 1:
                 return entry
         return None
-
-
-def display_path(path: str) -> str:
-    """`path` as shown to the user: relative to the current directory when under it."""
-    absolute = os.path.abspath(path)
-    rel = os.path.relpath(absolute, os.getcwd())
-    if rel == os.pardir or rel.startswith(os.pardir + os.sep):
-        return absolute
-    return rel
 
 
 # ---------------------------------------------------------------------------- decoding

@@ -24,6 +24,15 @@ def fix_hint(report: Report, finding: Finding) -> str:
     return hint(finding, formats.get(source or ""), source, pip)
 
 
+def where(f: Finding) -> str:
+    """Where `f` is declared: "file:line", "file (key.path)" for lock files, or ""."""
+    if not f.source:
+        return ""
+    if f.line is not None:
+        return f"{f.source}:{f.line}"
+    return f"{f.source} ({f.key})" if f.key else f.source
+
+
 def spelled(f: Finding) -> str:
     """The declaration of `f` as a requirement line spells it: "flask==3.0.0",
     "pkg @ https://...", or the name alone."""

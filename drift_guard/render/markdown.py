@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import List
 
 from drift_guard.models import Finding, Report
-from drift_guard.render import fix_hint
+from drift_guard.render import fix_hint, where
 from drift_guard.render.text import environment_line, sources_line
 
 
@@ -19,14 +19,6 @@ def _cell(text: object) -> str:
 def _code(text: str) -> str:
     # Backticks inside would end the span; no name, version or path has one.
     return f"`{text}`"
-
-
-def _where(f: Finding) -> str:
-    if not f.source:
-        return ""
-    if f.line is not None:
-        return f"{f.source}:{f.line}"
-    return f"{f.source} ({f.key})" if f.key else f.source
 
 
 def _package(f: Finding) -> str:
@@ -54,7 +46,7 @@ def render(report: Report) -> str:
         for f in report.findings:
             lines.append(
                 f"| {f.kind} | {_cell(_package(f))} | {_cell(f.installed)} | {_cell(f.declared)} "
-                f"| {_cell(_where(f))} | {_cell(fix_hint(report, f))} |"
+                f"| {_cell(where(f))} | {_cell(fix_hint(report, f))} |"
             )
     if report.notes:
         lines.append("")

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import os
 from typing import List
 
+from drift_guard._paths import display_path
 from drift_guard.models import Finding, Report
-from drift_guard.render import fix_hint, spelled
+from drift_guard.render import fix_hint, spelled, where
 
 _HEADINGS = {
     "missing": "missing: declared, not installed",
@@ -17,17 +17,9 @@ _HEADINGS = {
 _COLOURS = {"missing": "31", "mismatch": "33", "undeclared": "35", "unpinned": "36"}
 
 
-def _where(f: Finding) -> str:
-    if not f.source:
-        return ""
-    if f.line is not None:
-        return f"{f.source}:{f.line}"
-    return f"{f.source} ({f.key})" if f.key else f.source
-
-
 def environment_line(report: Report) -> str:
     env = report.environment
-    prefix = _display_path(env.prefix)
+    prefix = display_path(env.prefix)
     return f"{prefix} (Python {env.python_version}, found by {env.found_by})"
 
 
@@ -37,16 +29,8 @@ def sources_line(report: Report) -> str:
         detail = f"{len(s.requirements)} declared"
         if s.groups:
             detail += f"; groups: {', '.join(s.groups)}"
-        parts.append(f"{_display_path(s.path)} ({detail})")
+        parts.append(f"{display_path(s.path)} ({detail})")
     return ", ".join(parts) or "nothing"
-
-
-def _display_path(path: str) -> str:
-    try:
-        rel = os.path.relpath(path)
-    except ValueError:  # another drive on Windows
-        return path
-    return path if rel.startswith("..") else rel
 
 
 def render(report: Report, *, color: bool = False, short: bool = False) -> str:
@@ -81,8 +65,8 @@ def render(report: Report, *, color: bool = False, short: bool = False) -> str:
 
 
 def _describe(f: Finding) -> str:
-    where = _where(f)
-    at = f"  ({where})" if where else ""
+    place = where(f)
+    at = f"  ({place})" if place else ""
     if f.kind == "missing":
         return spelled(f) + at
     if f.kind == "mismatch":
