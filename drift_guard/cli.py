@@ -171,6 +171,19 @@ def _run(argv: Optional[Sequence[str]]) -> int:
         from drift_guard.fix import run_fix
 
         code, output, errors = run_fix(report, installed, write=not args.diff, root=cwd)
+        if args.format == "json":
+            # stdout stays one JSON document: the report, and what the fix did or would do.
+            import json
+
+            doc = json.loads(render(report, "json"))
+            doc["fix"] = {
+                "written": not args.diff,
+                "changed": code == 1,
+                "output": output,
+                "messages": errors.splitlines(),
+            }
+            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+            return code
         if output:
             sys.stdout.write(output)
         if errors:

@@ -240,3 +240,19 @@ def test_python_m_and_console_script_agree(project: tuple[Path, Venv]) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert json.loads(done.stdout)["ok"] is True
+
+
+def test_fix_with_json_keeps_stdout_one_json_document(tmp_path: Path, wheels: Path) -> None:
+    venv = make_venv(tmp_path / ".venv", with_pip=False)
+    pip(venv, "install", "click", "idna", find_links=wheels)
+    (tmp_path / "requirements.txt").write_text("click==8.1.7\n")
+    preview = run_cli(["--diff", "--format", "json"], cwd=tmp_path)
+    assert preview.returncode == 1
+    doc = json.loads(preview.stdout)
+    assert doc["fix"]["written"] is False
+    assert "+idna==3.7" in doc["fix"]["output"]
+    assert (tmp_path / "requirements.txt").read_text() == "click==8.1.7\n"
+    done = run_cli(["--fix", "--format", "json"], cwd=tmp_path)
+    assert (done.returncode, json.loads(done.stdout)["fix"]["written"]) == (1, True)
+    assert (tmp_path / "requirements.txt").read_text() == "click==8.1.7\nidna==3.7\n"
+    assert run_cli(["--format", "json"], cwd=tmp_path).returncode == 0
