@@ -479,7 +479,17 @@ def _base_prefix(cfg: Mapping[str, str], version: str, lib_name: Optional[str]) 
     candidates = [cfg.get("base-prefix", "")]
     home = cfg.get("home", "")
     if home:
-        candidates += [os.path.dirname(home.rstrip("/\\")), home]
+        parent = os.path.dirname(home.rstrip("/\\"))
+        if os.path.isfile(os.path.join(parent, "pyvenv.cfg")):
+            # A venv made from inside another venv by Python < 3.11 records that venv's bin
+            # as `home`; its interpreter links to the real base, which site.py follows.
+            xy = ".".join(version.split(".")[:2])
+            for exe in (f"python{xy}", "python3", "python"):
+                real = os.path.realpath(os.path.join(home, exe))
+                if os.path.isfile(real):
+                    candidates.append(os.path.dirname(os.path.dirname(real)))
+                    break
+        candidates += [parent, home]
     names = ([lib_name] if lib_name else []) + _lib_candidates(version)
     for candidate in candidates:
         if not candidate:
