@@ -17,6 +17,7 @@ from tests.helpers import Venv, make_venv, pip, pip_list_freeze, run_cli, write_
 pytestmark = pytest.mark.e2e
 
 PY39 = os.path.expanduser("~/.pyenv/versions/3.9.18/bin/python3.9")
+PY311 = os.path.expanduser("~/.pyenv/versions/3.11.7/bin/python3.11")
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +131,8 @@ def test_markers_are_judged_for_the_target_python(tmp_path: Path, wheels: Path) 
     assert json.loads(on_39.stdout)["environment"]["python_version"].startswith("3.9.")
     assert findings(on_39) == [("missing", "tomli")]
     # The same file against a 3.11 venv: tomli's marker is false there, pywin32's everywhere.
-    venv311 = make_venv(tmp_path / "v311", with_pip=False)
+    py311 = sys.executable if sys.version_info >= (3, 11) else PY311
+    venv311 = make_venv(tmp_path / "v311", python=py311, with_pip=False)
     pip(venv311, "install", "click", find_links=wheels)
     on_311 = run_cli(["--format", "json", "--venv", str(venv311.path)], cwd=tmp_path)
     assert on_311.returncode == 0, on_311.stdout

@@ -418,10 +418,16 @@ def main_venv(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Ven
         "dup==1.0", find_links=wheelhouse)
     pip(venv, "install", "-e", str(_pep660_project(root / "proj")))
     # A leftover second copy of `dup` in the same directory: which one wins depends on the
-    # directory order, for pip and for us alike.
-    site = venv.site_packages()
-    (site / "dup-2.0.dist-info").mkdir()
-    (site / "dup-2.0.dist-info" / "METADATA").write_text("Name: dup\nVersion: 2.0\n")
+    # directory order, for pip and for us alike -- and, for a venv without pip of its own on
+    # Python < 3.11, on the version of the outside pip that lists it (before 23.1 the highest
+    # version won), which drift-guard cannot know. Such a run leaves the copy out.
+    import pip as session_pip
+
+    outside_pip = tuple(int(p) for p in session_pip.__version__.split(".")[:2])
+    if sys.version_info >= (3, 11) or outside_pip >= (23, 1):
+        site = venv.site_packages()
+        (site / "dup-2.0.dist-info").mkdir()
+        (site / "dup-2.0.dist-info" / "METADATA").write_text("Name: dup\nVersion: 2.0\n")
     return venv
 
 
