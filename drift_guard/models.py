@@ -100,8 +100,6 @@ class Source(NamedTuple):
     """The groups / categories expected installed, for the report."""
     files: Tuple[str, ...] = ()
     """Every file read for this source (the file itself first, then includes)."""
-    fix_commands: Tuple[Tuple[str, ...], ...] = ()
-    """Unused by readers; reserved for lock fixers."""
 
 
 class ReadContext(NamedTuple):
