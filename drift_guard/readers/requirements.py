@@ -160,13 +160,13 @@ def decode(data: bytes, display: str) -> Tuple[str, str, bytes]:
     for bom, encoding in _BOMS:
         if data.startswith(bom):
             return _decode_as(data[len(bom):], encoding, display, len(bom)), encoding, bom
+    import codecs
+
     for lineno, head in enumerate(data.split(b"\n")[:2], start=1):
         if head[:1] == b"#":
             found = _PEP263.search(head)
             if found is not None:
                 encoding = found.group(1).decode("ascii")
-                import codecs
-
                 try:
                     codecs.lookup(encoding)
                 except LookupError:
@@ -183,8 +183,11 @@ def decode(data: bytes, display: str) -> Tuple[str, str, bytes]:
             return data.decode(locale_encoding), locale_encoding, b""
         except (UnicodeDecodeError, LookupError):
             line = data.count(b"\n", 0, exc.start) + 1
+            tried = "not UTF-8"
+            if codecs.lookup(locale_encoding).name != "utf-8":
+                tried = f"neither UTF-8 nor {locale_encoding}"
             raise DriftGuardError(
-                f"byte 0x{data[exc.start]:02x} is neither UTF-8 nor {locale_encoding}; save "
+                f"byte 0x{data[exc.start]:02x} is {tried}; save "
                 "the file as UTF-8, or declare its encoding on the first line, e.g. "
                 "'# -*- coding: latin-1 -*-'", path=display, line=line) from None
 
