@@ -16,7 +16,7 @@ from drift_guard.errors import DriftGuardError
 
 if TYPE_CHECKING:
     from drift_guard.config import Config
-    from drift_guard.models import Environment, Installed, Report, Source
+    from drift_guard.models import Environment, Finding, Installed, Report, Source
 
 FORMATS = ("text", "json", "github", "markdown")
 
@@ -228,16 +228,25 @@ def check(
     sources: List[Source] = [read_source(path, ctx) for path in dict.fromkeys(files)]
     installed = list_installed(env)
     sources, notes = name_direct_references(sources, installed, cwd)
-    projects = project_names(cwd)
-    findings = compare(
-        installed,
-        sources,
-        markers,
-        ignore=cfg.ignore,
-        allow=(*cfg.allow, *allow),
-        projects=projects,
-        require_pins=cfg.require_pins,
-    )
+
+    def run(projects: Tuple[str, ...]) -> List[Finding]:
+        return compare(
+            installed,
+            sources,
+            markers,
+            ignore=cfg.ignore,
+            allow=(*cfg.allow, *allow),
+            projects=projects,
+            require_pins=cfg.require_pins,
+        )
+
+    findings = run(())
+    if findings:
+        # The project's own distribution is never drift; reading pyproject.toml for its name
+        # (a TOML parse) is needed only when there is something it could explain.
+        projects = project_names(cwd)
+        if projects:
+            findings = run(projects)
     return Report(env, tuple(sources), tuple(findings), tuple(notes)), installed
 
 
