@@ -55,19 +55,19 @@ def run_fix(
             files = {source.path, *source.files}
             mine = [f for f in placed if f.source in files and f.kind != "unpinned"]
             adds = undeclared if first is source else []
-            commands, notes = locks.plan(source, mine, report.environment, adds)
+            commands, notes = locks.plan(source, mine, report.environment, adds, installed)
             err.extend(n + "\n" for n in notes)
             if not commands:
                 continue
             changed = True
             if write:
-                ok, messages = locks.run(commands)
+                ok, messages = locks.run(commands, root)
                 out.extend(m + "\n" for m in messages)
                 if not ok:
                     return 1, "".join(out), "".join(err)
             else:
                 out.append(f"# {source.path}: drift-guard --fix would run:\n")
-                out.extend(f"{c.shell()}\n" for c in commands)
+                out.extend(f"{c.shell(root)}\n" for c in commands)
         elif source.format == "pyproject.toml" and any(f.source == source.path for f in placed):
             err.append(
                 f"{source.path}: pyproject.toml is edited by you, not by drift-guard; "
