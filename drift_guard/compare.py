@@ -215,12 +215,17 @@ def closure(
         if dist is None:
             continue
         known = seen.get(name)
-        if known is not None and extras <= known:
+        if known is None:
+            new = extras
+            seen[name] = set(extras)
+        elif extras <= known:
             continue
-        seen.setdefault(name, set()).update(extras)
-        # A later visit that brings new extras walks again with just those: the base
-        # requirements it repeats stop at the seen-check.
-        stack.extend(dependencies(dist, extras if known is None else extras - known, markers))
+        else:
+            # A later visit that brings new extras walks again with just those: the base
+            # requirements it repeats stop at the seen-check.
+            new = extras - known
+            known.update(new)
+        stack.extend(dependencies(dist, new, markers))
     return set(seen)
 
 
@@ -268,7 +273,9 @@ def _undeclared(
         name: closure([(name, frozenset())], installed, markers) & undeclared - {name}
         for name in undeclared
     }
-    roots = {name for name in undeclared if not any(name in needs[o] for o in undeclared)}
+    # Reach, not direct need: `requests[socks]` can bring an undeclared PySocks in through a
+    # declared requests, and it is then the requirer of requests[socks] that explains it.
+    roots = {name for name in undeclared if not any(name in reach[o] for o in undeclared)}
     # Dependency cycles among undeclared packages leave some unreached; the first name of
     # each such cycle stands as its root.
     reached = set(roots).union(*(reach[r] for r in roots)) if roots else set()
@@ -288,7 +295,8 @@ def _undeclared(
                 )
             )
         elif frozen:
-            required_by = tuple(sorted(o for o in undeclared if name in needs[o]))
+            direct = [o for o in undeclared if name in needs[o]]
+            required_by = tuple(sorted(direct or (r for r in roots if name in reach[r])))
             findings.append(
                 Finding("undeclared", name, dist.version, None, required_by=required_by)
             )

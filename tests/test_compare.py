@@ -277,3 +277,17 @@ def test_unnamed_path_requirement_is_named_after_the_installed_dist_from_there()
     assert [r.name for r in named[0].requirements] == ["localpkg"]
     assert len(notes) == 1
     assert notes[0].startswith("requirements.txt:4: ./elsewhere")
+
+
+def test_extra_requested_on_a_later_visit_is_still_walked() -> None:
+    # httpie needs requests[socks]; requests is reached first without extras (via the
+    # toolbelt), and the socks extra must still bring pysocks in.
+    inst = installed(
+        dist("httpie", "3.2.4", "requests-toolbelt>=0.9", "requests[socks]>=2.22"),
+        dist("requests-toolbelt", "1.0.0", "requests<3,>=2.0.1"),
+        dist("requests", "2.32.3", 'PySocks!=1.5.7,>=1.5.6; extra == "socks"'),
+        dist("pysocks", "1.7.1"),
+    )
+    findings = compare(inst, [source(req("requests", ">=2"))], MARKERS)
+    assert kinds(findings) == [("undeclared", "httpie")]
+    assert findings[0].dependencies == ("pysocks", "requests-toolbelt")
