@@ -421,9 +421,11 @@ def main_venv(tmp_path_factory: pytest.TempPathFactory, wheelhouse: Path) -> Ven
     # directory order, for pip and for us alike -- and, for a venv without pip of its own on
     # Python < 3.11, on the version of the outside pip that lists it (before 23.1 the highest
     # version won), which drift-guard cannot know. Such a run leaves the copy out.
-    import pip as session_pip
+    # Not `import pip`: that sets off setuptools' distutils shim, which later breaks Zappa's
+    # import in this same test process.
+    from importlib.metadata import version
 
-    outside_pip = tuple(int(p) for p in session_pip.__version__.split(".")[:2])
+    outside_pip = tuple(int(p) for p in version("pip").split(".")[:2])
     if sys.version_info >= (3, 11) or outside_pip >= (23, 1):
         site = venv.site_packages()
         (site / "dup-2.0.dist-info").mkdir()
