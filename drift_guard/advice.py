@@ -8,12 +8,13 @@ from drift_guard.models import Finding
 
 # Per lock format: (command that makes the environment match the lock,
 #                   command that records an installed package in the lock).
+# The same commands --fix runs (fix/locks.py says why these and not the exact syncs).
 LOCK_TOOLS = {
-    "poetry.lock": ("poetry sync", "poetry add {name}=={version}"),
+    "poetry.lock": ("poetry install", "poetry add {name}=={version}"),
     "Pipfile.lock": ("pipenv sync --dev", "pipenv install {name}=={version}"),
-    "uv.lock": ("uv sync", "uv add {name}=={version}"),
+    "uv.lock": ("uv sync --inexact", "uv add {name}=={version}"),
     "pylock.toml": (
-        "uv pip sync {path}",
+        "uv pip install -r {path}",
         "add {name} to pyproject.toml, then regenerate {path}",
     ),
 }
