@@ -385,6 +385,22 @@ class Locked(NamedTuple):
     extras: Tuple[str, ...] = ()
 
 
+def one_per_declaration(requirements: Sequence[Requirement]) -> Tuple[Requirement, ...]:
+    """The requirements with repeats (same name, specifier, marker, URL and extras, declared
+    in several groups) merged into one, standing for a group that expects it, if any: one
+    drift should make one finding, not one per group."""
+    result: List[Requirement] = []
+    seen: Dict[Tuple[Any, ...], int] = {}
+    for req in requirements:
+        same = (req.name, req.specifier, req.marker, req.url, req.extras)
+        if same not in seen:
+            seen[same] = len(result)
+            result.append(req)
+        elif req.expected and not result[seen[same]].expected:
+            result[seen[same]] = req
+    return tuple(result)
+
+
 def lock_requirements(source: str, entries: Sequence[Locked], selected: AbstractSet[int],
                       reachable: AbstractSet[int],
                       labels: Optional[Mapping[int, str]] = None,

@@ -20,7 +20,14 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from drift_guard._names import canonical
 from drift_guard.models import ReadContext, Requirement, Source
-from drift_guard.readers._toml import Doc, join_key, load_json, local_url, select_groups
+from drift_guard.readers._toml import (
+    Doc,
+    join_key,
+    load_json,
+    local_url,
+    one_per_declaration,
+    select_groups,
+)
 
 FORMAT = "Pipfile.lock"
 HINT = "regenerate it with `pipenv lock`"
@@ -56,7 +63,6 @@ def read(path: str, ctx: ReadContext) -> Source:
     lines = _lines(doc.text)
 
     requirements: List[Requirement] = []
-    seen: Dict[Tuple[str, str, Optional[str], Optional[str]], int] = {}
     project: Optional[str] = None
     for category in categories:
         for raw_name, entry in doc.data[category].items():
@@ -69,22 +75,13 @@ def read(path: str, ctx: ReadContext) -> Source:
             if is_project:
                 project = project or name
                 continue
-            req = req._replace(source=path, line=lines.get((category, raw_name)),
-                               expected=req.expected and category in groups)
-            # pipenv repeats a package both categories need: one declaration, not two
-            # findings for one drift. It stands for the category that expects it, if any.
-            same = (req.name, req.specifier, req.marker, req.url)
-            if same in seen:
-                first = requirements[seen[same]]
-                if req.expected and not first.expected:
-                    requirements[seen[same]] = req
-                continue
-            seen[same] = len(requirements)
-            requirements.append(req)
+            requirements.append(req._replace(source=path, line=lines.get((category, raw_name)),
+                                             expected=req.expected and category in groups))
     return Source(
         path=path,
         format=FORMAT,
-        requirements=tuple(requirements),
+        # pipenv repeats a package both categories need: one declaration, not two findings.
+        requirements=one_per_declaration(requirements),
         frozen=True,
         project=project,
         groups=tuple(groups),

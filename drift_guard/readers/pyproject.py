@@ -24,6 +24,7 @@ from drift_guard.readers._toml import (
     join_key,
     load_toml,
     local_url,
+    one_per_declaration,
     select_groups,
 )
 
@@ -75,7 +76,6 @@ def read(path: str, ctx: ReadContext) -> Source:
     extras = selected_extras(project, ctx.extras)
     poetry_selected = {n for e in extras for n in project.extras.get(e, ())}
     requirements: List[Requirement] = []
-    seen: Dict[Tuple[str, str, Optional[str], Optional[str], Tuple[str, ...]], int] = {}
     for dep in project.deps:
         if project.name and dep.name == project.name:
             continue
@@ -96,19 +96,12 @@ def read(path: str, ctx: ReadContext) -> Source:
             group=dep.group,
             text=dep.text,
         )
-        # The same requirement in two groups (an included group, say) is one declaration,
-        # standing for the group that expects it, if any.
-        same = (req.name, req.specifier, req.marker, req.url, req.extras)
-        if same in seen:
-            if req.expected and not requirements[seen[same]].expected:
-                requirements[seen[same]] = req
-            continue
-        seen[same] = len(requirements)
         requirements.append(req)
     return Source(
         path=path,
         format=FORMAT,
-        requirements=tuple(requirements),
+        # The same requirement in two groups (an included group, say) is one declaration.
+        requirements=one_per_declaration(requirements),
         frozen=False,
         project=project.name,
         groups=tuple(groups),
