@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="print nothing when there is no drift"
     )
+    parser.add_argument(
+        "--exit-zero",
+        action="store_true",
+        help="exit 0 even when drift is found, to report without failing (bad input still "
+        "exits 2)",
+    )
     parser.add_argument("--version", action="version", version=f"drift-guard {__version__}")
     return parser
 
@@ -191,7 +197,7 @@ def _run(argv: Optional[Sequence[str]]) -> int:
         return code
 
     sys.stdout.write(render(report, args.format, quiet=args.quiet))
-    return 0 if report.ok else 1
+    return 0 if report.ok or args.exit_zero else 1
 
 
 def check(

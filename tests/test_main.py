@@ -57,3 +57,18 @@ def test_help_names_every_contract_option(capsys: pytest.CaptureFixture[str]) ->
 
 def test_ignore_takes_repeats_and_commas() -> None:
     assert cli._names(["a", "b,c", " d , "]) == ("a", "b", "c", "d")
+
+
+def test_exit_zero_reports_drift_without_failing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    from drift_guard.models import Environment, Finding, Report, Source
+
+    env = Environment(str(tmp_path / ".venv"), None, "3.11.7", "./.venv", ())
+    src = Source("requirements.txt", "requirements.txt", (), True, files=("requirements.txt",))
+    drift = Report(env, (src,), (Finding("undeclared", "rich", "13.7.1", None),))
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "check", lambda *a, **k: (drift, {}))
+    assert cli.main([]) == 1
+    assert cli.main(["--exit-zero"]) == 0
+    assert "rich 13.7.1" in capsys.readouterr().out
