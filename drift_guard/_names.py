@@ -29,3 +29,16 @@ def canonical(name: str) -> str:
     """PEP 503 normalised form of a project name (same result as packaging's
     `canonicalize_name`)."""
     return _SEPARATORS.sub("-", name).lower()
+
+
+def pin(name: str, version: str) -> str:
+    """`name==version`, or `name===version` for a version PEP 440 cannot parse (as pip freeze
+    writes it: `==` would make the line invalid)."""
+    if not CANONICAL_VERSION.match(version):
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            Version(version)
+        except InvalidVersion:
+            return f"{name}==={version}"
+    return f"{name}=={version}"

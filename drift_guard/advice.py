@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
+from drift_guard._names import pin
 from drift_guard.models import Finding
 
 # Per lock format: (command that makes the environment match the lock,
@@ -35,7 +36,7 @@ def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None, pip: 
         if finding.kind == "undeclared":
             return f"add {name} to the project's dependencies, or {pip} uninstall {name}"
         if finding.kind == "unpinned":
-            return f"pin it: {name}=={installed}" if installed else "pin it with =="
+            return f"pin it: {pin(name, installed)}" if installed else "pin it with =="
         return f"{pip} install '{spelled(name, declared)}'"
     if finding.kind == "missing":
         return f"{pip} install '{spelled(name, declared)}', or drop the line (drift-guard --fix)"
@@ -49,8 +50,9 @@ def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None, pip: 
             f"{pip} install '{spelled(name, declared)}', or record {installed} (drift-guard --fix)"
         )
     if finding.kind == "unpinned":
-        return f"pin it: {name}=={installed}" if installed else "pin it with =="
-    return f"record it (drift-guard --fix adds {name}=={installed}), or {pip} uninstall {name}"
+        return f"pin it: {pin(name, installed)}" if installed else "pin it with =="
+    line = pin(name, installed or "")
+    return f"record it (drift-guard --fix adds {line}), or {pip} uninstall {name}"
 
 
 def spelled(name: str, declared: Optional[str]) -> str:

@@ -649,3 +649,19 @@ def test_pip_compile_hashed_file_loses_a_missing_block_and_keeps_hashed_pins(
     assert "flask: installed 3.1.0" in edit.messages[0]
     assert "--generate-hashes" in edit.messages[0]
     assert "rich==13.7.1 with its hashes" in edit.messages[1]
+
+
+def test_versions_pep_440_cannot_parse_are_pinned_with_arbitrary_equality(tmp_path: Path) -> None:
+    path = tmp_path / "requirements.txt"
+    path.write_text("legacy==1.0\n")
+    source = reqs.read(str(path), CTX)
+    installed = {
+        "legacy": Installed("legacy", "legacy", "1.0.weird-build", (), str(tmp_path / "x")),
+        "odd": Installed("odd", "Odd", "not a version", (), str(tmp_path / "y")),
+    }
+    findings = [
+        Finding("mismatch", "legacy", "1.0.weird-build", "==1.0", str(path), 1, end_line=1),
+        Finding("undeclared", "odd", "not a version", None),
+    ]
+    (edit,) = fix.plan_fix([source], findings, installed, root=str(tmp_path))
+    assert edit.new == b"legacy===1.0.weird-build\nOdd===not a version\n"

@@ -24,7 +24,7 @@ import os
 import re
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
-from drift_guard._names import canonical
+from drift_guard._names import canonical, pin
 from drift_guard._paths import display_path
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Finding, Installed, Source
@@ -257,10 +257,11 @@ def _pin(plan: _Plan, entry: Entry, name: str, version: str, kind: str) -> None:
         _message(plan, entry, name, f"installed {version}, but {problem}, so drift-guard "
                  "cannot rewrite its version; edit the line by hand")
         return
-    if kind == "mismatch" and pinned is not None:
+    exact = pin("", version)  # "===version" for a version PEP 440 cannot parse
+    if kind == "mismatch" and pinned is not None and not exact.startswith("==="):
         ok = _edit_span(plan, where, pinned, version)
     else:
-        ok = _edit_span(plan, where, whole, "==" + version)
+        ok = _edit_span(plan, where, whole, exact)
     if not ok:
         _message(plan, entry, name, f"installed {version}; drift-guard cannot place the new "
                  "version in this line's layout; edit it by hand")
@@ -314,7 +315,7 @@ def freeze_line(inst: Installed, root: str) -> str:
     so the file never names this machine's directories for the project's own code."""
     info = _direct_url(inst)
     if info is None:
-        return f"{inst.raw_name}=={inst.version}"
+        return pin(inst.raw_name, inst.version)
     url: str = info["url"]
     dir_info = info.get("dir_info")
     editable = inst.editable or (isinstance(dir_info, dict) and dir_info.get("editable") is True)
