@@ -138,7 +138,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("drift-guard: interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:
+    except Exception as exc:  # the last line of defence: a traceback in front of a user is a bug
         if os.environ.get("DRIFT_GUARD_DEBUG"):
             raise
         print(
