@@ -36,6 +36,7 @@ _LISTS = {
 _STRINGS = {"python": "python", "venv": "venv"}
 _BOOLS = {"require_pins": "require_pins"}
 _TABLES = {"lambda": "lambda_"}
+_FIELD = {**_LISTS, **_STRINGS, **_BOOLS, **_TABLES}
 
 
 def from_mapping(
@@ -78,6 +79,15 @@ def from_mapping(
                 path=path,
             )
     return Config(**values)
+
+
+def overlay(base: Config, table: Mapping[str, Any], where: str, path: Optional[str] = None,
+            base_dir: str = ".") -> Config:
+    """`base` with the settings `table` gives (validated as `from_mapping` does) replacing
+    its own, key by key."""
+    given = from_mapping(table, where, path=path, base_dir=base_dir)
+    fields = {_FIELD[str(k).replace("-", "_")] for k in table}
+    return base._replace(**{f: getattr(given, f) for f in fields})
 
 
 def _relative(value: str, base_dir: str) -> str:

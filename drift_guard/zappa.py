@@ -38,10 +38,6 @@ what it needs are never undeclared (pip, setuptools, wheel and drift-guard never
 
 SETTINGS_KEYS = ("drift_guard", "drift-guard")
 
-# Config field of a configuration key, as config.from_mapping names them.
-_FIELDS = {"with": "with_groups", "without": "without_groups", "only": "only_groups",
-           "lambda": "lambda_"}
-
 _STATE = "_drift_guard_state"
 
 
@@ -281,12 +277,11 @@ def load_config(zappa_cli: Any, cwd: str) -> Tuple[Config, LambdaOptions]:
         key = present[0]
         where = f"{stage}.{key}"
         table = stage_config[key]
-        override = config_mod.from_mapping(table, where, path=settings_file, base_dir=here)
-        fields = {_FIELDS.get(k, k) for k in (str(r).replace("-", "_") for r in table)}
-        cfg = base._replace(**{f: getattr(override, f) for f in fields if f != "lambda_"})
-        if override.lambda_:
-            lambda_options(override.lambda_, f"{where}.lambda", path=settings_file)
-            lambda_table.update(_normalised(override.lambda_))
+        cfg = config_mod.overlay(base, table, where, path=settings_file, base_dir=here)
+        if "lambda" in table:
+            # The stage's `lambda` keys are merged one by one into pyproject's.
+            lambda_options(cfg.lambda_, f"{where}.lambda", path=settings_file)
+            lambda_table.update(_normalised(cfg.lambda_))
     options = lambda_options(lambda_table, "lambda")
     return cfg._replace(lambda_=lambda_table), options
 

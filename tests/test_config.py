@@ -50,3 +50,11 @@ def test_merge_prefers_what_is_set() -> None:
     merged = merge(base, ignore=("b",), python=None, require_pins=False)
     assert merged.ignore == ("b",)
     assert merged.python == "/usr/bin/python3"
+
+
+def test_overlay_replaces_only_the_keys_given() -> None:
+    from drift_guard.config import overlay
+
+    base = Config(ignore=("a",), require_pins=True, with_groups=("docs",))
+    cfg = overlay(base, {"ignore": ["b"], "with": []}, "[stage]")
+    assert (cfg.ignore, cfg.require_pins, cfg.with_groups) == (("b",), True, ())
