@@ -9,14 +9,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import TYPE_CHECKING, List, NoReturn, Optional, Sequence, Tuple
+from typing import List, NoReturn, Optional, Sequence, Tuple
 
 from drift_guard import __version__
 from drift_guard.errors import DriftGuardError
 
-if TYPE_CHECKING:
-    from drift_guard.config import Config
-    from drift_guard.models import Environment, Finding, Installed, Report, Source
 
 FORMATS = ("text", "json", "github", "markdown")
 
@@ -171,6 +168,8 @@ def _run(argv: Optional[Sequence[str]]) -> int:
         # An explicit --python / --venv outranks the configured one, whichever kind it is.
         cfg = cfg._replace(python=args.python, venv=args.venv)
 
+    from drift_guard.pipeline import check, render
+
     report, installed = check(cfg, cwd=cwd)
 
     if args.fix or args.diff:
@@ -198,96 +197,6 @@ def _run(argv: Optional[Sequence[str]]) -> int:
 
     sys.stdout.write(render(report, args.format, quiet=args.quiet))
     return 0 if report.ok or args.exit_zero else 1
-
-
-def check(
-    cfg: Config, *, cwd: str, environment: Optional[Environment] = None, allow: Sequence[str] = ()
-) -> Tuple[Report, dict[str, Installed]]:
-    """Find the environment (unless given), read the declarations, compare. No printing."""
-    from drift_guard.compare import compare, name_direct_references
-    from drift_guard.environment import find_environment
-    from drift_guard.installed import list_installed
-    from drift_guard.markers import target_environment
-    from drift_guard.models import ReadContext, Report
-    from drift_guard.readers import detect, read_source
-
-    files = cfg.sources
-    if not files:
-        found = detect(cwd)
-        if found is None:
-            raise DriftGuardError(
-                f"no declaration file in {cwd} (looked for poetry.lock, Pipfile.lock, uv.lock, "
-                "pylock.toml, requirements.txt); name one: drift-guard requirements.txt"
-            )
-        files = (found,)
-
-    env = environment or find_environment(cfg.python, cfg.venv, cwd=cwd)
-    markers = target_environment(env)
-    ctx = ReadContext(
-        markers=markers,
-        project_dir=cwd,
-        with_groups=cfg.with_groups,
-        without_groups=cfg.without_groups,
-        only_groups=cfg.only_groups,
-        extras=cfg.extras,
-    )
-    sources: List[Source] = [read_source(path, ctx) for path in dict.fromkeys(files)]
-    installed = list_installed(env)
-    sources, notes = name_direct_references(sources, installed, cwd)
-
-    def run(projects: Tuple[str, ...]) -> List[Finding]:
-        return compare(
-            installed,
-            sources,
-            markers,
-            ignore=cfg.ignore,
-            allow=(*cfg.allow, *allow),
-            projects=projects,
-            require_pins=cfg.require_pins,
-        )
-
-    findings = run(())
-    if findings:
-        # The project's own distribution is never drift; reading pyproject.toml for its name
-        # (a TOML parse) is needed only when there is something it could explain.
-        projects = project_names(cwd)
-        if projects:
-            findings = run(projects)
-    return Report(env, tuple(sources), tuple(findings), tuple(notes)), installed
-
-
-def project_names(cwd: str) -> Tuple[str, ...]:
-    path = os.path.join(cwd, "pyproject.toml")
-    if not os.path.isfile(path):
-        return ()
-    from drift_guard.readers.pyproject import project_name
-
-    name = project_name(path)
-    return (name,) if name else ()
-
-
-def render(report: Report, fmt: str, *, quiet: bool = False) -> str:
-    """The report in `fmt` ("text", "json", "github", "markdown")."""
-    if fmt == "json":
-        from drift_guard.render import json as renderer
-
-        return renderer.render(report)
-    if fmt == "github":
-        from drift_guard.render import github
-
-        return github.render(report)
-    if fmt == "markdown":
-        from drift_guard.render import markdown
-
-        return markdown.render(report)
-    from drift_guard.render import text
-
-    if quiet and report.ok:
-        return ""
-    color = (
-        sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-    )
-    return text.render(report, color=color, short=bool(os.environ.get("PRE_COMMIT")))
 
 
 if __name__ == "__main__":

@@ -118,7 +118,7 @@ class Finding(NamedTuple):
     """One difference between what is installed and what is declared."""
 
     kind: str
-    """"missing", "mismatch", "undeclared" or "unpinned"."""
+    """"missing", "mismatch", "undeclared", "unpinned", "broken" or "unresolved"."""
     name: str
     installed: Optional[str]
     declared: Optional[str]
@@ -131,6 +131,12 @@ class Finding(NamedTuple):
     key: Optional[str] = None
     hashes: bool = False
     end_line: Optional[int] = None
+    imported_by: Tuple[str, ...] = ()
+    """Where the project's code imports this package ("app.py:3"), for undeclared and
+    unresolved findings."""
+    reason: Optional[str] = None
+    """A short explanation that is not drift itself: "the marker excludes it here",
+    "did you mean requests?", "needed by flask"."""
 
 
 class Report(NamedTuple):
@@ -139,6 +145,9 @@ class Report(NamedTuple):
     findings: Tuple[Finding, ...]
     notes: Tuple[str, ...] = ()
     """Things the user should know that are not drift (e.g. a skipped unnamed requirement)."""
+    warnings: Tuple[str, ...] = ()
+    """Parts of the environment that could not be read (each names the path). A report with
+    warnings is incomplete: --fix and --diff refuse to act on it."""
 
     @property
     def ok(self) -> bool:

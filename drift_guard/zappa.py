@@ -97,7 +97,7 @@ def check(zappa_cli: Any) -> None:
 def render(outcome: Outcome, command: str) -> str:
     """The message Zappa prints when the check fails: the CLI's drift report, then the
     package's problems, then what happened to the command."""
-    from drift_guard.cli import render as render_report
+    from drift_guard.pipeline import render as render_report
     from drift_guard.lambda_checks import render as render_findings
 
     parts: List[str] = []
@@ -141,7 +141,7 @@ def evaluate(
     cfg, options = load_config(zappa_cli, cwd)
     env = _environment(zappa_cli)
 
-    from drift_guard.cli import check as check_drift
+    from drift_guard.pipeline import check as check_drift
 
     report, installed = check_drift(cfg, cwd=cwd, environment=env, allow=PACKAGED_BY_ZAPPA)
     needed = must_ship(report, installed, cfg, cwd)
@@ -210,7 +210,7 @@ def _runtime_check(
 
 
 def _report_line(report: Report) -> str:
-    from drift_guard.cli import render as render_report
+    from drift_guard.pipeline import render as render_report
 
     return render_report(report, "text").rstrip("\n")
 
@@ -333,7 +333,7 @@ def must_ship(
     ships from the working directory), not what the user ignores, not pip (Zappa drops it on
     purpose; nothing imports it at run time)."""
     from drift_guard._names import canonical
-    from drift_guard.cli import project_names
+    from drift_guard.pipeline import project_names
     from drift_guard.compare import closure
     from drift_guard.markers import evaluate, target_environment
 

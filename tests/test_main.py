@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drift_guard import __version__, cli
+from drift_guard import __version__, cli, pipeline
 
 
 def test_internal_error_is_exit_3_in_one_line(
@@ -15,7 +15,7 @@ def test_internal_error_is_exit_3_in_one_line(
 
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DRIFT_GUARD_DEBUG", raising=False)
-    monkeypatch.setattr(cli, "check", broken)
+    monkeypatch.setattr(pipeline, "check", broken)
     assert cli.main([]) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1
@@ -26,7 +26,7 @@ def test_internal_error_is_exit_3_in_one_line(
 def test_debug_variable_shows_the_traceback(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DRIFT_GUARD_DEBUG", "1")
-    monkeypatch.setattr(cli, "check", lambda *a, **k: 1 / 0)
+    monkeypatch.setattr(pipeline, "check", lambda *a, **k: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         cli.main([])
 
@@ -68,7 +68,7 @@ def test_exit_zero_reports_drift_without_failing(
     src = Source("requirements.txt", "requirements.txt", (), True, files=("requirements.txt",))
     drift = Report(env, (src,), (Finding("undeclared", "rich", "13.7.1", None),))
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(cli, "check", lambda *a, **k: (drift, {}))
+    monkeypatch.setattr(pipeline, "check", lambda *a, **k: (drift, {}))
     assert cli.main([]) == 1
     assert cli.main(["--exit-zero"]) == 0
     assert "rich 13.7.1" in capsys.readouterr().out
