@@ -513,7 +513,7 @@ dependencies = [{ name = "six" }]
 
 
 @pytest.mark.parametrize(("text", "key", "words"), [
-    ("version = 2\n" + UV_ROOT, "version", "uv.lock version 2"),
+    ("version = 2\n" + UV_ROOT, "version", "uv.lock schema version 2"),
     ("version = '1'\n" + UV_ROOT, "version", "expected an integer, found a string"),
     (UV_ROOT, "version", "missing"),
     ("version = 1\n" + UV_ROOT + UV_PACKAGE * 2 + UV_PACKAGE.replace('"1.17.0"', "1.17"),

@@ -117,6 +117,12 @@ class Doc:
             self.expect(v, str, f"{key}[{i}]")
         return values
 
+    def name(self, table: Mapping[str, Any], field: str, where: str) -> str:
+        """`table[field]`, a required package name, canonical; an error naming the key when it
+        is not a PEP 508 name (a newline, `::`, a leading `-` or a space in it)."""
+        raw = self.string(table, field, where, required=True) or ""
+        return checked_name(self, raw, join_key(where, field))
+
     def tables(self, table: Mapping[str, Any], field: str, where: str) -> List[Dict[str, Any]]:
         """An array of tables."""
         key = join_key(where, field)
@@ -128,6 +134,17 @@ class Doc:
     def marker(self, text: str, key: str) -> Marker:
         """A parsed PEP 508 marker; an error naming `key` when it is not one."""
         return parse_marker(text, self, key)
+
+
+_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\Z")
+
+
+def checked_name(doc: Doc, raw: str, key: str) -> str:
+    """`raw` canonicalised, when it is a valid PEP 508 name; else an error naming `key`."""
+    if not _NAME.match(raw):
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
+        raise doc.error(key, f"{shown!r} is not a valid package name")
+    return canonical(raw)
 
 
 def _tuple(types: _Types) -> Tuple[Type[Any], ...]:
