@@ -136,6 +136,10 @@ class Doc:
         return parse_marker(text, self, key)
 
 
+# What `pip list` (and so drift-guard's view of the environment) never shows: a lock that pins
+# one of them is not to be found missing.
+HIDDEN = frozenset({"python", "wsgiref", "argparse"})
+
 _NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\Z")
 
 
@@ -159,15 +163,10 @@ def join_key(where: str, field: str) -> str:
 
 
 def _read_text(path: str, hint: str) -> str:
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise DriftGuardError("no such file", path=path) from None
-    except IsADirectoryError:
-        raise DriftGuardError("is a directory, not a file", path=path) from None
-    except OSError as exc:
-        raise DriftGuardError(f"cannot read it: {exc.strerror or exc}", path=path) from None
+    """The file as text: a regular file only, bounded (drift_guard._io), UTF-8."""
+    from drift_guard._io import read_bytes
+
+    data = read_bytes(path, what="lock file" if "lock" in hint else "file")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -186,6 +185,8 @@ def load_toml(path: str, hint: str) -> Doc:
         import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise DriftGuardError(f"invalid TOML: nested too deeply ({hint})", path=path) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc).splitlines()[0] if str(exc) else "invalid TOML"
         found = _TOML_LINE.search(message)
@@ -193,6 +194,8 @@ def load_toml(path: str, hint: str) -> Doc:
         message = re.sub(r"\s*\(at line \d+, column \d+\)$", "", message)
         message = re.sub(r"\s*\(at end of document\)$", "", message)
         raise DriftGuardError(f"invalid TOML: {message} ({hint})", path=path, line=line) from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise DriftGuardError(f"invalid TOML: a number too large ({hint})", path=path) from None
     return Doc(path, data, text, hint)
 
 
@@ -208,6 +211,8 @@ def load_json(path: str, hint: str) -> Doc:
                               line=exc.lineno) from None
     except RecursionError:
         raise DriftGuardError(f"invalid JSON: nested too deeply ({hint})", path=path) from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise DriftGuardError(f"invalid JSON: a number too large ({hint})", path=path) from None
     doc = Doc(path, {}, text, hint, json=True)
     doc.data = doc.expect(data, dict, "")
     return doc
@@ -448,8 +453,8 @@ def lock_requirements(source: str, entries: Sequence[Locked], selected: Abstract
         )
 
     result: List[Requirement] = []
-    for indexes in by_name.values():
-        chosen = [i for i in indexes if i in selected]
+    for name, indexes in by_name.items():
+        chosen = [i for i in indexes if i in selected and name not in HIDDEN]
         if chosen:
             result.extend(make(i, True, entries[i].version) for i in chosen)
             continue

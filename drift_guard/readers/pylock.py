@@ -70,7 +70,7 @@ def read(path: str, ctx: ReadContext) -> Source:
     project: Optional[str] = None
     for i, entry in enumerate(entries):
         where = f"packages[{i}]"
-        name = canonical(doc.string(entry, "name", where, required=True) or "")
+        name = doc.name(entry, "name", where)
         version = doc.string(entry, "version", where)
         marker = doc.string(entry, "marker", where)
         key = join_key(where, "marker")

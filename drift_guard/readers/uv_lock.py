@@ -115,8 +115,8 @@ def read(path: str, ctx: ReadContext) -> Source:
     )
 
 
-# The schema versions uv reads (uv 0.3 to 0.13 write version 1; revision 1 came with uv 0.5,
-# 2 with 0.5.x, 3 with 0.6, 5 is what uv 0.13 writes). uv itself refuses any other version
+# The schema uv reads: version 1 (uv 0.2 wrote it with `[[distribution]]`, uv 0.3 on with
+# `[[package]]`), with revisions up to 5 (what uv 0.13 writes). uv refuses any other version
 # ("uses an unsupported schema version ... remove the `uv.lock` prior to running `uv lock`").
 VERSION = 1
 REVISION = 5
