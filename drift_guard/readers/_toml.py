@@ -157,8 +157,11 @@ def _tuple(types: _Types) -> Tuple[Type[Any], ...]:
 
 def join_key(where: str, field: str) -> str:
     """`where.field`, quoting a field that is not a bare TOML key (`default."zope.interface"`)."""
-    if not re.match(r"^[A-Za-z0-9_-]+$", field):
-        field = '"' + field.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if not re.match(r"^[A-Za-z0-9_-]+\Z", field):
+        import json
+
+        # escaped, so that a key is always on one line; cut short, as it may be anything
+        field = json.dumps(field if len(field) <= 60 else field[:60] + "...")
     return f"{where}.{field}" if where else field
 
 

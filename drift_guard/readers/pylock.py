@@ -116,8 +116,10 @@ def _check_version(doc: Doc) -> None:
     if not major.isdigit():
         raise doc.error("lock-version", f"{text!r} is not a lock version")
     if int(major) != 1:
-        raise doc.error("lock-version", f"lock-version {text} is not one drift-guard reads "
-                                        "(1.x); upgrade drift-guard", hint=False)
+        # PEP 751: an installer must refuse a major version it does not know.
+        raise doc.error("lock-version", f"lock-version {text[:20]} is not one drift-guard "
+                                        "reads (1.x, PEP 751); upgrade drift-guard, or "
+                                        f"{doc.hint}", hint=False)
 
 
 def _has_hashes(value: Any) -> bool:

@@ -231,9 +231,12 @@ def _packages(doc: Doc, base: str) -> List[Package]:
         name = doc.name(entry, "name", where)
         version = doc.string(entry, "version", where)
         source = doc.table(entry, "source", where)
-        resolution = tuple(doc.strings(entry, "resolution-markers", where))
+        # uv 0.2 called them `environment-markers`.
+        field = ("environment-markers" if "environment-markers" in entry
+                 and "resolution-markers" not in entry else "resolution-markers")
+        resolution = tuple(doc.strings(entry, field, where))
         for j, m in enumerate(resolution):
-            doc.marker(m, f"{where}.resolution-markers[{j}]")
+            doc.marker(m, f"{where}.{field}[{j}]")
         edges = tuple(_edge(doc, e, f"{where}.dependencies[{j}]")
                       for j, e in enumerate(doc.array(entry, "dependencies", where)))
         optional = _edge_table(doc, entry, "optional-dependencies", where)
