@@ -276,6 +276,20 @@ def lock_marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str,
     return _evaluate(parse_marker(text, doc, key), full, doc, key, context="lock_file")
 
 
+_ANY_GROUP_TEST = re.compile(
+    r"""(['"])[^'"]*\1\s+(?:not\s+)?in\s+dependency_groups\b|"""
+    r"""\bdependency_groups\s+(?:not\s+)?in\s+(['"])[^'"]*\2""")
+
+
+def without_group_tests(text: str) -> str:
+    """`text` with every `'dev' in dependency_groups` test taken as true, as pipenv does
+    before installing (its category has already chosen the package): pipenv writes such
+    markers into pylock.toml and, from it, into Pipfile.lock."""
+    if "dependency_groups" not in text:
+        return text
+    return _ANY_GROUP_TEST.sub("python_version >= '0'", text)
+
+
 _SET_TEST = re.compile(r"""(['"])([^'"]*)\1\s+((?:not\s+)?in)\s+(extras|dependency_groups)\b""")
 _LOCK_SUPPORT: List[bool] = []
 

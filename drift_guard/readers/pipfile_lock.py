@@ -26,6 +26,7 @@ from drift_guard.readers._toml import (
     checked_name,
     join_key,
     marker_holds,
+    without_group_tests,
     load_json,
     local_url,
     one_per_declaration,
@@ -46,9 +47,6 @@ _MARKER_KEYS = (
     "platform_release", "platform_system", "platform_version", "python_version",
     "python_full_version", "implementation_name", "implementation_version",
 )
-_GROUP_TEST = re.compile(
-    r"""(['"])[^'"]*\1\s+(?:not\s+)?in\s+dependency_groups\b|"""
-    r"""\bdependency_groups\s+(?:not\s+)?in\s+(['"])[^'"]*\2""")
 _LINE_CATEGORY = re.compile(r'^ {4}"((?:[^"\\]|\\.)*)"\s*:\s*\{')
 _LINE_PACKAGE = re.compile(r'^ {8}"((?:[^"\\]|\\.)*)"\s*:\s*\{')
 
@@ -61,9 +59,9 @@ def read(path: str, ctx: ReadContext) -> Source:
     spec = doc.get(meta, "pipfile-spec", int, "_meta")
     if spec is not None and not 0 <= spec <= PIPFILE_SPEC:
         raise doc.error("_meta.pipfile-spec",
-                        f"pipfile-spec {spec} is not one drift-guard reads (up to {PIPFILE_SPEC}, "
-                        "written by pipenv 2018.05 to 2026.10); upgrade drift-guard, or rewrite "
-                        "it with `pipenv lock` of a pipenv that writes 6", hint=False)
+                        f"pipfile-spec {str(spec)[:20]} is not one drift-guard reads (up to "
+                        f"{PIPFILE_SPEC}, what pipenv writes since 2018); upgrade drift-guard, "
+                        "or rewrite it with `pipenv lock` of a pipenv that writes 6", hint=False)
     categories = [c for c in doc.data if c != "_meta"]
     for c in categories:
         doc.expect(doc.data[c], dict, join_key("", c))
@@ -125,15 +123,6 @@ def _later_category_wins(doc: Doc, requirements: List[Requirement], groups: List
     return result
 
 
-def _without_groups(text: str) -> str:
-    """A pipenv marker with its `'dev' in dependency_groups` tests taken as true: pipenv
-    writes them (from pylock.toml) and drops them before installing, the category having
-    already chosen the package."""
-    if "dependency_groups" not in text:
-        return text
-    return _GROUP_TEST.sub("python_version >= '0'", text)
-
-
 def _requirement(doc: Doc, entry: Dict[str, Any], name: str, key: str, category: str,
                  base: str) -> Tuple[Requirement, bool]:
     version = doc.string(entry, "version", key)
@@ -141,7 +130,7 @@ def _requirement(doc: Doc, entry: Dict[str, Any], name: str, key: str, category:
     markers = []
     marker = doc.string(entry, "markers", key)
     if marker:
-        markers.append(_without_groups(marker))
+        markers.append(without_group_tests(marker))
     for field in _MARKER_KEYS:
         value = doc.string(entry, field, key)
         if value:
