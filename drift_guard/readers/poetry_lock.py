@@ -325,8 +325,10 @@ def _walk(doc: Doc, packages: Sequence[Package], project: pyproject.Project, gro
 
     active: Dict[int, Set[str]] = {}
     labels: Dict[int, str] = {}
+    constraints: Dict[str, List[Optional[str]]] = {}
     while queue:
         name, spec, want, label = queue.pop(0)
+        constraints.setdefault(name, []).append(spec)
         for i in _pick(packages, by_name.get(name, []), spec):
             known = active.get(i)
             if known is not None and want <= known:
@@ -342,7 +344,43 @@ def _walk(doc: Doc, packages: Sequence[Package], project: pyproject.Project, gro
                 if markers and not marker_holds(doc, edge.marker, edge.key, env, sorted(now)):
                     continue
                 queue.append((edge.name, edge.specifier, edge.extras, label))
-    return set(active), labels
+    return _one_per_name(packages, by_name, set(active), constraints), labels
+
+
+def _one_per_name(packages: Sequence[Package], by_name: Dict[str, List[int]], chosen: Set[int],
+                  constraints: Dict[str, List[Optional[str]]]) -> Set[int]:
+    """Poetry installs one version of a name: of several entries the walk reached, the one
+    every constraint that reached the name allows (the newest, if several do)."""
+    for name, indexes in by_name.items():
+        reached = [i for i in indexes if i in chosen]
+        if len(reached) < 2:
+            continue
+        fits = [i for i in reached
+                if all(_allows(spec, packages[i].locked.version) for spec in constraints[name])]
+        keep = max(fits or reached, key=lambda i: _sort_key(packages[i].locked.version))
+        chosen -= set(reached) - {keep}
+    return chosen
+
+
+def _allows(spec: Optional[str], version: Optional[str]) -> bool:
+    if not spec:
+        return True
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return SpecifierSet(spec).contains(Version(version or ""), prereleases=True)
+    except InvalidVersion:
+        return False
+
+
+def _sort_key(version: Optional[str]) -> Tuple[int, Any]:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (1, Version(version or ""))
+    except InvalidVersion:
+        return (0, version or "")
 
 
 def _pick(packages: Sequence[Package], indexes: List[int], spec: Optional[str]) -> List[int]:
@@ -353,10 +391,12 @@ def _pick(packages: Sequence[Package], indexes: List[int], spec: Optional[str]) 
     from packaging.version import InvalidVersion, Version
 
     spec_set = SpecifierSet(spec)
+    fits = []
     for i in indexes:
         try:
             if spec_set.contains(Version(packages[i].locked.version or ""), prereleases=True):
-                return [i]
+                fits.append(i)
         except InvalidVersion:
             continue
-    return indexes[:1]
+    # the newest that fits, as Poetry's solver prefers
+    return [max(fits, key=lambda i: _sort_key(packages[i].locked.version))] if fits else indexes[:1]

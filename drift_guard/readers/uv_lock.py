@@ -230,6 +230,10 @@ def _packages(doc: Doc, base: str) -> List[Package]:
         where = f"{table}[{i}]"
         name = doc.name(entry, "name", where)
         version = doc.string(entry, "version", where)
+        if isinstance(entry.get("source"), str):
+            raise doc.error(f"{where}.source", "a source written as a string (the form early "
+                                               "uv 0.2 releases wrote) is one uv no longer reads; "
+                                               "remove uv.lock and run `uv lock`", hint=False)
         source = doc.table(entry, "source", where)
         # uv 0.2 called them `environment-markers`.
         field = ("environment-markers" if "environment-markers" in entry
