@@ -830,10 +830,14 @@ def test_poetry_installs_every_non_optional_pep_735_group() -> None:
 
 def test_pipfile_lock_later_category_wins() -> None:
     path = str(case_lock("pipenv-categories"))
+    # beta: ==2.0 in develop, ==1.0 in lint (pipenv constrains each category by default only)
     source = pipfile_lock.read(path, ctx())
     assert expected(source)["beta"] == "==2.0"
-    assert expected(pipfile_lock.read(path, ctx(with_groups=("lint",))))["gamma"] == "==2.0"
-    assert expected(pipfile_lock.read(path, ctx(without_groups=("develop",))))["beta"] == "==1.0"
+    with_lint = pipfile_lock.read(path, ctx(with_groups=("lint",)))
+    assert expected(with_lint)["beta"] == "==1.0"
+    # the pin that lost is declared, not expected: no mismatch against it
+    assert [(r.specifier, r.expected) for r in with_lint.requirements if r.name == "beta"] == [
+        ("==2.0", False), ("==1.0", True)]
 
 
 def test_locked_argparse_is_declared_but_never_expected() -> None:
@@ -876,3 +880,20 @@ def test_an_unknown_format_version_is_one_line_naming_it(
     assert info.value.key == key
     assert words in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_a_uv_0_2_lock_that_uv_refuses_is_one_line_saying_so() -> None:
+    # uv 0.2.25 wrote `extra = "fast"`; uv 0.13.9 stops with "invalid type: string "fast",
+    # expected a sequence".
+    err = error_of(uv_lock.read, str(CASES / "uv-refused" / "uv.lock"))
+    assert err.key == "distribution[6].optional-dependencies.fast[1].extra"
+    assert "`uv lock`" in err.message and "\n" not in str(err)
+
+
+def test_uv_sources_as_strings_of_early_uv_0_2_are_one_line(tmp_path: Path) -> None:
+    # what uv 0.2.15 writes; uv 0.13.9: "data did not match any variant of untagged enum"
+    path = write(tmp_path, "uv.lock", 'version = 1\nrequires-python = ">=3.9"\n\n'
+                 '[[distribution]]\nname = "dd"\nversion = "0.1.0"\nsource = "editable+."\n'
+                 'sdist = { path = "." }\n')
+    err = error_of(uv_lock.read, path)
+    assert err.key == "distribution[0].source" and "`uv lock`" in err.message

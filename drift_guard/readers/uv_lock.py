@@ -201,6 +201,10 @@ def _holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str],
 
 def _edge(doc: Doc, value: Any, key: str) -> Edge:
     doc.expect(value, dict, key)
+    if isinstance(value.get("extra"), str):
+        raise doc.error(join_key(key, "extra"), "an extra written as a string (the form uv 0.2 "
+                                                "wrote) is one uv no longer reads; remove "
+                                                "uv.lock and run `uv lock`", hint=False)
     name = doc.name(value, "name", key)
     marker = doc.string(value, "marker", key)
     if marker:
