@@ -734,7 +734,7 @@ def test_env_installed_from_the_lock_checks_clean_and_drift_is_found(
 # Python (fixtures/locks/cases/make.py). The reader must expect exactly that.
 
 CASES = LOCKS / "cases"
-FULL_VERSIONS = {"3.9": "3.9.18", "3.11": "3.11.7", "3.13": "3.13.0"}
+FULL_VERSIONS = {"3.9": "3.9.18", "3.10": "3.10.13", "3.11": "3.11.7", "3.13": "3.13.0"}
 # What `pip list`, and so drift-guard's view of an environment, never shows.
 PIP_LIST_HIDES = {"python", "wsgiref", "argparse"}
 
