@@ -25,12 +25,12 @@ from drift_guard.readers._toml import (
     Doc,
     checked_name,
     join_key,
-    marker_holds,
-    without_group_tests,
     load_json,
     local_url,
+    marker_holds,
     one_per_declaration,
     select_groups,
+    without_group_tests,
 )
 
 FORMAT = "Pipfile.lock"
