@@ -581,6 +581,8 @@ def project_name(directory: str) -> Optional[str]:
     """The distribution name a local project directory declares, where a file says it
     statically: pyproject.toml `[project].name` (or `[tool.poetry].name`), else setup.cfg
     `[metadata] name`."""
+    from drift_guard._io import METADATA_LIMIT, read_text
+
     pyproject = os.path.join(directory, "pyproject.toml")
     if os.path.isfile(pyproject):
         import sys
@@ -589,10 +591,11 @@ def project_name(directory: str) -> Optional[str]:
             import tomllib
         else:  # pragma: no cover - Python < 3.11
             import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+        text = read_text(pyproject, limit=METADATA_LIMIT, what="pyproject.toml",
+                         shown=display_path(pyproject), errors="replace")
         try:
-            with open(pyproject, "rb") as f:
-                data = tomllib.load(f)
-        except (OSError, ValueError):
+            data = tomllib.loads(text)
+        except (ValueError, RecursionError):
             data = {}
         tool = data.get("tool")
         for table in (data.get("project"), tool.get("poetry") if isinstance(tool, dict) else None):
@@ -604,11 +607,13 @@ def project_name(directory: str) -> Optional[str]:
     if os.path.isfile(setup_cfg):
         import configparser
 
+        text = read_text(setup_cfg, limit=METADATA_LIMIT, what="setup.cfg",
+                         shown=display_path(setup_cfg), errors="replace")
         parser = configparser.ConfigParser(interpolation=None)
         try:
-            parser.read(setup_cfg, encoding="utf-8")
+            parser.read_string(text)
             name = parser.get("metadata", "name", fallback="").strip()
-        except (configparser.Error, UnicodeDecodeError):
+        except (configparser.Error, ValueError):
             name = ""
         if VALID_NAME.match(name):
             return name
