@@ -132,6 +132,8 @@ class Entry(NamedTuple):
     """Include/constraint: the absolute path of the named file (or its URL)."""
     local_dir: Optional[str] = None
     """Requirement: the local project directory it points at, when it is one."""
+    variables: Tuple[Tuple[str, str], ...] = ()
+    """The `${VAR}`s expanded in the line, (name, value): never to be shown."""
 
     @property
     def line(self) -> int:
@@ -930,7 +932,8 @@ def _entry(start: int, end: int, joined: str, bases: Sequence[str], path: str,
                     kind = "include" if first is not None else "constraint"
                     target = first if first is not None else includes[0]
                     return Entry(kind, start, end, text, "", options,
-                                 target=_include_target(target, path))
+                                 target=_include_target(target, path),
+                                 variables=tuple(values.items()))
                 return Entry("option", start, end, text, "", options)
             args = editables[0]
             parsed = parse_editable(args, bases)
@@ -1079,9 +1082,11 @@ class _Walk:
         flag = "-r" if entry.kind == "include" else "-c"
         if _scheme(target) in ("http", "https"):
             raise DriftGuardError(
-                f"{flag} {excerpt(target)}: drift-guard reads local files only; download the "
+                f"{flag} {excerpt(redact(target, dict(entry.variables)))}: drift-guard reads "
+                "local files only; download the "
                 "file and include it by path", path=doc.display, line=entry.line)
-        shown = display_path(target)
+        # A path made from a ${VAR} is shown (in messages and as a source) with the name.
+        shown = redact(display_path(target), dict(entry.variables))
         if target in chain:
             names = [f.shown for f, _ in stack] + [shown]
             if len(names) > 8:
