@@ -813,3 +813,56 @@ def test_every_line_reads_as_pip_reads_it_and_is_refused_when_pip_refuses_it(
     assert not differ, "\n".join(f"{line!r}:\n  pip:  {p}\n  ours: {o}" for line, p, o in differ)
     refused = sum("error" in v for v in verdicts)
     assert 40 < refused < len(PIP_CORPUS) - 60  # both kinds are well represented
+
+
+_MUTATIONS = [" ", "-", "--", "@", ";", "#", "[", "]", "'", '"', "\\", "=", "==", ",", ":",
+              "${DG_ORACLE}", "${DG_UNSET_VAR}", "-e ", "-r ", "--hash=", "file:", "#egg=",
+              "&", "!", ".", "/", "\t", "~=", "*", "<", " ; ", "x"]
+
+
+def _mutants(seed: int, count: int) -> List[str]:
+    import random
+
+    rng = random.Random(seed)
+    valid = [line for line in PIP_CORPUS if "{root}" not in line and "sub/" not in line]
+    result = []
+    for _ in range(count):
+        line = rng.choice(valid)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randint(0, len(line))
+            if rng.random() < 0.3 and len(line) > 1:  # delete a character
+                line = line[:at] + line[at + 1:]
+            else:
+                line = line[:at] + rng.choice(_MUTATIONS) + line[at:]
+        result.append(line)
+    return result
+
+
+@pytest.mark.parametrize("seed", [int(s) for s in os.environ.get("DG_SEEDS", "1,2").split(",")])
+def test_mutated_lines_are_accepted_and_refused_exactly_as_pip_does(
+        pip_project: Path, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    monkeypatch.chdir(pip_project)
+    monkeypatch.setenv("DG_ORACLE", "from-env")
+    lines = _mutants(seed, 400)
+    files = []
+    for i, line in enumerate(lines):
+        path = pip_project / f"mutant-{seed}-{i:03}.txt"
+        write(path, line + "\n")
+        files.append(str(path))
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "_pip_oracle.py"), *files],
+                         capture_output=True, text=True, timeout=300, check=True,
+                         env={**os.environ, "DG_ORACLE": "from-env"})
+    verdicts = [json.loads(v) for v in out.stdout.splitlines()]
+    differ = []
+    for line, path, pip in zip(lines, files, verdicts):
+        ours = _ours(path)
+        if "ok" in pip and "ok" in ours:
+            for theirs in pip["ok"]:
+                if theirs["url"]:  # drift-guard keeps ${VAR} in what it may show
+                    theirs["url"] = theirs["url"].replace("from-env", "${DG_ORACLE}")
+                match = [o for o in ours["ok"] if o["url"] == theirs["url"]]
+                if not theirs["name"] and match:
+                    theirs["name"] = match[0]["name"]
+        if _normal(pip) != _normal(ours):
+            differ.append((line, pip, ours))
+    assert not differ, "\n".join(f"{line!r}:\n  pip:  {p}\n  ours: {o}" for line, p, o in differ)

@@ -529,6 +529,18 @@ def _check_value(shown: str, opt: str, value: str) -> None:
 
 
 def _scheme(text: str) -> str:
+    """The URL scheme as pip's `is_url` and `Link` see it (`urllib.parse.urlsplit`, which drops
+    tabs and newlines first). Raises ValueError where urlsplit does (`https://e[.com`)."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(text).scheme
+    except ValueError as exc:
+        raise ValueError(f"invalid URL {excerpt(text)}: {exc}") from None
+
+
+def _include_scheme(text: str) -> str:
+    """The scheme pip's requirements-file reader sees in an -r/-c target (a plain regex)."""
     found = _SCHEME.match(text)
     return found.group(1).lower() if found else ""
 
@@ -724,6 +736,7 @@ def _from_link(url: str, bases: Sequence[str], extras: Tuple[str, ...],
     metadata, an sdist's filename; else unnamed (name "")."""
     from urllib.parse import unquote, urlsplit
 
+    _scheme(url)  # a URL urlsplit refuses is refused here with a message
     path = unquote(urlsplit(url).path)
     filename = path.rstrip("/").rsplit("/", 1)[-1]
     local_dir = None
@@ -805,8 +818,8 @@ def parse_requirement(text: str, bases: Sequence[str]) -> _Parsed:
 
 
 def _check_link(url: str, bases: Sequence[str]) -> None:
-    """What pip's `Link` and its later use refuse in a direct reference: an invalid `#egg=`
-    and a `file:` URL on another host."""
+    """What pip's `Link` and its later use refuse in a direct reference: a URL urlsplit
+    refuses, an invalid `#egg=` and a `file:` URL on another host."""
     _egg(url)
     if _scheme(url) == "file":
         _url_path(url, bases)
@@ -828,6 +841,9 @@ def parse_editable(value: str, bases: Sequence[str]) -> _Parsed:
     req = _direct_editable(value)
     if req is not None and req.url:
         _check_link(req.url, bases)
+        if _scheme(req.url) not in _VCS_SCHEMES and not req.url.startswith("file:"):
+            raise ValueError(f"-e {_cut(value, EXCERPT)}: an editable URL must be a VCS URL "
+                             "(git+https://..., hg+..., svn+..., bzr+...) or a file: URL")
         marker = str(req.marker) if req.marker else None
         parsed = _from_link(req.url, bases, _canonical_extras(req.extras), marker)
         return parsed._replace(name=canonical(req.name))
@@ -964,7 +980,7 @@ def _check_numbers(parsed: _Parsed) -> None:
 
 
 def _include_target(target: str, including: str) -> str:
-    scheme = _scheme(target)
+    scheme = _include_scheme(target)
     if scheme == "file":
         # pip fetches a file: URL, and the URL's path is absolute: file:x is /x.
         path = _url_path(target, ("/",))
@@ -1080,7 +1096,7 @@ class _Walk:
         target = entry.target
         assert target is not None
         flag = "-r" if entry.kind == "include" else "-c"
-        if _scheme(target) in ("http", "https"):
+        if _include_scheme(target) in ("http", "https"):
             raise DriftGuardError(
                 f"{flag} {excerpt(redact(target, dict(entry.variables)))}: drift-guard reads "
                 "local files only; download the "
