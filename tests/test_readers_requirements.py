@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 import os
 import subprocess
 import sys
@@ -868,3 +869,156 @@ def test_mutated_lines_are_accepted_and_refused_exactly_as_pip_does(
         if _normal(pip) != _normal(ours):
             differ.append((line, pip, ours))
     assert not differ, "\n".join(f"{line!r}:\n  pip:  {p}\n  ours: {o}" for line, p, o in differ)
+
+
+# ------------------------------------------------------- linear time, bounded, quiet
+
+_shell_text = st.lists(st.sampled_from(list("ab -'\"\\\t=:") + ["\u00a0", "x y"]),
+                       max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=_shell_text)
+def test_shell_split_is_shlex_split(text: str) -> None:
+    import shlex
+
+    try:
+        expected: object = shlex.split(text)
+    except ValueError:
+        expected = "refused"
+    try:
+        got: object = reqs.shell_split(text)
+    except ValueError:
+        got = "refused"
+    assert got == expected
+
+
+def _pip_expand(line: str, env: Dict[str, str]) -> str:
+    """pip 26.3's expand_env_variables, for one line."""
+    for token, name in re.findall(r"(\$\{([A-Z0-9_]+)\})", line):
+        value = env.get(name)
+        if value:
+            line = line.replace(token, value)
+    return line
+
+
+_piece = st.sampled_from(["${A}", "${B}", "${C}", "${", "}", "$", "{", "A", "B", "x", " "])
+_value = st.lists(st.sampled_from(["${A}", "${B}", "$", "{", "}", "A", "B", "v"]),
+                  max_size=6).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(line=st.lists(_piece, max_size=12).map("".join),
+       env=st.fixed_dictionaries({"A": _value, "B": _value, "C": _value}))
+def test_variable_expansion_is_pips_even_when_values_hold_more_variables(
+        line: str, env: Dict[str, str]) -> None:
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        expanded, used = reqs.expand_tracked(line)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    assert expanded == _pip_expand(line, env)
+    assert set(used) <= {k for k, v in env.items() if v}
+
+
+def test_each_file_is_read_once_however_often_it_is_included(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(30):
+        write(project / f"r{i}.txt", f"-r r{i + 1}.txt\n-c r{i + 1}.txt\n-r r{i + 1}.txt\n")
+    write(project / "r30.txt", "six==1.0\n")
+    write(project / "requirements.txt", "-r r0.txt\n")
+    calls: List[str] = []
+    real = reqs.parse
+
+    def counting(path: str, **kw: object) -> reqs.RequirementsDocument:
+        calls.append(path)
+        return real(path, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reqs, "parse", counting)
+    source = read(project / "requirements.txt")
+    assert len(calls) == len(set(calls)) == 32
+    assert [r.name for r in source.requirements] == ["six"]
+    assert [r.name for r in source.constraints] == ["six"]
+
+
+def test_a_chain_far_deeper_than_the_recursion_limit_is_read(project: Path) -> None:
+    depth = sys.getrecursionlimit() * 3
+    for i in range(depth):
+        write(project / f"c{i}.txt", f"-r c{i + 1}.txt\n")
+    write(project / f"c{depth}.txt", "six==1.0\n")
+    assert [r.name for r in read(project / "c0.txt").requirements] == ["six"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "environ", "zero", "directory"])
+def test_special_files_are_refused_without_reading_them(project: Path, kind: str) -> None:
+    target = project / "other.txt"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "environ":
+        target.symlink_to("/proc/self/environ")
+    elif kind == "zero":
+        target.symlink_to("/dev/zero")
+    else:
+        target.mkdir()
+    write(project / "requirements.txt", "-r other.txt\n")
+    err = error_of(project / "requirements.txt")
+    assert err.line == 1 or err.path == "other.txt"
+    top = error_of(target) if kind != "directory" else None
+    assert top is None or top.path == "other.txt"
+
+
+def test_lines_of_files_outside_the_project_are_never_quoted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / ".netrc", "machine example.com login bob password hunter2\n")
+    write(tmp_path / "app" / "requirements.txt", "-r ../.netrc\n")
+    monkeypatch.chdir(tmp_path / "app")
+    with pytest.raises(DriftGuardError) as info:
+        reqs.read("requirements.txt", ReadContext(markers={}, project_dir="."))
+    assert info.value.line == 1 and info.value.path.endswith(".netrc")
+    assert "hunter2" not in str(info.value) and "bob" not in str(info.value)
+
+
+@pytest.mark.parametrize("line", [
+    "x==${DG_TOKEN}", "-e ${DG_TOKEN}", "x==1 --hash=${DG_TOKEN}", "--use-feature=${DG_TOKEN}",
+    "x @ https://e.com/${DG_TOKEN}.tar.gz#egg=-${DG_TOKEN}", "-r ${DG_TOKEN}/x.txt",
+    "${DG_TOKEN}[ ==1", "x ; os_name == '${DG_TOKEN}' and",
+])
+def test_expanded_values_never_reach_messages(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                              line: str) -> None:
+    token = "tok-4e1c9-SECRET-value"
+    monkeypatch.setenv("DG_TOKEN", token)
+    write(project / "requirements.txt", line + "\n")
+    err = error_of(project / "requirements.txt")
+    for piece in (token, token[:6], token[-6:], "SECRET"):
+        assert piece not in str(err)
+    assert err.line == 1
+
+
+def test_kept_requirements_hold_the_variable_not_its_value(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DG_TOKEN", "tok-4e1c9")
+    write(project / "requirements.txt", "x @ https://u:${DG_TOKEN}@e.com/x-1.0.tar.gz\n")
+    req = read(project / "requirements.txt").requirements[0]
+    assert req.url == "https://u:${DG_TOKEN}@e.com/x-1.0.tar.gz"
+    assert "tok-4e1c9" not in req.text
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    ("six==" + "1" * 5000, "more than 4300 digits"),
+    ("six ; python_version < '" + "1" * 5000 + "'", "more than 4300 digits"),
+    ("six ; python_version ~= '3'", "cannot evaluate the marker"),
+    ("six ; " + "(" * 2000 + "os_name == 'x'" + ")" * 2000, "invalid marker"),
+])
+def test_what_packaging_cannot_compare_is_bad_input_at_the_line(project: Path, line: str,
+                                                                words: str) -> None:
+    write(project / "requirements.txt", "ok==1\n" + line + "\n")
+    with pytest.raises(DriftGuardError) as info:
+        reqs.read(str(project / "requirements.txt"),
+                  ReadContext(markers={"python_version": "3.11", "os_name": "posix"}))
+    assert info.value.line == 2 and words in info.value.message
+    assert len(str(info.value)) < 400
