@@ -1030,3 +1030,16 @@ def test_what_packaging_cannot_compare_is_bad_input_at_the_line(project: Path, l
                   ReadContext(markers={"python_version": "3.11", "os_name": "posix"}))
     assert info.value.line == 2 and words in info.value.message
     assert len(str(info.value)) < 400
+
+
+@pytest.mark.parametrize("encoding", ["rot13", "hex", "zlib_codec", "base64", "punycode"])
+def test_coding_comments_naming_no_text_encoding_are_bad_input(project: Path,
+                                                               encoding: str) -> None:
+    write(project / "requirements.txt", f"# coding: {encoding}\nsix==1.0\n#{'x' * 300}\n")
+    assert error_of(project / "requirements.txt").path == "requirements.txt"
+
+
+def test_an_sdist_filename_without_a_project_name_leaves_the_requirement_unnamed(
+        project: Path) -> None:
+    write(project / "requirements.txt", "https://e.com/-x-1.0.tar.gz\n")
+    assert read(project / "requirements.txt").requirements[0].name == ""

@@ -182,16 +182,18 @@ def decode(data: bytes, display: str) -> Tuple[str, str, bytes]:
             return _decode_as(data[len(bom):], encoding, display, len(bom)), encoding, bom
     import codecs
 
-    for lineno, head in enumerate(data.split(b"\n")[:2], start=1):
+    for lineno, head in enumerate(data.split(b"\n", 2)[:2], start=1):
         if head[:1] == b"#":
             found = _PEP263.search(head)
             if found is not None:
                 encoding = found.group(1).decode("ascii")
                 try:
-                    codecs.lookup(encoding)
+                    if not codecs.lookup(encoding)._is_text_encoding:  # type: ignore[attr-defined]
+                        raise LookupError(encoding)  # rot13, hex, zlib: not for text
                 except LookupError:
                     raise DriftGuardError(
-                        f"unknown encoding {encoding!r} in the coding comment; name one Python "
+                        f"unknown encoding {excerpt(encoding, 30)} in the coding comment; name "
+                        "one Python "
                         "knows (e.g. utf-8, latin-1) or remove the comment",
                         path=display, line=lineno) from None
                 return _decode_as(data, encoding, display, 0), encoding, b""
@@ -215,7 +217,10 @@ def decode(data: bytes, display: str) -> Tuple[str, str, bytes]:
 def _decode_as(body: bytes, encoding: str, display: str, offset: int) -> str:
     try:
         return body.decode(encoding)
-    except UnicodeDecodeError as exc:
+    except (LookupError, ValueError) as exc:
+        if not isinstance(exc, UnicodeDecodeError):  # punycode, idna: UnicodeError only
+            raise DriftGuardError(f"cannot be decoded as {encoding}; save the file in the "
+                                  "encoding it declares", path=display) from None
         # Count lines in the decoded prefix so UTF-16/32 files report the right line.
         pieces = body[:exc.start].decode(encoding, errors="replace").splitlines(True)
         line = len(pieces) + (1 if not pieces or pieces[-1][-1] in SEPARATORS else 0)
@@ -769,8 +774,10 @@ def _from_link(url: str, bases: Sequence[str], extras: Tuple[str, ...],
 
         try:
             sdist_name: str = parse_sdist_filename(filename)[0]
-        except InvalidSdistFilename:
+        except (InvalidSdistFilename, ValueError):
             sdist_name = ""
+        if not VALID_NAME.match(sdist_name):
+            sdist_name = ""  # left unnamed, as pip leaves every sdist without #egg=
         return _Parsed(canonical(sdist_name), "", marker, extras, url, None)
     return _Parsed("", "", marker, extras, url, None)
 
