@@ -804,7 +804,7 @@ def test_zip_callback_alone_opens_the_package(
     out = result.stdout + result.stderr
     assert result.returncode == 1, out
     assert "Traceback" not in out
-    assert re.search(r"docutils 0\.99: \d+ of \d+ files not in the package: docutils/\S+, .*: "
+    assert re.search(r"docutils 0\.99: \d+ of \d+ files not in the package: docutils\S+, .*: "
                      r"Zappa's built-in exclude 'docutils\*' removes it", out), out
     # The virtualenv's Python is not the runtime's: a finding of its own, naming both.
     assert f"the virtualenv runs Python {sys.version.split()[0]}, the Lambda runtime is " in out
@@ -813,6 +813,40 @@ def test_zip_callback_alone_opens_the_package(
     assert "markupsafe" in out
     assert "the budget is 1 MB" in out
     assert "zappa package stopped by drift-guard" in out
+
+
+@pytest.mark.e2e
+def test_zappa_package_with_a_nested_exclude_stops_naming_the_file(
+    app_venv: Venv, tmp_path: Path
+) -> None:
+    # "test*" also matches werkzeug/test.py: `import flask` fails on Lambda without it.
+    proj = make_project(tmp_path, "nestedpkg", exclude=["*.log", "test*"])
+    result = run_zappa(app_venv, proj, "package", "dev")
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert "Traceback" not in out
+    assert re.search(r"werkzeug [\d.]+: \d+ of \d+ files will not be in the package: "
+                     r"werkzeug/test\.py, werkzeug/testapp\.py: the \"exclude\" setting 'test\*' "
+                     r"removes it", out), out
+    assert "stopped by drift-guard before anything was built" in out
+
+
+@pytest.mark.e2e
+def test_zappa_package_on_a_runtime_past_its_block_dates_stops(
+    app_venv: Venv, tmp_path: Path
+) -> None:
+    from drift_guard.aws_lambda import runtimes as rt
+
+    info = rt.lookup(PY)
+    today = datetime.date.today()
+    if info.block_update is None or today < info.block_update:
+        pytest.skip(f"{PY} is not blocked today")
+    proj = make_project(tmp_path, "blockedpkg", real_dates=True)
+    result = run_zappa(app_venv, proj, "package", "dev")
+    out = result.stdout + result.stderr
+    assert result.returncode == 1, out
+    assert f"runtime {PY}: AWS Lambda blocks creating functions on it since " \
+           f"{info.block_create} and updating them since {info.block_update}" in out
 
 
 @pytest.fixture(scope="session")
