@@ -175,7 +175,8 @@ def evaluate(
     skip = {canonical(n) for n in cfg.ignore} | {"pip"}
     skip |= {s.project for s in report.sources if s.project}
     skip |= set(project_names(cwd))
-    ship, needed = checks.needed(report.sources, installed, target, skip)
+    missing = {f.name for f in report.findings if f.kind == "missing"}
+    ship, needed = checks.needed(report.sources, installed, target, skip, missing=missing)
     findings.extend(needed)
     excludes = _excludes(zappa_cli)
     notes: List[str] = []
@@ -191,7 +192,10 @@ def evaluate(
             if ("provided", stage, f.name) not in state:
                 findings.append(f)
                 state.add(("provided", stage, f.name))
-        notes.extend(pin_notes)
+        for note in pin_notes:
+            if ("note", stage, note) not in state:
+                notes.append(note)
+                state.add(("note", stage, note))
         findings.extend(checks.layer_findings(report.sources, target))
         size = None
         if artifact is not None:

@@ -487,7 +487,7 @@ def test_readme_example(project: Path, flask_build: Path) -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     start = readme.index("<!-- lambda-example -->")
     block = readme[start:].split("```", 2)[1].split("\n", 1)[1]
-    expected = block.replace("python3.X", PY)
+    expected = "\n".join(ln for ln in block.splitlines() if not ln.startswith("$ "))
     # Sizes and versions depend on the packages installed here: compare the shape.
     def shape(text: str) -> List[str]:
         import re

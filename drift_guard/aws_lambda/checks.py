@@ -134,12 +134,13 @@ def _parse(text: str) -> Optional[object]:
 
 def needed(
     sources: Sequence[Source], installed: Mapping[str, Installed], target: Target,
-    skip: Iterable[str] = (), read: Reader = venv_reader,
+    skip: Iterable[str] = (), read: Reader = venv_reader, missing: Iterable[str] = (),
 ) -> Tuple[List[Installed], List[LambdaFinding]]:
     """The installed distributions the app needs on the runtime -- declared ones whose marker
     holds there and, through Requires-Dist evaluated for the runtime's Python, what those
     need -- and findings for what is needed there but not installed, or whose
-    Requires-Python excludes the runtime."""
+    Requires-Python excludes the runtime. `missing`: names the drift report already gives as
+    missing (not repeated here)."""
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import Version
 
@@ -157,7 +158,7 @@ def needed(
             if req.name and req.expected and req.name not in skipped and evaluate(
                     req.marker, env):
                 stack.append((req.name, frozenset(canonical(e) for e in req.extras), None))
-    reported: Set[str] = set()
+    reported: Set[str] = set(missing)
     while stack:
         name, extras, parent = stack.pop()
         if name in skipped:
@@ -168,7 +169,14 @@ def needed(
                 continue
             reported.add(name)
             if parent is None:
-                continue  # a declared package not installed: the drift report says so
+                # Declared with a marker that holds on the runtime, not in the venv.
+                findings.append(LambdaFinding(
+                    "needed", name,
+                    f"{name} is declared for {target.runtime.name} (its marker holds there) "
+                    f"and is not installed",
+                    f"install it as the runtime's Python would (build in a Python "
+                    f"{target.python[0]}.{target.python[1]} virtualenv)"))
+                continue
             findings.append(LambdaFinding(
                 "needed", name,
                 f"{parent} needs {name} on {target.runtime.name}, and it is not installed: "

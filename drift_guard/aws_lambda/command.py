@@ -93,7 +93,7 @@ def check(artifact_path: str, *, files: Sequence[str] = (), runtime: Optional[st
                 installed.setdefault(pkg, Installed(pkg, pkg, version or "0", (),
                                                     f"layer:{layer.name}"))
         env = Environment(artifact_path, None, f"{target.python[0]}.{target.python[1]}",
-                          f"the package, for {target.runtime.name}", (), "cpython",
+                          "drift-guard lambda", (), "cpython",
                           env_markers)
         report, _ = check_drift(cfg, cwd=cwd, environment=env, allow=("zappa",),
                                 installed=installed)
@@ -106,7 +106,9 @@ def check(artifact_path: str, *, files: Sequence[str] = (), runtime: Optional[st
         skip = {canonical(n) for n in cfg.ignore} | {"pip"}
         skip |= {s.project for s in report.sources if s.project}
         skip |= set(project_names(cwd))
-        ship, findings = checks.needed(report.sources, dists, target, skip, read=read)
+        missing = {f.name for f in report.findings if f.kind == "missing"}
+        ship, findings = checks.needed(report.sources, dists, target, skip, read=read,
+                                       missing=missing)
         runtime_found, warnings = checks.runtime_findings(target, today, "package", options)
         findings = runtime_found + findings
         found = checks.contents(ship, read, target, artifact)
