@@ -157,6 +157,11 @@ def evaluate(
     stage = getattr(zappa_cli, "api_stage", None)
     warnings: List[str] = []
     target = _target(zappa_cli, options, warnings)
+    if target.layers:
+        # A package a layer brings is there at run time, installed locally or not.
+        report = report._replace(findings=tuple(
+            f for f in report.findings
+            if not (f.kind == "missing" and target.layer_providing(f.name))))
 
     findings, runtime_warnings = checks.runtime_findings(target, today, ACTIONS[command], options)
     if ("runtime", stage) not in state:

@@ -12,6 +12,7 @@ and a path by a table over its segments.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 Token = Union[str, Tuple[bool, str]]
@@ -85,6 +86,7 @@ def _one(token: Token, ch: str) -> bool:
 _CACHE: Dict[str, List[Token]] = {}
 
 
+@lru_cache(maxsize=1 << 16)
 def match_name(name: str, pattern: str) -> bool:
     """fnmatch.fnmatchcase(name, pattern), in O(len(name) x len(pattern)) at worst."""
     tokens = _CACHE.get(pattern)

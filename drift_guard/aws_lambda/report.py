@@ -44,7 +44,7 @@ class LambdaReport(NamedTuple):
 
 
 def _title(report: LambdaReport) -> str:
-    where = f"in {report.artifact}" if report.artifact else "for the Lambda package"
+    where = f"in {report.artifact}" if report.artifact else "in the package to be built,"
     size = f" ({report.size.package / MB:.1f} MB unzipped)" if report.size else ""
     return f"{where}{size} for {report.target.describe()}"
 
