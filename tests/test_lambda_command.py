@@ -26,6 +26,8 @@ from drift_guard.cli import main
 from tests.helpers import write_wheel
 from tests.test_zappa import _repack, _requires_closure, dynload
 
+pytestmark = pytest.mark.e2e  # real pip install -t trees
+
 PY = f"python{sys.version_info[0]}.{sys.version_info[1]}"
 SUPPORTED = datetime.date(2025, 11, 22)
 """A day when every runtime from python3.10 on is supported and none is near deprecation."""

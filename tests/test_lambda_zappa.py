@@ -50,6 +50,7 @@ def _venv(tmp_path: Path, **more: str) -> Path:
 # --- the runtime's Python -----------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_a_312_venv_for_a_python310_runtime(tmp_path: Path, project: Path) -> None:
     """Real Python 3.12 venv, real anyio (repacked from this environment): on python3.10
     anyio needs exceptiongroup, which pip under 3.12 never installed."""
