@@ -231,10 +231,21 @@ def evaluate(
         measured = f"{size.total / (1024 * 1024):.1f} MB unzipped"
         summary = (summary + "\n" if summary else "") + (
             f"drift-guard: package ok: {name} ships the {len(ship)} packages the app needs on "
-            f"{target.describe()}; {measured} of the {options.max_unzipped_mb:g} MB budget")
+            f"{target.describe()}; {measured} of the {options.max_unzipped_mb:g} MB budget"
+            + _largest(size))
     if notes:
         summary += "".join(f"\ndrift-guard: note: {n}" for n in notes)
     return Outcome(phase, report, lambda_report, tuple(warnings), summary)
+
+
+def _largest(size: Any) -> str:
+    """"; largest: botocore 20.5 MB (runtime-provided), ..." -- where the megabytes are."""
+    big = [p for p in size.packages[:3] if p.size >= 1024 * 1024]
+    if not big:
+        return ""
+    return "; largest: " + ", ".join(
+        f"{p.name} {p.size / (1024 * 1024):.1f} MB" + ("" if p.role == "app" else f" ({p.role})")
+        for p in big)
 
 
 def _target(zappa_cli: Any, options: LambdaOptions, warnings: List[str]) -> Target:

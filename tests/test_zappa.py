@@ -770,6 +770,8 @@ def test_zappa_package_of_a_clean_project_succeeds(app_venv: Venv, tmp_path: Pat
     assert "drift-guard: no drift:" in out
     assert "found by zappa" in out
     assert "drift-guard: package ok: cleanpkg-dev-" in out
+    # Where the megabytes are: botocore, which the runtime brings anyway, leads.
+    assert re.search(r"largest: botocore [\d.]+ MB \(runtime-provided\)", out), out
     assert "Package created" in out
 
 
