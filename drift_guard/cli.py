@@ -145,6 +145,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _main(argv: Sequence[str]) -> int:
     try:
+        args = list(sys.argv[1:] if argv is None else argv)
+        if args[:1] == ["lambda"]:
+            # `drift-guard lambda ARTIFACT ...`: a built Lambda package, its own options.
+            from drift_guard.aws_lambda.command import run as run_lambda
+
+            return run_lambda(args[1:])
         return _run(argv)
     except DriftGuardError as exc:
         print(f"drift-guard: error: {exc}", file=sys.stderr)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, List, Mapping, Optional, Sequence, Tuple
 
 from drift_guard.errors import DriftGuardError
 
@@ -18,9 +18,13 @@ if TYPE_CHECKING:
 
 
 def check(
-    cfg: Config, *, cwd: str, environment: Optional[Environment] = None, allow: Sequence[str] = ()
+    cfg: Config, *, cwd: str, environment: Optional[Environment] = None, allow: Sequence[str] = (),
+    installed: Optional[Mapping[str, Installed]] = None,
 ) -> Tuple[Report, dict[str, Installed]]:
-    """Find the environment (unless given), read the declarations, compare. No printing."""
+    """Find the environment (unless given), read the declarations, compare. No printing.
+
+    `installed` replaces the environment's listing (the Lambda command compares a built
+    package, whose distributions it read itself); markers come from `environment`."""
     from drift_guard.compare import compare, name_direct_references
     from drift_guard.environment import find_environment
     from drift_guard.installed import list_installed
@@ -49,7 +53,7 @@ def check(
         extras=cfg.extras,
     )
     sources: List[Source] = [read_source(path, ctx) for path in dict.fromkeys(files)]
-    installed = list_installed(env)
+    installed = dict(installed) if installed is not None else list_installed(env)
     sources, notes = name_direct_references(sources, installed, cwd)
 
     def run(projects: Tuple[str, ...]) -> List[Finding]:
