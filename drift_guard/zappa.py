@@ -58,7 +58,7 @@ class Outcome(NamedTuple):
 
     @property
     def ok(self) -> bool:
-        return (self.report is None or self.report.ok) and not self.findings
+        return (self.report is None or not self.report.fails) and not self.findings
 
 
 def check(zappa_cli: Any) -> None:
@@ -101,7 +101,7 @@ def render(outcome: Outcome, command: str) -> str:
     from drift_guard.lambda_checks import render as render_findings
 
     parts: List[str] = []
-    if outcome.report is not None and not outcome.report.ok:
+    if outcome.report is not None and outcome.report.fails:
         parts.append(render_report(outcome.report, "text"))
     if outcome.findings:
         parts.append(render_findings(outcome.findings, outcome.title))
