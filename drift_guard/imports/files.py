@@ -86,29 +86,55 @@ class Scan(NamedTuple):
 # --- which files -------------------------------------------------------------------------
 
 
+class _Excluder:
+    """`excluded()` with its patterns compiled once: a name pattern is one regex tried on
+    each path component (directories are decided once for all their files)."""
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        import re
+        from fnmatch import translate
+
+        names = []
+        self.paths: List[str] = []
+        for pattern in patterns:
+            pattern = pattern.strip()
+            if not pattern:
+                continue
+            if "/" not in pattern.rstrip("/"):
+                names.append(translate(pattern.rstrip("/")))
+                continue
+            pattern = pattern.lstrip("/")
+            if pattern.endswith("/**"):
+                pattern = pattern[:-3]
+            self.paths.append(pattern.rstrip("/"))
+        self.name = re.compile("|".join(names)) if names else None
+        self.dirs: Dict[str, bool] = {}
+
+    def __call__(self, path: str) -> bool:
+        directory, _, base = path.rpartition("/")
+        if directory:
+            hit = self.dirs.get(directory)
+            if hit is None:
+                hit = self.name is not None and any(
+                    self.name.match(part) for part in directory.split("/"))
+                self.dirs[directory] = hit
+            if hit:
+                return True
+        if self.name is not None and self.name.match(base):
+            return True
+        for pattern in self.paths:
+            if fnmatchcase(path, pattern) or fnmatchcase(path, pattern + "/*"):
+                return True
+            if pattern.startswith("**/") and (
+                fnmatchcase(path, pattern[3:]) or fnmatchcase(path, pattern[3:] + "/*")
+            ):
+                return True
+        return False
+
+
 def excluded(path: str, patterns: Sequence[str]) -> bool:
     """`path` ("pkg/tests/test_x.py") matches one of `patterns` (see DEFAULT_EXCLUDE)."""
-    parts = path.split("/")
-    for pattern in patterns:
-        pattern = pattern.strip()
-        if not pattern:
-            continue
-        if "/" not in pattern.rstrip("/"):
-            name = pattern.rstrip("/")
-            if any(fnmatchcase(part, name) for part in parts):
-                return True
-            continue
-        pattern = pattern.lstrip("/")
-        if pattern.endswith("/**"):
-            pattern = pattern[:-3]
-        pattern = pattern.rstrip("/")
-        if fnmatchcase(path, pattern) or fnmatchcase(path, pattern + "/*"):
-            return True
-        if pattern.startswith("**/") and (
-            fnmatchcase(path, pattern[3:]) or fnmatchcase(path, pattern[3:] + "/*")
-        ):
-            return True
-    return False
+    return _Excluder(patterns)(path)
 
 
 def in_code(path: str, code: Sequence[str]) -> bool:
@@ -162,10 +188,8 @@ def list_files(root: str, code: Sequence[str] = (), exclude: Sequence[str] = DEF
         paths = [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
     else:
         paths = _walk(root)
-    result = [
-        p for p in paths
-        if p.endswith(".py") and in_code(p, code) and not excluded(p, exclude)
-    ]
+    skip = _Excluder(exclude)
+    result = [p for p in paths if p.endswith(".py") and in_code(p, code) and not skip(p)]
     return sorted(set(result)), from_git
 
 
@@ -288,9 +312,10 @@ class Cache:
                 and entry[2] == st.st_ino
             ):
                 imports = tuple(
-                    Import(str(m), int(line), bool(opt), tuple(str(n) for n in names))
-                    for m, line, opt, names in entry[3]
+                    Import(m, line, opt, tuple(names)) for m, line, opt, names in entry[3]
                 )
+                if not all(type(i.module) is str and type(i.line) is int for i in imports):
+                    return None
                 return Parsed(imports, entry[4] if isinstance(entry[4], str) else None)
         except (TypeError, ValueError, IndexError):
             pass

@@ -55,9 +55,15 @@ _STRING_OR_COMMENT = re.compile(
     r"""|'[^'\\\n]*(?:\\.[^'\\\n]*)*'""",
     re.DOTALL,
 )
+_TRIPLE = re.compile(r"""\"\"\"|'''""")
+_TRIPLE_BODY = {
+    '"': re.compile(r'''"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:"""|\Z)''', re.DOTALL),
+    "'": re.compile(r"""'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)""", re.DOTALL),
+}
 # Where a top-level statement may start: column 0, not a clause that continues the previous
 # statement (else/elif/except/finally) and not a comment, bracket or string.
-_TOP = re.compile(r"^(?!(?:else|elif|except|finally)\b)(?=[A-Za-z_@])", re.MULTILINE)
+# (A literal "\n" first, not "^" with MULTILINE: re then skips ahead with a fast search.)
+_TOP = re.compile(r"\n(?!(?:else|elif|except|finally)\b)(?=[A-Za-z_@])")
 _DYNAMIC = ("import_module", "__import__")
 _IMPORT_ERRORS = frozenset(
     {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -105,18 +111,28 @@ class _Cutter:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        starts: List[int] = []
-        ends: List[int] = []
+        self.valid: Dict[int, bool] = {}
+        # Strings that span lines can only be triple-quoted (a backslash-continued one-line
+        # string is left to the whole-file fallback). Each triple quote is checked against
+        # the comments and one-line strings of its own line: far fewer matches than
+        # tokenizing every string and comment of the file.
         ml_starts: List[int] = []
         ml_ends: List[int] = []
-        for m in _STRING_OR_COMMENT.finditer(source):
-            s, e = m.span()
-            starts.append(s)
-            ends.append(e)
-            if source.find("\n", s, e) != -1:
-                ml_starts.append(s)
-                ml_ends.append(e)
-        self.spans = (starts, ends)
+        pos = 0
+        while True:
+            m = _TRIPLE.search(source, pos)
+            if m is None:
+                break
+            q = m.start()
+            covering = self._covering(max(source.rfind("\n", 0, q) + 1, pos), q)
+            if covering is not None:
+                pos = covering  # in a comment or a one-line string: not a string start
+                continue
+            body = _TRIPLE_BODY[source[q]].match(source, q)
+            end = body.end() if body is not None else len(source)
+            ml_starts.append(q)
+            ml_ends.append(end)
+            pos = max(end, q + 3)
         self.multiline = (ml_starts, ml_ends)
         # Every "import" not followed by a letter or digit (which would make it "imports" or
         # "importlib"): the statements, import_module and __import__. A few extra hits cost
@@ -125,53 +141,87 @@ class _Cutter:
         pos = source.find("import")
         while pos != -1:
             after = source[pos + 6 : pos + 7]
-            if not (after.isalnum() or _inside(pos, starts, ends)):
+            if not (after.isalnum() or self._hidden(pos)):
                 candidates.append(pos)
             pos = source.find("import", pos + 6)
         self.candidates = candidates
 
+    def _covering(self, start: int, pos: int) -> Optional[int]:
+        """The end of the comment or string that covers `pos`, tokenizing its line from
+        `start`; None when `pos` is code or starts the token itself."""
+        source = self.source
+        line_end = source.find("\n", pos)
+        if line_end == -1:
+            line_end = len(source)
+        for m in _STRING_OR_COMMENT.finditer(source, start, line_end):
+            s, e = m.span()
+            if s >= pos:
+                return None
+            if e > pos:
+                return e
+        return None
+
+    def _hidden(self, pos: int) -> bool:
+        """`pos` lies in a string or a comment."""
+        source = self.source
+        ml_starts, ml_ends = self.multiline
+        i = bisect_right(ml_starts, pos) - 1
+        line_start = source.rfind("\n", 0, pos) + 1
+        if i >= 0:
+            if pos < ml_ends[i]:
+                return True
+            line_start = max(line_start, ml_ends[i])
+        if source.find("#", line_start, pos) == -1 and source.find('"', line_start, pos) == -1 \
+                and source.find("'", line_start, pos) == -1:
+            return False
+        return self._covering(line_start, pos) is not None
+
     def pieces(self) -> List[Tuple[int, int, bool]]:
         if not self.candidates:
             return []
-        cuts = self.cuts(_TOP, 0, len(self.source))
-        return self.select(cuts, self.candidates, False, 0)
+        return self.select(_TOP, 0, len(self.source), self.candidates, False, 0)
 
-    def cuts(self, pattern: Pattern[str], start: int, end: int) -> List[int]:
-        """Statement starts matching `pattern` in [start, end), plus both ends."""
-        source = self.source
-        ml_starts, ml_ends = self.multiline
-        cuts = [start]
-        for m in pattern.finditer(source, start, end):
-            pos = m.start()
-            if pos == start or _inside(pos - 1, ml_starts, ml_ends):
-                continue
-            # A decorator belongs to what follows it: no cut just after one.
+    def _cut_ok(self, pos: int) -> bool:
+        """A line start the cut pattern matched is a statement start: not inside a string,
+        and not just after a decorator (which belongs to what follows it)."""
+        known = self.valid.get(pos)
+        if known is None:
+            source = self.source
+            ml_starts, ml_ends = self.multiline
             prev = source.rfind("\n", 0, pos - 1) + 1
-            if source[prev:pos].lstrip(" \t").startswith("@"):
-                continue
-            cuts.append(pos)
-        cuts.append(end)
-        return cuts
+            known = not _inside(pos - 1, ml_starts, ml_ends) and not source[prev:pos].lstrip(
+                " \t").startswith("@")
+            self.valid[pos] = known
+        return known
 
-    def select(self, cuts: List[int], candidates: List[int], indented: bool,
-               depth: int) -> List[Tuple[int, int, bool]]:
-        """The pieces between `cuts` that hold a candidate; adjacent ones are joined, and a
-        large function or class is cut again at its own statements."""
-        groups: Dict[int, List[int]] = {}
+    def select(self, pattern: Pattern[str], start: int, end: int, candidates: List[int],
+               indented: bool, depth: int) -> List[Tuple[int, int, bool]]:
+        """The pieces of [start, end) -- cut where `pattern` matches a statement start --
+        that hold a candidate; adjacent ones are joined, and a large function or class is
+        cut again at its own statements. Only the cuts next to a candidate are checked."""
+        raw = [m.start() + 1 for m in pattern.finditer(self.source, max(start - 1, 0), end)]
+        groups: Dict[Tuple[int, int], List[int]] = {}
         for c in candidates:
-            groups.setdefault(bisect_right(cuts, c) - 1, []).append(c)
+            i = bisect_right(raw, c) - 1
+            while i >= 0 and raw[i] > start and not self._cut_ok(raw[i]):
+                i -= 1
+            lo = raw[i] if i >= 0 else start
+            j = i + 1
+            while j < len(raw) and (raw[j] <= c or not self._cut_ok(raw[j])):
+                j += 1
+            hi = raw[j] if j < len(raw) else end
+            groups.setdefault((lo, hi), []).append(c)
         pieces: List[Tuple[int, int, bool]] = []
-        for index in sorted(groups):
-            start, end = cuts[index], cuts[index + 1]
-            if depth < 3 and end - start > _SPLIT_OVER:
-                inner = self.split(start, end, groups[index], depth)
+        for (lo, hi) in sorted(groups):
+            if depth < 3 and hi - lo > _SPLIT_OVER:
+                inner = self.split(lo, hi, groups[(lo, hi)], depth)
                 if inner is not None:
                     pieces.extend(inner)
                     continue
-            if pieces and pieces[-1][1] == start and pieces[-1][2] == indented:
-                pieces[-1] = (pieces[-1][0], end, indented)
+            if pieces and pieces[-1][1] == lo and pieces[-1][2] == indented:
+                pieces[-1] = (pieces[-1][0], hi, indented)
             else:
-                pieces.append((start, end, indented))
+                pieces.append((lo, hi, indented))
         return pieces
 
     def split(self, start: int, end: int, candidates: List[int],
@@ -179,12 +229,14 @@ class _Cutter:
         """The pieces of a `def`/`class` statement's body, or None when it is not one (an
         `if`, `try` or `with` decides what its body's imports mean: it is read whole)."""
         source = self.source
-        head = source[start:end].lstrip(" \t")
-        if not _DEFINITION.match(head):
+        first_line_end = source.find("\n", start, end)
+        head = source[start : end if first_line_end == -1 else first_line_end]
+        stripped_head = head.lstrip(" \t")
+        if not _DEFINITION.match(stripped_head):
             return None
         # The body's indentation: that of the first statement line indented deeper than
         # the header.
-        header_indent = (end - start) - len(head)
+        header_indent = len(head) - len(stripped_head)
         ml_starts, ml_ends = self.multiline
         body = None
         pos = source.find("\n", start, end)
@@ -207,15 +259,15 @@ class _Cutter:
         pattern = _NESTED.get(body)
         if pattern is None:
             pattern = re.compile(
-                r"^" + re.escape(body) + r"(?![ \t])(?!(?:else|elif|except|finally)\b)"
-                r"(?=[A-Za-z_@])",
-                re.MULTILINE,
+                "\n" + re.escape(body) + r"(?![ \t])(?!(?:else|elif|except|finally)\b)"
+                r"(?=[A-Za-z_@])"
             )
             _NESTED[body] = pattern
-        cuts = self.cuts(pattern, start, end)
-        # The header piece (cuts[0]..cuts[1]) holds the signature and decorators: read it
-        # whole when a candidate is there (a default value calling import_module, say).
-        return self.select(cuts, candidates, True, depth + 1) if len(cuts) > 2 else None
+        # A candidate in the header piece (the signature and decorators: a default value
+        # calling import_module, say) makes a piece that does not parse alone: then the
+        # whole file is read.
+        pieces = self.select(pattern, start, end, candidates, True, depth + 1)
+        return None if [p[:2] for p in pieces] == [(start, end)] else pieces
 
 
 def _inside(pos: int, starts: Sequence[int], ends: Sequence[int]) -> bool:
