@@ -8,7 +8,7 @@ fsmonitor hook and no optional locks, in an environment stripped of everything b
 locates the repository: nothing the repository's configuration names is run.
 
 What they contain: under a pre-commit hook the commit is the index, so a file whose working
-copy differs from the index (`git diff --name-only`) is read from the index (`git cat-file
+copy differs from the index (`git ls-files --modified`) is read from the index (`git cat-file
 blob :path`); every other file is read from disk. A file that is not a regular file, is
 larger than `SOURCE_LIMIT` or is not UTF-8 is skipped with a note; nothing is run.
 
@@ -179,18 +179,35 @@ def git(root: str, *args: str, stdin: Optional[bytes] = None) -> Optional[bytes]
     return done.stdout if done.returncode == 0 else None
 
 
-def list_files(root: str, code: Sequence[str] = (), exclude: Sequence[str] = DEFAULT_EXCLUDE
-               ) -> Tuple[List[str], bool]:
-    """(the project's Python files relative to `root`, whether git listed them)."""
-    out = git(root, "ls-files", "-z", "--cached", "--", "*.py")
+def list_files(
+    root: str, code: Sequence[str] = (), exclude: Sequence[str] = DEFAULT_EXCLUDE,
+    staged: bool = False,
+) -> Tuple[List[str], bool, Set[str]]:
+    """(the project's Python files relative to `root`, whether git listed them, and -- when
+    `staged` -- those whose working copy differs from the index). One git process: with
+    `-t -m`, a changed file is listed twice, tagged "H" (in the index) and "C" (changed)."""
+    args = ["ls-files", "-z", "--cached"]
+    if staged:
+        args += ["-t", "--modified"]
+    out = git(root, *args, "--", "*.py")
     from_git = out is not None
+    differs: Set[str] = set()
     if out is not None:
-        paths = [p for p in out.decode("utf-8", "surrogateescape").split("\0") if p]
+        paths = []
+        for entry in out.decode("utf-8", "surrogateescape").split("\0"):
+            if not entry:
+                continue
+            if staged:
+                tag, _, entry = entry.partition(" ")
+                if tag == "C":
+                    differs.add(entry)
+                    continue
+            paths.append(entry)
     else:
         paths = _walk(root)
     skip = _Excluder(exclude)
     result = [p for p in paths if p.endswith(".py") and in_code(p, code) and not skip(p)]
-    return sorted(set(result)), from_git
+    return sorted(set(result)), from_git, differs
 
 
 def _walk(root: str) -> List[str]:
@@ -220,15 +237,6 @@ def _walk(root: str) -> List[str]:
             except OSError:
                 continue
     return found
-
-
-def staged_differences(root: str) -> Optional[Set[str]]:
-    """Tracked files whose working copy differs from the index (relative to `root`), or
-    None when git cannot tell."""
-    out = git(root, "diff", "--name-only", "--relative", "-z", "--no-ext-diff", "--no-textconv")
-    if out is None:
-        return None
-    return {p for p in out.decode("utf-8", "surrogateescape").split("\0") if p}
 
 
 def in_commit_hook() -> bool:
@@ -280,9 +288,13 @@ class Cache:
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
         if not os.path.isabs(base):
             return
-        import hashlib
+        # A file name per project and target (not a secret, nor a security boundary: every
+        # entry is checked against the file's size, mtime and inode). crc32 twice, not
+        # hashlib: importing hashlib costs more than the whole warm scan of a small project.
+        from binascii import crc32
 
-        digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:24]
+        raw = key.encode("utf-8", "surrogateescape")
+        digest = f"{crc32(raw):08x}{crc32(raw[::-1]):08x}"
         self.path = os.path.join(base, "drift-guard", f"imports-{digest}.json")
         self._load()
 
@@ -339,12 +351,15 @@ class Cache:
         if not self.changed or self.path is None:
             return
         import json
-        import tempfile
 
         directory = os.path.dirname(self.path)
         try:
             os.makedirs(directory, mode=0o700, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".imports-", dir=directory)
+            # A private temporary file beside the cache, then one rename: readers see the old
+            # cache or the new one, never half of one. (tempfile's import costs milliseconds.)
+            tmp = os.path.join(directory, f".imports-{os.getpid()}-{os.urandom(6).hex()}.tmp")
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
+                         0o600)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as f:
                     json.dump({"version": CACHE_VERSION, "files": self.entries}, f,
@@ -374,12 +389,9 @@ def scan(
     `staged`: read changed files from the index (default: when under a commit hook).
     """
     root = os.path.abspath(root)
-    paths, from_git = list_files(root, code, exclude)
     if staged is None:
         staged = in_commit_hook()
-    differs: Set[str] = set()
-    if staged and from_git and paths:
-        differs = staged_differences(root) or set()
+    paths, from_git, differs = list_files(root, code, exclude, staged)
 
     from drift_guard import __version__
 

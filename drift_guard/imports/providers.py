@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from drift_guard.errors import DriftGuardError
 from drift_guard.imports._read import read_small
