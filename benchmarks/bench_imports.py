@@ -125,6 +125,9 @@ def main() -> None:
                 if k not in ("VIRTUAL_ENV", "PRE_COMMIT", "GIT_INDEX_FILE", "DRIFT_GUARD_PYTHON")}
     base_env["PYTHONPATH"] = str(ROOT)
     base_env["GIT_CONFIG_GLOBAL"] = os.devnull
+    # Compare the checks themselves: drift-guard's result cache would replay the plain check
+    # (a run that starts git, as the scan does, is never replayed).
+    base_env["DRIFT_GUARD_NO_CACHE"] = "1"
     pyproject = project / "pyproject.toml"
     times: dict = {"plain": [], "cold": [], "warm": []}  # type: ignore[type-arg]
     files = sorted((project / "app").glob("m*.py"))
