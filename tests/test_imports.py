@@ -473,3 +473,21 @@ def test_renderers_show_the_importing_lines() -> None:
     assert "imported by app.py:3" in markdown and "localmod" in markdown
 
 
+
+
+def test_staged_contents_of_a_project_below_the_repository_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv("GIT_INDEX_FILE", raising=False)
+    top = tmp_path / "mono"
+    api = top / "services" / "api"
+    api.mkdir(parents=True)
+    (top / "other.py").write_text("import elsewhere\n")
+    (api / "handler.py").write_text("import boto3\nimport rich\n")
+    git(top, "init", "-q")
+    git(top, "add", "-A")
+    (api / "handler.py").write_text("import boto3\n")
+    monkeypatch.setenv("PRE_COMMIT", "1")
+    scan = files.scan(str(api), (3, 12))
+    assert found(scan) == {("handler.py", "boto3"), ("handler.py", "rich")}

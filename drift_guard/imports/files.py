@@ -408,7 +408,9 @@ def scan(
     for rel in paths:
         full = os.path.join(root, rel)
         if rel in differs:
-            blob = git(root, "cat-file", "blob", f":{rel}")
+            # ":./path": the index entry of a path relative to `root` (":path" alone is
+            # relative to the top of the repository, which `root` need not be).
+            blob = git(root, "cat-file", "blob", f":./{rel}")
             if blob is None:
                 continue  # deleted from the index since it was listed
             if len(blob) > SOURCE_LIMIT:
