@@ -491,3 +491,12 @@ def test_staged_contents_of_a_project_below_the_repository_root(
     monkeypatch.setenv("PRE_COMMIT", "1")
     scan = files.scan(str(api), (3, 12))
     assert found(scan) == {("handler.py", "boto3"), ("handler.py", "rich")}
+
+
+def test_a_tracked_link_to_a_special_file_is_skipped_unread(repo: Path) -> None:
+    (repo / "app" / "secrets.py").symlink_to("/proc/self/environ")
+    git(repo, "add", "app/secrets.py")
+    scan = files.scan(str(repo), (3, 12), staged=False)
+    (note,) = [n for n in scan.notes if "secrets.py" in n]
+    assert "special file" in note and "skipped" in note
+    assert ("app/main.py", "flask") in found(scan)
