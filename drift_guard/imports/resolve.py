@@ -15,7 +15,7 @@ from drift_guard._names import canonical
 from drift_guard.models import Environment, Finding, Installed
 
 KINDS = ("missing", "mismatch", "undeclared", "unpinned", "broken", "unresolved")
-DEPLOY_FAILS = "the deploy fails without it"
+_NOTES = 10
 
 
 class Resolution(NamedTuple):
@@ -101,7 +101,11 @@ def resolve(
                     used.setdefault(dist, []).append(where)
             else:
                 unresolved.setdefault(top, []).append(where)
-    notes = list(scan.notes) + list(providers.warnings)
+    notes = list(scan.notes)
+    if len(notes) > _NOTES:
+        # A project full of Python 2 or generated files: the first few say what is going on.
+        notes[_NOTES:] = [f"{len(notes) - _NOTES} more files whose imports were not read"]
+    notes.extend(providers.warnings)
     return Resolution(used, unresolved, by_site, tuple(notes))
 
 
