@@ -55,7 +55,6 @@ _STRING_OR_COMMENT = re.compile(
     r"""|'[^'\\\n]*(?:\\.[^'\\\n]*)*'""",
     re.DOTALL,
 )
-_TRIPLE = re.compile(r"""\"\"\"|'''""")
 _TRIPLE_BODY = {
     '"': re.compile(r'''"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:"""|\Z)''', re.DOTALL),
     "'": re.compile(r"""'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)""", re.DOTALL),
@@ -119,11 +118,21 @@ class _Cutter:
         ml_starts: List[int] = []
         ml_ends: List[int] = []
         pos = 0
+        # The next `"""` and `'''` at or after `pos` (str.find: far faster than a regex
+        # alternation; each is searched again only once passed).
+        next_double = source.find('"""')
+        next_single = source.find("'''")
         while True:
-            m = _TRIPLE.search(source, pos)
-            if m is None:
+            if -1 < next_double < pos:
+                next_double = source.find('"""', pos)
+            if -1 < next_single < pos:
+                next_single = source.find("'''", pos)
+            if next_double == -1 and next_single == -1:
                 break
-            q = m.start()
+            if next_single == -1 or (next_double != -1 and next_double < next_single):
+                q = next_double
+            else:
+                q = next_single
             covering = self._covering(max(source.rfind("\n", 0, q) + 1, pos), q)
             if covering is not None:
                 pos = covering  # in a comment or a one-line string: not a string start
