@@ -68,7 +68,7 @@ class Outcome(NamedTuple):
 
     @property
     def ok(self) -> bool:
-        return (self.report is None or self.report.ok) and not self.findings
+        return (self.report is None or not self.report.fails) and not self.findings
 
 
 def check(zappa_cli: Any) -> None:
@@ -109,7 +109,7 @@ def render(outcome: Outcome, command: str) -> str:
     from drift_guard.pipeline import render as render_report
 
     parts: List[str] = []
-    if outcome.report is not None and not outcome.report.ok:
+    if outcome.report is not None and outcome.report.fails:
         parts.append(render_report(outcome.report, "text"))
     if outcome.lambda_report is not None and (outcome.findings or outcome.notes):
         parts.append(render_text(outcome.lambda_report))
