@@ -70,7 +70,7 @@ def read(data: bytes) -> ElfInfo:
         sections = []
         for i in range(min(shnum, _MAX_ENTRIES)):
             sections.append(struct.unpack_from(fmt, data, shoff + i * shentsize))
-    except struct.error:
+    except (struct.error, OverflowError):
         raise NotElf("a truncated ELF file") from None
     versions = _needed_versions(data, e, sections)
     glibc = None
