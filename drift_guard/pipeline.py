@@ -18,9 +18,19 @@ if TYPE_CHECKING:
 
 
 def check(
-    cfg: Config, *, cwd: str, environment: Optional[Environment] = None, allow: Sequence[str] = ()
+    cfg: Config,
+    *,
+    cwd: str,
+    environment: Optional[Environment] = None,
+    allow: Sequence[str] = (),
+    python: Optional[str] = None,
+    venv: Optional[str] = None,
 ) -> Tuple[Report, dict[str, Installed]]:
-    """Find the environment (unless given), read the declarations, compare. No printing."""
+    """Find the environment (unless given), read the declarations, compare. No printing.
+
+    `python` / `venv` are the user's own choice (--python / --venv); `cfg.python` /
+    `cfg.venv` come from the checked repository and are only ever read, never run.
+    """
     from drift_guard.compare import compare, name_direct_references
     from drift_guard.environment import find_environment
     from drift_guard.installed import list_installed
@@ -36,9 +46,20 @@ def check(
                 f"no declaration file in {cwd} (looked for poetry.lock, Pipfile.lock, uv.lock, "
                 "pylock.toml, requirements.txt); name one: drift-guard requirements.txt"
             )
-        files = (found,)
+        path = os.path.join(cwd, found)
+        here = os.getcwd()
+        if os.path.abspath(cwd).startswith(here + os.sep) or os.path.abspath(cwd) == here:
+            path = os.path.relpath(path, here)
+        files = (path,)
 
-    env = environment or find_environment(cfg.python, cfg.venv, cwd=cwd)
+    if environment is not None:
+        env = environment
+    elif python or venv:
+        env = find_environment(python, venv, cwd=cwd)
+    elif cfg.python or cfg.venv:
+        env = find_environment(cfg.python, cfg.venv, cwd=cwd, configured=True)
+    else:
+        env = find_environment(cwd=cwd)
     markers = target_environment(env)
     ctx = ReadContext(
         markers=markers,
@@ -49,7 +70,8 @@ def check(
         extras=cfg.extras,
     )
     sources: List[Source] = [read_source(path, ctx) for path in dict.fromkeys(files)]
-    installed = list_installed(env)
+    warnings: List[str] = list(env.warnings)
+    installed = list_installed(env, warnings)
     sources, notes = name_direct_references(sources, installed, cwd)
 
     def run(projects: Tuple[str, ...]) -> List[Finding]:
@@ -70,7 +92,10 @@ def check(
         projects = project_names(cwd)
         if projects:
             findings = run(projects)
-    return Report(env, tuple(sources), tuple(findings), tuple(notes)), installed
+    report = Report(
+        env, tuple(sources), tuple(findings), (*env.notes, *notes), tuple(warnings)
+    )
+    return report, installed
 
 
 def project_names(cwd: str) -> Tuple[str, ...]:

@@ -208,18 +208,19 @@ def test_explicit_python_and_venv_win_over_everything(tmp_path: Path) -> None:
         find_environment(str(a), str(b), cwd=str(tmp_path), environ={})
 
 
-def test_virtual_env_then_path_then_conda_then_dot_venv_then_venv(tmp_path: Path) -> None:
+def test_virtual_env_then_conda_then_dot_venv_then_venv(tmp_path: Path) -> None:
     active, on_path, conda = (fake_venv(tmp_path / n) for n in ("active", "onpath", "conda"))
     project = tmp_path / "project"
     fake_venv(project / ".venv")
     fake_venv(project / "venv")
     environ: Dict[str, str] = {
         "VIRTUAL_ENV": str(active),
-        "PATH": os.pathsep.join(["/usr/bin", str(tmp_path / "nobin"), str(on_path / "bin")]),
+        # A venv's bin on PATH with nothing activated (a tools venv) never counts.
+        "PATH": os.pathsep.join([str(on_path / "bin"), "/usr/bin", str(tmp_path / "nobin")]),
         "CONDA_PREFIX": str(conda),
     }
     steps = []
-    for drop in ("VIRTUAL_ENV", "PATH", "CONDA_PREFIX", ".venv", "venv"):
+    for drop in ("VIRTUAL_ENV", "CONDA_PREFIX", ".venv", "venv"):
         env = find_environment(cwd=str(project), environ=environ)
         steps.append((env.found_by, env.prefix))
         if drop in environ:
@@ -228,7 +229,6 @@ def test_virtual_env_then_path_then_conda_then_dot_venv_then_venv(tmp_path: Path
             os.rename(project / drop, project / f"gone{drop}")
     assert steps == [
         ("VIRTUAL_ENV", str(active)),
-        ("PATH", str(on_path)),
         ("CONDA_PREFIX", str(conda)),
         ("./.venv", str(project / ".venv")),
         ("./venv", str(project / "venv")),
@@ -285,15 +285,32 @@ def test_system_hook_checks_the_venv_it_runs_in(
     assert (env.found_by, env.prefix) == ("VIRTUAL_ENV", str(project_venv))
 
 
-def test_path_scan_takes_scripts_dirs_and_skips_non_venvs(tmp_path: Path) -> None:
+def test_path_counts_only_right_behind_the_hook_env(tmp_path: Path, own_env: Path) -> None:
     (tmp_path / "plain" / "bin").mkdir(parents=True)
     win = tmp_path / "winvenv"
     (win / "Lib" / "site-packages").mkdir(parents=True)
     (win / "Scripts").mkdir()
     (win / "pyvenv.cfg").write_text("version = 3.12.1\n")
-    environ = {"PATH": os.pathsep.join(["", str(tmp_path / "plain" / "bin"), str(win / "Scripts")])}
-    env = find_environment(cwd=str(tmp_path), environ=environ)
-    assert (env.found_by, env.prefix) == ("PATH", str(win))
+    tools = fake_venv(tmp_path / "tools")
+    hook = str(own_env / "bin")
+    base = {"VIRTUAL_ENV": str(own_env), "PRE_COMMIT": "1"}
+
+    def found(*path: str) -> Optional[str]:
+        environ = dict(base, PATH=os.pathsep.join(path), GIT_EXEC_PATH="/usr/lib/git-core")
+        try:
+            env = find_environment(cwd=str(tmp_path / "plain"), environ=environ)
+        except DriftGuardError:
+            return None
+        assert env.found_by == "PATH"
+        return env.prefix
+
+    assert found(hook, "", str(win / "Scripts")) == str(win)
+    # git commit: git puts its exec path between the hook env and the activated venv.
+    assert found(hook, "/usr/lib/git-core", str(tools / "bin")) == str(tools)
+    # A venv further down PATH is a tools venv, not an activated one.
+    assert found(hook, str(tmp_path / "plain" / "bin"), str(win / "Scripts")) is None
+    assert found(hook, "/usr/bin", str(tools / "bin")) is None
+    assert found(str(tools / "bin"), hook, "/usr/bin") is None
 
 
 @pytest.mark.e2e
@@ -420,7 +437,9 @@ def fake_tool(bindir: Path, name: str, prints: str, exit_code: int = 0) -> Path:
         "#!/bin/sh\n"
         f'echo "$@" > "{log}"\n'
         f'echo "cwd=$PWD VIRTUAL_ENV=${{VIRTUAL_ENV-unset}} POETRY_ACTIVE=${{POETRY_ACTIVE-unset}} '
-        f'PIPENV_ACTIVE=${{PIPENV_ACTIVE-unset}}" >> "{log}"\n'
+        f'PIPENV_ACTIVE=${{PIPENV_ACTIVE-unset}} API_TOKEN=${{API_TOKEN-unset}} '
+        f'AWS_SECRET_ACCESS_KEY=${{AWS_SECRET_ACCESS_KEY-unset}} '
+        f'PIPENV_DONT_LOAD_ENV=${{PIPENV_DONT_LOAD_ENV-unset}}" >> "{log}"\n'
         f'echo "Some notice"\necho "{prints}"\nexit {exit_code}\n'
     )
     script.chmod(0o755)
@@ -436,7 +455,8 @@ def test_poetry_is_asked_with_its_lock_present_and_without_virtual_env(
     poetry_venv = fake_venv(tmp_path / "cache" / "virtualenvs" / "project-AbC-py3.12")
     log = fake_tool(tmp_path / "tools", "poetry", str(poetry_venv))
     environ = {"PATH": str(tmp_path / "tools"), "PRE_COMMIT": "1", "VIRTUAL_ENV": str(own_env),
-               "POETRY_ACTIVE": "1", "PIPENV_ACTIVE": "1"}
+               "POETRY_ACTIVE": "1", "PIPENV_ACTIVE": "1", "API_TOKEN": "s3cr3t",
+               "AWS_SECRET_ACCESS_KEY": "s3cr3t"}
 
     with pytest.raises(DriftGuardError, match=r"poetry \(no poetry.lock\)"):
         find_environment(cwd=str(project), environ=environ)
@@ -446,8 +466,11 @@ def test_poetry_is_asked_with_its_lock_present_and_without_virtual_env(
     env = find_environment(cwd=str(project), environ=environ)
     assert (env.found_by, env.prefix) == ("poetry", str(poetry_venv))
     args, seen = log.read_text().splitlines()
-    assert args == "env info --path"
-    assert seen == f"cwd={project} VIRTUAL_ENV=unset POETRY_ACTIVE=unset PIPENV_ACTIVE=unset"
+    # Without plugins (Poetry 2 runs a project's .poetry/plugins/*.pth otherwise), no prompt,
+    # and without anything secret of the caller's environment.
+    assert args == "--no-plugins --no-interaction --no-ansi env info --path"
+    assert seen == (f"cwd={project} VIRTUAL_ENV=unset POETRY_ACTIVE=unset PIPENV_ACTIVE=unset "
+                    "API_TOKEN=unset AWS_SECRET_ACCESS_KEY=unset PIPENV_DONT_LOAD_ENV=1")
 
 
 @pytest.mark.skipif(os.name == "nt", reason="the fake tools are shell scripts")
