@@ -269,7 +269,7 @@ def _listing(
     """
     try:
         with os.scandir(location) as it:
-            return [(e.name, e.is_dir()) for e in it]
+            return [(e.name, _is_dir(e)) for e in it]
     except NotADirectoryError:
         return None  # a file (e.g. a zipped egg)
     except FileNotFoundError:
@@ -282,13 +282,24 @@ def _listing(
         return None
 
 
+def _is_dir(entry: os.DirEntry) -> bool:  # type: ignore[type-arg]
+    # A symlink loop or an entry that cannot be stat'ed raises here: it is that one entry's
+    # problem (reported when it is read), never the whole directory's.
+    try:
+        return entry.is_dir()
+    except OSError:
+        return False
+
+
 def _scan(
     location: str,
     entries: Optional[List[Tuple[str, bool]]],
     state: _State,
     egg_links: Set[str],
+    follow: bool = True,
 ) -> None:
-    """Add the distributions in one sys.path directory, as pip visits them."""
+    """Add the distributions in one sys.path directory, as pip visits them. `follow`: also
+    the targets of its .egg-link files."""
     mode = state.mode
     legacy = mode.legacy
     if legacy and location.lower().endswith(".egg"):
@@ -318,6 +329,8 @@ def _scan(
             _take(info, name, version, state)
         elif child.endswith(".egg-link"):
             egg_links.add(child)
+            if not follow:
+                continue
             if legacy:
                 _follow_egg_link(location, child, state)
             else:
@@ -387,10 +400,10 @@ def _follow_egg_link(location: str, child: str, state: _State) -> None:
                        "(an egg-link cycle)")
         return
     state.followed.add(real)
-    # Only the distributions there; egg-links in a linked directory are not followed by
-    # pip's current backend, and never mark anything editable (pip looks for those on
-    # sys.path only).
-    _scan(path, _listing(path, state.warn), state, set())
+    # Only the distributions there: pip's current backend reads no egg-link of a linked
+    # directory (pkg_resources did), and those never mark anything editable (pip looks for
+    # them on sys.path only).
+    _scan(path, _listing(path, state.warn), state, set(), follow=state.mode.legacy)
 
 
 def _name_from_info_dir(child: str) -> Tuple[Optional[str], Optional[str]]:
