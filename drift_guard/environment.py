@@ -755,7 +755,8 @@ def _expand_pth(site_dirs: List[str], warnings: List[str]) -> Tuple[str, ...]:
     added when it exists and is not known yet. Lines starting with `import` are code that
     site.py executes; they are skipped (running them would run the project's code). A site
     dir that cannot be listed, or a .pth file that is not a readable regular file, is a
-    warning; the rest is still read.
+    warning; the rest is still read (a site dir that cannot be listed is reported by
+    list_installed, which reads every directory of the path).
     """
     paths: List[str] = []
     known: set[str] = set()
@@ -775,9 +776,8 @@ def _expand_pth(site_dirs: List[str], warnings: List[str]) -> Tuple[str, ...]:
             names = sorted(
                 n for n in os.listdir(site_dir) if n.endswith(".pth") and not n.startswith(".")
             )
-        except OSError as e:
-            warnings.append(f"{_shown(site_dir)}: cannot list it ({e.strerror})")
-            continue
+        except OSError:
+            continue  # reported when what is installed there is listed (installed.py)
         for name in names:
             pth = os.path.join(site_dir, name)
             try:

@@ -446,13 +446,23 @@ def _take(info: str, name: Optional[str], version: Optional[str], state: _State)
         if raw_version is None:
             return  # pip cannot print it either (it fails on such a distribution)
         printed = _normalise_version(raw_version, headers.version)
-        requires = headers.requires or _egg_info_requires(info)
-        editable, url = _direct_url(info)
     except _Unreadable as e:
         if name:
             seen.add(canonical(name))
         state.warn(f"skipped: {e}")
         return
+    # The distribution itself is known; a bad file beside its metadata is reported, and only
+    # what that file would have said is left out.
+    try:
+        requires = headers.requires or _egg_info_requires(info)
+    except _Unreadable as e:
+        state.warn(f"{e}; its requirements are unknown")
+        requires = []
+    try:
+        editable, url = _direct_url(info)
+    except _Unreadable as e:
+        state.warn(f"{e}; whether it is editable is unknown")
+        editable, url = None, None
     state.found.append(
         _Found(info, headers.name or key, printed, tuple(requires), editable, url)
     )
