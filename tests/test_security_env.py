@@ -214,6 +214,7 @@ def test_pipenv_probe_does_not_load_the_repositorys_dotenv(tmp_path: Path) -> No
     project = tmp_path / "project"
     project.mkdir()
     (project / "Pipfile").write_text("[packages]\n")
+    (project / "requirements.txt").write_text("")
     evil = tmp_path / "evil"
     make_venv(evil / "evil", with_pip=False)
     # The repository's .env would point pipenv at an environment of the attacker's choice.
