@@ -56,7 +56,8 @@ def check(
         env = environment
     elif python or venv:
         env = find_environment(python, venv, cwd=cwd)
-    elif cfg.python or cfg.venv:
+    elif (cfg.python or cfg.venv) and not os.environ.get("DRIFT_GUARD_PYTHON"):
+        # The repository's choice, below the user's own (--python, DRIFT_GUARD_PYTHON).
         env = find_environment(cfg.python, cfg.venv, cwd=cwd, configured=True)
     else:
         env = find_environment(cwd=cwd)
