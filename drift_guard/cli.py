@@ -165,7 +165,10 @@ def _main(argv: Sequence[str]) -> int:
 
 def _run(argv: Optional[Sequence[str]]) -> int:
     args = build_parser().parse_args(argv)
-    start = os.getcwd()
+    try:
+        start = os.getcwd()
+    except OSError:
+        raise DriftGuardError("the current directory no longer exists; cd into the project")
     from drift_guard.config import find_root
 
     root = find_root(start)

@@ -143,9 +143,18 @@ def find_environment(
     if environ is None:
         environ = os.environ
     env = _find(python, venv, cwd, environ, configured)
+    notes = []
+    active = environ.get("VIRTUAL_ENV")
+    if not (python or venv) and active and env.found_by != "VIRTUAL_ENV":
+        own = _own_env(active, environ, cwd)
+        if own and own != _HOOK_ENV:
+            # Activated by hand, yet not the project's: say why it was passed over.
+            notes.append(f"VIRTUAL_ENV {active} was not checked: it is {own}")
     note = _other_local_env(env, cwd)
     if note:
-        env = env._replace(notes=(*env.notes, note))
+        notes.append(note)
+    if notes:
+        env = env._replace(notes=(*env.notes, *notes))
     return env
 
 

@@ -570,7 +570,7 @@ def test_a_venv_without_site_packages_is_a_warning_not_an_empty_environment(
 # --- what a run may execute ---------------------------------------------------------------
 
 
-def marker_script(path: Path, marker: Path, sleep: int = 0) -> Path:
+def marker_script(path: Path, marker: Path, sleep: float = 0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(f"#!/bin/sh\necho ran \"$@\" >> '{marker}'\nsleep {sleep}\n"
                     "echo /nowhere\n")
@@ -631,7 +631,7 @@ def test_a_tool_probe_that_hangs_is_stopped_with_everything_it_started(
     (project / "poetry.lock").write_text("")
     marker = tmp_path / "marker"
     # The sleep is a child of the script: it must not keep the run waiting on its pipes.
-    marker_script(tmp_path / "tools" / "poetry", marker, sleep=30)
+    marker_script(tmp_path / "tools" / "poetry", marker, sleep=30.4187)
     started = time.monotonic()
     with pytest.raises(DriftGuardError) as caught:
         find_environment(cwd=str(project),
@@ -642,7 +642,7 @@ def test_a_tool_probe_that_hangs_is_stopped_with_everything_it_started(
         caught.value)
     assert marker.read_text().split()[:3] == ["ran", "--no-plugins", "--no-interaction"]
     out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
-    assert "sleep 30" not in out
+    assert "sleep 30.4187" not in out
 
 
 # --- which environment is drift-guard's own ----------------------------------------------
@@ -663,6 +663,8 @@ def test_drift_guards_own_env_on_path_or_activated_never_beats_the_project_venv(
     environ["VIRTUAL_ENV"] = str(tools)
     env = find_environment(cwd=str(project), environ=environ)
     assert (env.found_by, env.prefix) == ("./.venv", str(project_venv))
+    assert env.notes == (f"VIRTUAL_ENV {tools} was not checked: it is the environment "
+                         "drift-guard runs from, and the project has ./.venv",)
     # pipx: drift-guard's own venv whatever the project has.
     pipx = fake_venv(tmp_path / "home" / ".local" / "pipx" / "venvs" / "drift-guard")
     monkeypatch.setattr(sys, "prefix", str(pipx))
