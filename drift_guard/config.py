@@ -57,6 +57,9 @@ def from_mapping(
     for raw_key, value in table.items():
         key = str(raw_key).replace("-", "_")
         spelled = f"{where}.{raw_key}"
+        strings = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        if any(isinstance(v, str) and "\x00" in v for v in strings):
+            raise DriftGuardError(f"{spelled} holds a NUL character", path=path)
         if key in _LISTS:
             if isinstance(value, str):
                 value = [value]

@@ -356,13 +356,13 @@ def _highest_version_first(entries: List[Tuple[str, bool]]) -> List[Tuple[str, b
     duplicated = [indexes for indexes in groups.values() if len(indexes) > 1]
     if not duplicated:
         return entries
-    from packaging.version import InvalidVersion, Version
+    from packaging.version import Version
 
     def key(index: int) -> Tuple[int, Version]:
         version = os.path.splitext(entries[index][0])[0].split("-")[1:2]
         try:
             return 1, Version(version[0]) if version else Version("0")
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or more digits than int() takes
             return 0, Version("0")  # the old LegacyVersion sorted below every real version
 
     result = list(entries)
@@ -437,7 +437,10 @@ def _take(info: str, name: Optional[str], version: Optional[str], state: _State)
         seen.add(key)
         if key in _SKIP or not VALID_NAME.match(key):
             return
-        if headers.name is not None and not VALID_NAME.match(headers.name.strip()):
+        # The name from the directory is valid (key is); the metadata's spelling, which pip
+        # prints, must be too -- checked only where it differs (rarely).
+        if (headers.name is not None and headers.name != name
+                and not VALID_NAME.match(headers.name.strip())):
             shown = headers.name.strip()
             shown = repr(shown if len(shown) <= 60 else shown[:57] + "...")
             state.warn(f"skipped: {_shown(info)}: its Name {shown} is not a valid package name")
@@ -473,11 +476,11 @@ def _normalise_version(version: str, metadata_version: Optional[str]) -> str:
     the version is not PEP 440."""
     if _NORMAL_VERSION.match(version):
         return version
-    from packaging.version import InvalidVersion, Version
+    from packaging.version import Version
 
     try:
         return str(Version(version))
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or more digits than int() takes
         return metadata_version if metadata_version is not None else version
 
 

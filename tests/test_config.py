@@ -182,3 +182,9 @@ def test_monorepo_refuses_one_python_for_all_projects(tmp_path: Path) -> None:
     (root / "services" / "worker").rename(root / "services" / "gone")
     result = run_cli([], cwd=root)
     assert result.returncode == 2 and "'services/worker' is not a directory" in result.stderr
+
+
+def test_a_nul_in_a_setting_is_bad_input() -> None:
+    for table in ({"python": "a\x00b"}, {"sources": ["r.txt", "x\x00"]}):
+        with pytest.raises(DriftGuardError, match="NUL"):
+            from_mapping(table, "[tool.drift-guard]")

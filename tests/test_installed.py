@@ -730,3 +730,12 @@ def test_a_name_that_is_not_utf8_is_skipped_and_warnings_stay_printable(tmp_path
     assert found == {"alpha": "1.0"}
     for warning in warnings:
         warning.encode("utf-8")  # no lone surrogate: printable on any stdout
+
+
+def test_a_version_of_thousands_of_digits_is_listed_not_a_crash(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    long = "0" + "1" * 5000
+    dist_info(site, "huge.dist-info", f"Metadata-Version: 2.1\nName: huge\nVersion: {long}\n")
+    simple(site, "omega", "2.0")
+    found, _ = listed(env_of(site))
+    assert found["omega"] == "2.0" and found["huge"] == long
