@@ -242,6 +242,31 @@ def _projects(args: argparse.Namespace, root: str, files: Tuple[str, ...]) -> Li
     return projects
 
 
+def _environ_for(project: str) -> Tuple[Any, Tuple[str, ...]]:
+    """The variables discovery sees for one project of a monorepo: an activated environment
+    that lies outside a project with a venv of its own (./.venv, ./venv) is another
+    project's, and is passed over for that project's own."""
+    from drift_guard.environment import has_local_venv
+
+    if not has_local_venv(project):
+        return None, ()
+    top = os.path.realpath(project)
+    environ = dict(os.environ)
+    notes = []
+    for name in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        value = environ.get(name)
+        if not value:
+            continue
+        real = os.path.realpath(value)
+        if real != top and not real.startswith(top + os.sep):
+            del environ[name]
+            if name == "VIRTUAL_ENV" and os.path.realpath(sys.prefix) == real:
+                continue  # drift-guard's own (a hook env): nothing to say
+            notes.append(f"{name} {value} lies outside this project of the monorepo, which has "
+                         "an environment of its own: that one was checked")
+    return environ, tuple(notes)
+
+
 def _run_at(args: argparse.Namespace, root: str, start: str, files: Tuple[str, ...]) -> int:
     from drift_guard.pipeline import check, render
 
@@ -250,7 +275,11 @@ def _run_at(args: argparse.Namespace, root: str, start: str, files: Tuple[str, .
     results = []
     for project in projects:
         cwd = os.path.join(root, project.directory) if project.directory != "." else root
-        report, installed = check(project.cfg, cwd=cwd, python=args.python, venv=args.venv)
+        environ, passed_over = _environ_for(cwd) if monorepo else (None, ())
+        report, installed = check(project.cfg, cwd=cwd, python=args.python, venv=args.venv,
+                                  environ=environ)
+        if passed_over:
+            report = report._replace(notes=(*passed_over, *report.notes))
         if root != start and not monorepo:
             report = report._replace(notes=(
                 f"checked the project at {root} (the nearest directory above "

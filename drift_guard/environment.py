@@ -241,6 +241,11 @@ def _other_local_env(env: Environment, cwd: str) -> Optional[str]:
     return None
 
 
+def has_local_venv(project: str) -> bool:
+    """Whether `project` has a venv of its own, ./.venv or ./venv."""
+    return any(_has_cfg(os.path.join(project, name)) for name in (".venv", "venv"))
+
+
 def _has_cfg(prefix: str) -> bool:
     # lexists, not isfile: a pyvenv.cfg that is a FIFO or a dangling link marks a venv that
     # cannot be read (an error), not a directory to pass over.

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, List, Mapping, Optional, Sequence, Tuple
 
 from drift_guard.errors import DriftGuardError
 
@@ -25,11 +25,13 @@ def check(
     allow: Sequence[str] = (),
     python: Optional[str] = None,
     venv: Optional[str] = None,
+    environ: Optional[Mapping[str, str]] = None,
 ) -> Tuple[Report, dict[str, Installed]]:
     """Find the environment (unless given), read the declarations, compare. No printing.
 
     `python` / `venv` are the user's own choice (--python / --venv); `cfg.python` /
     `cfg.venv` come from the checked repository and are only ever read, never run.
+    `environ`: the variables discovery sees (default: os.environ).
     """
     from drift_guard.compare import compare, name_direct_references
     from drift_guard.environment import find_environment
@@ -55,12 +57,12 @@ def check(
     if environment is not None:
         env = environment
     elif python or venv:
-        env = find_environment(python, venv, cwd=cwd)
-    elif (cfg.python or cfg.venv) and not os.environ.get("DRIFT_GUARD_PYTHON"):
+        env = find_environment(python, venv, cwd=cwd, environ=environ)
+    elif (cfg.python or cfg.venv) and not (environ or os.environ).get("DRIFT_GUARD_PYTHON"):
         # The repository's choice, below the user's own (--python, DRIFT_GUARD_PYTHON).
-        env = find_environment(cfg.python, cfg.venv, cwd=cwd, configured=True)
+        env = find_environment(cfg.python, cfg.venv, cwd=cwd, environ=environ, configured=True)
     else:
-        env = find_environment(cwd=cwd)
+        env = find_environment(cwd=cwd, environ=environ)
     markers = target_environment(env)
     ctx = ReadContext(
         markers=markers,

@@ -188,3 +188,17 @@ def test_a_nul_in_a_setting_is_bad_input() -> None:
     for table in ({"python": "a\x00b"}, {"sources": ["r.txt", "x\x00"]}):
         with pytest.raises(DriftGuardError, match="NUL"):
             from_mapping(table, "[tool.drift-guard]")
+
+
+def test_monorepo_project_with_its_own_venv_is_not_checked_against_anothers(
+    tmp_path: Path,
+) -> None:
+    root = monorepo(tmp_path)
+    api_venv = root / "services" / "api" / ".venv"
+    result = run_cli(["--format", "json"], cwd=root, env={"VIRTUAL_ENV": str(api_venv)})
+    assert result.returncode == 0, result.stdout + result.stderr
+    api, worker = json.loads(result.stdout)["projects"]
+    assert (api["environment"]["found_by"], api["environment"]["prefix"]) == (
+        "VIRTUAL_ENV", str(api_venv))
+    assert worker["environment"]["prefix"] == str(root / "services/worker/.venv")
+    assert any("lies outside this project" in n for n in worker["notes"]), worker["notes"]
