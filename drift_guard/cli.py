@@ -174,6 +174,12 @@ def _run(argv: Optional[Sequence[str]]) -> int:
     root = find_root(start)
     # Paths are shown relative to the project root, as pre-commit runs hooks there.
     files = tuple(_from_root(os.path.join(start, f), root) for f in args.files)
+    # --python / --venv name paths from where the user is (a bare name is looked up on PATH).
+    for option in ("python", "venv"):
+        value = getattr(args, option)
+        if value and (os.sep in value or (os.altsep and os.altsep in value)
+                      or os.path.exists(os.path.join(start, value))):
+            setattr(args, option, os.path.join(start, os.path.expanduser(value)))
     if root != start:
         os.chdir(root)
     try:

@@ -202,3 +202,14 @@ def test_monorepo_project_with_its_own_venv_is_not_checked_against_anothers(
         "VIRTUAL_ENV", str(api_venv))
     assert worker["environment"]["prefix"] == str(root / "services/worker/.venv")
     assert any("lies outside this project" in n for n in worker["notes"]), worker["notes"]
+
+
+def test_venv_given_from_a_subdirectory_is_relative_to_it(tmp_path: Path) -> None:
+    _git(tmp_path)
+    fake_venv(tmp_path / ".venv", "acme==1.0")
+    fake_venv(tmp_path / "src" / "env", "acme==2.0")
+    (tmp_path / "requirements.txt").write_text("acme==2.0\n")
+    result = run_cli(["--venv", "env"], cwd=tmp_path / "src")
+    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_cli(["--python", "env/bin/python"], cwd=tmp_path / "src")
+    assert "src/env" in result.stdout + result.stderr
