@@ -213,7 +213,7 @@ def _is_root(directory: str) -> bool:
 def _has_tool_table(path: str) -> bool:
     from drift_guard.readers.pyproject import read_tool_config
 
-    return bool(read_tool_config(path)) or False
+    return bool(read_tool_config(path))
 
 
 def merge(base: Config, **overrides: Any) -> Config:

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+from pathlib import Path
+
 import pytest
 
-from drift_guard.config import Config, from_mapping, merge
+from drift_guard.config import Config, find_root, from_mapping, load, merge
 from drift_guard.errors import DriftGuardError
+from tests.helpers import run_cli
 
 
 def test_both_spellings_are_accepted() -> None:
@@ -61,14 +67,6 @@ def test_overlay_replaces_only_the_keys_given() -> None:
 
 
 # --- the project root and a monorepo's projects ---------------------------------------------
-
-import json  # noqa: E402
-import os  # noqa: E402
-import subprocess  # noqa: E402
-from pathlib import Path  # noqa: E402
-
-from drift_guard.config import find_root, load  # noqa: E402
-from tests.helpers import run_cli  # noqa: E402
 
 
 def fake_venv(path: Path, *dists: str) -> Path:

@@ -16,7 +16,7 @@ import sys
 import tempfile
 import textwrap
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Mapping, Optional, Sequence
+from typing import Dict, Iterator, Mapping, Optional, Sequence
 
 import pytest
 
