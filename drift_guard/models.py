@@ -30,6 +30,10 @@ class Environment(NamedTuple):
     markers: Optional[Mapping[str, str]] = None
     """A complete marker environment, when it came from the interpreter itself; otherwise
     `drift_guard.markers.target_environment()` derives it from the fields above."""
+    notes: Tuple[str, ...] = ()
+    """What the user should know about the choice (e.g. a project-local .venv not checked)."""
+    warnings: Tuple[str, ...] = ()
+    """Parts of the environment that could not be read (each names the path)."""
 
 
 class Installed(NamedTuple):

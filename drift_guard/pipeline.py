@@ -18,13 +18,24 @@ if TYPE_CHECKING:
 
 
 def check(
-    cfg: Config, *, cwd: str, environment: Optional[Environment] = None, allow: Sequence[str] = (),
+    cfg: Config,
+    *,
+    cwd: str,
+    environment: Optional[Environment] = None,
+    allow: Sequence[str] = (),
+    python: Optional[str] = None,
+    venv: Optional[str] = None,
+    environ: Optional[Mapping[str, str]] = None,
     installed: Optional[Mapping[str, Installed]] = None,
 ) -> Tuple[Report, dict[str, Installed]]:
     """Find the environment (unless given), read the declarations, compare. No printing.
 
-    `installed` replaces the environment's listing (the Lambda command compares a built
-    package, whose distributions it read itself); markers come from `environment`."""
+    `python` / `venv` are the user's own choice (--python / --venv); `cfg.python` /
+    `cfg.venv` come from the checked repository and are only ever read, never run.
+    `environ`: the variables discovery sees (default: os.environ). `installed` replaces the
+    environment's listing (the Lambda command compares a built package, whose distributions
+    it read itself); markers come from `environment`.
+    """
     from drift_guard.compare import compare, name_direct_references
     from drift_guard.environment import find_environment
     from drift_guard.installed import list_installed
@@ -40,9 +51,21 @@ def check(
                 f"no declaration file in {cwd} (looked for poetry.lock, Pipfile.lock, uv.lock, "
                 "pylock.toml, requirements.txt); name one: drift-guard requirements.txt"
             )
-        files = (found,)
+        path = os.path.join(cwd, found)
+        here = os.getcwd()
+        if os.path.abspath(cwd).startswith(here + os.sep) or os.path.abspath(cwd) == here:
+            path = os.path.relpath(path, here)
+        files = (path,)
 
-    env = environment or find_environment(cfg.python, cfg.venv, cwd=cwd)
+    if environment is not None:
+        env = environment
+    elif python or venv:
+        env = find_environment(python, venv, cwd=cwd, environ=environ)
+    elif (cfg.python or cfg.venv) and not (environ or os.environ).get("DRIFT_GUARD_PYTHON"):
+        # The repository's choice, below the user's own (--python, DRIFT_GUARD_PYTHON).
+        env = find_environment(cfg.python, cfg.venv, cwd=cwd, environ=environ, configured=True)
+    else:
+        env = find_environment(cwd=cwd, environ=environ)
     markers = target_environment(env)
     ctx = ReadContext(
         markers=markers,
@@ -53,7 +76,8 @@ def check(
         extras=cfg.extras,
     )
     sources: List[Source] = [read_source(path, ctx) for path in dict.fromkeys(files)]
-    installed = dict(installed) if installed is not None else list_installed(env)
+    warnings: List[str] = list(env.warnings)
+    installed = dict(installed) if installed is not None else list_installed(env, warnings)
     sources, notes = name_direct_references(sources, installed, cwd)
 
     def run(projects: Tuple[str, ...]) -> List[Finding]:
@@ -80,7 +104,10 @@ def check(
         from drift_guard.imports.resolve import tolerate
 
         findings = tolerate(findings, cfg.fail_on, cfg.undeclared)
-    return Report(env, tuple(sources), tuple(findings), tuple(notes)), installed
+    report = Report(
+        env, tuple(sources), tuple(findings), (*env.notes, *notes), tuple(warnings)
+    )
+    return report, installed
 
 
 def rank_by_imports(
