@@ -127,7 +127,8 @@ class Finding(NamedTuple):
     dependencies: Tuple[str, ...] = ()
     """For undeclared: the undeclared packages installed only because this one needs them."""
     required_by: Tuple[str, ...] = ()
-    """For undeclared against a frozen file: the undeclared packages that need this one."""
+    """For undeclared: the installed packages that need this one; for broken: the packages
+    whose requirement of it is unmet."""
     key: Optional[str] = None
     hashes: bool = False
     end_line: Optional[int] = None
@@ -137,6 +138,13 @@ class Finding(NamedTuple):
     reason: Optional[str] = None
     """A short explanation that is not drift itself: "the marker excludes it here",
     "did you mean requests?", "needed by flask"."""
+    uninstall: Tuple[str, ...] = ()
+    """For undeclared: what `pip uninstall` removes to undo it -- the package and what only it
+    needed. Empty when something that stays needs it, or when it goes with another finding's
+    uninstall."""
+    suggested: Optional[str] = None
+    """For broken: the requirement whose install satisfies every requirer (the declared pin
+    when it does)."""
 
 
 class Report(NamedTuple):
