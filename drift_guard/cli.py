@@ -82,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave this package out (repeatable, or comma-separated)",
     )
     parser.add_argument(
+        "--top-level",
+        dest="top_level",
+        action="append",
+        metavar="FILE",
+        help="read this requirements file as top-level: it lists what you chose, and what "
+        "those packages need is covered (repeatable; checked like a FILE argument)",
+    )
+    parser.add_argument(
         "--require-pins",
         action="store_true",
         help="also report requirements not pinned with == or ===",
@@ -156,6 +164,7 @@ def _run(argv: Optional[Sequence[str]]) -> int:
         base,
         sources=tuple(args.files),
         ignore=base.ignore + _names(args.ignore),
+        top_level=base.top_level + tuple(args.top_level or ()),
         python=args.python,
         venv=args.venv,
         require_pins=args.require_pins,

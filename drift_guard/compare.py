@@ -420,16 +420,15 @@ def _undeclared(
             reasons.append(f"{where} declares it only where {req.marker}; the marker excludes it here")
         required_by = tuple(sorted(direct.get(name, ())))
         if name not in removable:
-            reasons.append(f"needed by {', '.join(required_by)}: keep it installed")
             findings.append(
                 Finding("undeclared", name, dist.version, None, required_by=required_by,
-                        reason="; ".join(reasons))
+                        reason="; ".join(reasons) or None)
             )
             continue
         root = owner[name]
         if root != name:
             if frozen:
-                reasons.append(f"installed for {root}")
+                reasons.append(f"goes with {root}")
                 findings.append(
                     Finding("undeclared", name, dist.version, None, required_by=required_by,
                             reason="; ".join(reasons))

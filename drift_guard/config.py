@@ -22,6 +22,9 @@ class Config(NamedTuple):
     extras: Tuple[str, ...] = ()
     lambda_: Mapping[str, Any] = {}
     """Lambda deploy options (Zappa integration): e.g. {"max_unzipped_mb": 250}."""
+    top_level: Tuple[str, ...] = ()
+    """Requirements files read as top-level (what their packages need is covered), whatever
+    their pins suggest; each is a declaration file of its own."""
 
 
 _LISTS = {
@@ -32,6 +35,7 @@ _LISTS = {
     "without": "without_groups",
     "only": "only_groups",
     "extras": "extras",
+    "top_level": "top_level",
 }
 _STRINGS = {"python": "python", "venv": "venv"}
 _BOOLS = {"require_pins": "require_pins"}
@@ -58,7 +62,7 @@ def from_mapping(
                 value = [value]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise DriftGuardError(f"{spelled} must be a list of strings", path=path)
-            if key == "sources":
+            if key in ("sources", "top_level"):
                 value = [_relative(v, base_dir) for v in value]
             values[_LISTS[key]] = tuple(value)
         elif key in _STRINGS:

@@ -9,12 +9,13 @@ from drift_guard.models import Finding, Report
 from drift_guard.render import fix_hint, spelled, where
 
 _HEADINGS = {
+    "broken": "broken: the environment does not satisfy itself (pip check)",
     "missing": "missing: declared, not installed",
     "mismatch": "mismatch: installed version differs from the declaration",
     "undeclared": "undeclared: installed, not declared",
     "unpinned": "unpinned: declared without an exact pin",
 }
-_COLOURS = {"missing": "31", "mismatch": "33", "undeclared": "35", "unpinned": "36"}
+_COLOURS = {"broken": "31", "missing": "31", "mismatch": "33", "undeclared": "35", "unpinned": "36"}
 
 
 def environment_line(report: Report) -> str:
@@ -47,7 +48,7 @@ def render(report: Report, *, color: bool = False, short: bool = False) -> str:
         f"drift-guard: {count} finding{'s' if count != 1 else ''} in {env_line}"
         f" against {sources_line(report)}"
     )
-    for kind in ("missing", "mismatch", "undeclared", "unpinned"):
+    for kind in ("broken", "missing", "mismatch", "undeclared", "unpinned"):
         group = [f for f in report.findings if f.kind == kind]
         if not group:
             continue
@@ -65,8 +66,17 @@ def render(report: Report, *, color: bool = False, short: bool = False) -> str:
 
 
 def _describe(f: Finding) -> str:
+    text = _what(f)
+    if f.reason and f.kind != "broken":
+        text += f" -- {f.reason}"
+    return text
+
+
+def _what(f: Finding) -> str:
     place = where(f)
     at = f"  ({place})" if place else ""
+    if f.kind == "broken":
+        return f"{f.name}: {f.reason}" if f.reason else f.name
     if f.kind == "missing":
         return spelled(f) + at
     if f.kind == "mismatch":
