@@ -182,6 +182,15 @@ def _run(argv: Optional[Sequence[str]]) -> int:
     report, installed = check(cfg, cwd=cwd)
 
     if args.fix or args.diff:
+        broken = sorted({f.name for f in report.findings if f.kind == "broken"})
+        if broken:
+            # Recording such an environment would declare versions that cannot be installed
+            # together (or leave out what is needed).
+            sys.stdout.write(render(report, args.format))
+            raise DriftGuardError(
+                f"the environment does not satisfy itself ({', '.join(broken)}: see above); "
+                "--fix records only an environment that does: mend it first"
+            )
         from drift_guard.fix import run_fix
 
         code, output, errors = run_fix(report, installed, write=not args.diff, root=cwd)

@@ -12,7 +12,15 @@ from pathlib import Path
 import pytest
 
 from drift_guard.cli import main
-from tests.helpers import Venv, make_venv, pip, pip_list_freeze, run_cli, write_wheel
+from tests.helpers import (
+    Venv,
+    make_venv,
+    pip,
+    pip_check,
+    pip_list_freeze,
+    run_cli,
+    write_wheel,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -258,3 +266,199 @@ def test_fix_with_json_keeps_stdout_one_json_document(tmp_path: Path, wheels: Pa
     assert (done.returncode, json.loads(done.stdout)["fix"]["written"]) == (1, True)
     assert (tmp_path / "requirements.txt").read_text() == "click==8.1.7\nidna==3.7\n"
     assert run_cli(["--format", "json"], cwd=tmp_path).returncode == 0
+
+
+# --- issue 10: a verdict you can act on ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def flask_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("flask-wheels")
+    write_wheel(d, "Flask", "3.1.3", ["blinker>=1.9.0", "Werkzeug>=3.1", "itsdangerous>=2.2"])
+    write_wheel(d, "blinker", "1.8.2")
+    write_wheel(d, "blinker", "1.9.0")
+    write_wheel(d, "Werkzeug", "3.1.3", ["MarkupSafe>=2.1.1"])
+    write_wheel(d, "MarkupSafe", "3.0.2")
+    write_wheel(d, "itsdangerous", "2.2.0")
+    write_wheel(
+        d, "requests", "2.34.2", ["urllib3<3,>=1.21.1", "idna<4,>=2.5"],
+        extras={"socks": ["PySocks!=1.5.7,>=1.5.6"]},
+    )
+    write_wheel(d, "urllib3", "2.2.3")
+    write_wheel(d, "idna", "3.10")
+    write_wheel(d, "PySocks", "1.7.1")
+    write_wheel(d, "tomli", "2.0.1")
+    write_wheel(d, "zappa", "0.63.0", ["kappa>=0.6", "urllib3<3", "requests>=2.20"])
+    write_wheel(d, "kappa", "0.6.0")
+    return d
+
+
+def _app(tmp_path: Path, wheels: Path, *names: str) -> Venv:
+    venv = make_venv(tmp_path / ".venv", with_pip=False)
+    pip(venv, "install", *(names or ("Flask", "requests")), find_links=wheels)
+    return venv
+
+
+def _json(result) -> dict:  # type: ignore[no-untyped-def]
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)  # type: ignore[no-any-return]
+
+
+@pytest.mark.parametrize("breakage", ["too-old", "uninstalled", "both"])
+def test_broken_environment_is_reported_as_pip_check_reports_it(
+    tmp_path: Path, flask_wheels: Path, breakage: str
+) -> None:
+    venv = _app(tmp_path, flask_wheels)
+    requirements = freeze_file(venv)
+    (tmp_path / "requirements.txt").write_text(requirements)
+    if breakage in ("too-old", "both"):
+        pip(venv, "install", "--no-deps", "blinker==1.8.2", find_links=flask_wheels)
+    if breakage in ("uninstalled", "both"):
+        pip(venv, "uninstall", "-y", "idna")
+    expected = pip_check(venv)
+    assert expected, "the environment should be broken"
+
+    doc = _json(run_cli(["--format", "json"], cwd=tmp_path))
+    broken = [f for f in doc["findings"] if f["kind"] == "broken"]
+    assert {(r, f["name"]) for f in broken for r in f["required_by"]} == expected
+    assert doc["findings"][: len(broken)] == broken, "broken findings come first"
+    by_name = {f["name"]: f for f in broken}
+    if "blinker" in by_name:
+        assert (by_name["blinker"]["installed"], by_name["blinker"]["declared"]) == (
+            "1.8.2", ">=1.9.0"
+        )
+        text = run_cli([], cwd=tmp_path)
+        assert "Flask 3.1.3 requires blinker>=1.9.0; installed 1.8.2" in text.stdout
+    if "idna" in by_name:
+        assert by_name["idna"]["installed"] is None
+    for fmt in ("text", "json", "github", "markdown"):
+        result = run_cli(["--format", fmt], cwd=tmp_path)
+        assert result.returncode == 1, (fmt, result.stdout, result.stderr)
+        assert "blinker" in result.stdout or "idna" in result.stdout
+
+    # Nothing is recorded from an environment that does not satisfy itself.
+    for option in ("--fix", "--diff"):
+        refused = run_cli([option], cwd=tmp_path)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert "does not satisfy itself" in refused.stderr
+    assert (tmp_path / "requirements.txt").read_text() == requirements
+
+
+def test_clean_environment_agrees_with_pip_check_too(tmp_path: Path, flask_wheels: Path) -> None:
+    venv = _app(tmp_path, flask_wheels)
+    (tmp_path / "requirements.txt").write_text(freeze_file(venv))
+    assert pip_check(venv) == set()
+    assert run_cli([], cwd=tmp_path).returncode == 0
+
+
+def test_hand_pinned_file_is_frozen_by_guess_top_level_when_said(
+    tmp_path: Path, flask_wheels: Path
+) -> None:
+    _app(tmp_path, flask_wheels)
+    (tmp_path / "requirements.txt").write_text("flask==3.1.3\nrequests==2.34.2\n")
+    doc = _json(run_cli(["--format", "json"], cwd=tmp_path))
+    assert {f["kind"] for f in doc["findings"]} == {"undeclared"}
+    for f in doc["findings"]:
+        # Each is needed by a declared package: never offered for uninstall.
+        assert f["required_by"], f
+        assert "uninstall" not in f["hint"], f
+        assert "uninstall" not in f
+    assert any("read as frozen" in n and "--top-level requirements.txt" in n for n in doc["notes"])
+    text = run_cli([], cwd=tmp_path).stdout
+    assert "blinker 1.9.0 (needed by flask)" in text
+
+    said = run_cli(["--top-level", "requirements.txt"], cwd=tmp_path)
+    assert said.returncode == 0, said.stdout + said.stderr
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.drift-guard]\ntop-level = ["requirements.txt"]\n'
+    )
+    assert run_cli([], cwd=tmp_path).returncode == 0
+
+
+def test_top_level_in_file_stays_top_level_after_require_pins_fix(
+    tmp_path: Path, flask_wheels: Path
+) -> None:
+    _app(tmp_path, flask_wheels)
+    (tmp_path / "requirements.in").write_text("flask\nrequests\n")
+    assert run_cli(["requirements.in"], cwd=tmp_path).returncode == 0
+    fixed = run_cli(["requirements.in", "--require-pins", "--fix"], cwd=tmp_path)
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    assert (tmp_path / "requirements.in").read_text() == "flask==3.1.3\nrequests==2.34.2\n"
+    again = run_cli(["requirements.in", "--require-pins"], cwd=tmp_path)
+    assert again.returncode == 0, again.stdout
+    assert run_cli(["requirements.in"], cwd=tmp_path).returncode == 0
+
+
+def test_lock_file_cannot_be_top_level(tmp_path: Path, flask_wheels: Path) -> None:
+    _app(tmp_path, flask_wheels, "idna")
+    (tmp_path / "uv.lock").write_text("version = 1\n")
+    result = run_cli(["--top-level", "uv.lock"], cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("drift-guard: error: uv.lock")
+
+
+def test_package_declared_under_a_false_marker_is_undeclared_itself(
+    tmp_path: Path, flask_wheels: Path
+) -> None:
+    venv = _app(tmp_path, flask_wheels, "Flask", "tomli")
+    pins = [ln for ln in freeze_file(venv).splitlines() if not ln.startswith("tomli")]
+    marker = 'tomli==2.0.1 ; python_version < "3.11"'
+    frozen = "\n".join([*pins, marker]) + "\n"
+    (tmp_path / "requirements.txt").write_text(frozen)
+    if sys.version_info < (3, 11):
+        assert run_cli([], cwd=tmp_path).returncode == 0
+        return
+    doc = _json(run_cli(["--format", "json"], cwd=tmp_path))
+    (finding,) = doc["findings"]
+    assert (finding["kind"], finding["name"]) == ("undeclared", "tomli")
+    assert "the marker excludes it here" in finding["reason"]
+    # Against a top-level file: the package itself, not what it needs.
+    (tmp_path / "requirements.in").write_text(f"flask\n{marker}\n")
+    top = _json(run_cli(["--format", "json", "requirements.in"], cwd=tmp_path))
+    assert [(f["kind"], f["name"]) for f in top["findings"]] == [("undeclared", "tomli")]
+
+
+def test_empty_requirements_file_says_it_declares_nothing(
+    tmp_path: Path, flask_wheels: Path
+) -> None:
+    _app(tmp_path, flask_wheels, "idna")
+    (tmp_path / "requirements.txt").write_text("# nothing yet\n")
+    result = run_cli([], cwd=tmp_path)
+    assert result.returncode == 1
+    assert "note: requirements.txt declares nothing" in result.stdout
+
+
+def test_near_miss_name_is_not_offered_for_install(tmp_path: Path, flask_wheels: Path) -> None:
+    _app(tmp_path, flask_wheels, "requests")
+    (tmp_path / "requirements.txt").write_text(
+        "reqeusts==2.34.2\nurllib3==2.2.3\nidna==3.10\n"
+    )
+    doc = _json(run_cli(["--format", "json"], cwd=tmp_path))
+    by_kind = {f["kind"]: f for f in doc["findings"]}
+    assert by_kind["missing"]["reason"].startswith("did you mean requests?")
+    assert "install 'reqeusts" not in by_kind["missing"]["hint"]
+    assert by_kind["undeclared"]["reason"].startswith("did you mean reqeusts?")
+
+
+def test_zappa_project_allows_zappa_but_not_what_declared_packages_need(
+    tmp_path: Path, flask_wheels: Path
+) -> None:
+    venv = _app(tmp_path, flask_wheels, "Flask", "requests")
+    pins = freeze_file(venv)
+    pip(venv, "install", "zappa", find_links=flask_wheels)
+    # A hand-written freeze that forgot urllib3, which requests needs (and zappa too).
+    (tmp_path / "requirements.txt").write_text(
+        "".join(ln + "\n" for ln in pins.splitlines() if not ln.startswith("urllib3"))
+    )
+    without = _json(run_cli(["--format", "json"], cwd=tmp_path))
+    assert {f["name"] for f in without["findings"]} == {"kappa", "urllib3", "zappa"}
+
+    (tmp_path / "zappa_settings.json").write_text('{"dev": {"app_function": "app.app"}}\n')
+    doc = _json(run_cli(["--format", "json"], cwd=tmp_path))
+    (finding,) = doc["findings"]
+    assert (finding["kind"], finding["name"]) == ("undeclared", "urllib3")
+    assert finding["required_by"] == ["requests", "zappa"]
+    assert "uninstall" not in finding["hint"]
+    # --ignore of the tool does not hide it either.
+    ignored = _json(run_cli(["--format", "json", "--ignore", "zappa"], cwd=tmp_path))
+    assert [f["name"] for f in ignored["findings"]] == ["urllib3"]
