@@ -57,8 +57,16 @@ _REQ = re.compile(
     r"(\(\s*[^()@;\[\]]*\)|[^()@;\[\]]*?)\s*"
     r"(?:;\s*(.*?))?\s*$"
 )
-_CLAUSE = re.compile(r"^\s*(~=|==|!=|<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)*(?:\.\*)?)\s*$")
+_PRE = r"(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)"
+_DEV = r"(?:[-_.]?dev[-_.]?[0-9]*)"
+_CLAUSE = re.compile(
+    r"^\s*(~=|==|!=|<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)*(?:\.\*|" + _PRE + _DEV + "?|" + _DEV
+    + r")?)\s*$",
+    re.IGNORECASE,
+)
 _RELEASE = re.compile(r"^[0-9]+(?:\.[0-9]+)*$")
+_PRE_RELEASE = re.compile(r"^([0-9]+(?:\.[0-9]+)*)(?:" + _PRE + _DEV + "?|" + _DEV + ")$",
+                          re.IGNORECASE)
 
 _PARSED: Dict[str, Optional[Dep]] = {}
 
@@ -127,7 +135,16 @@ def _clause_fast(version: Tuple[int, ...], op: str, target: str) -> Optional[boo
         match = _pad(version, len(prefix))[: len(prefix)] == prefix
         return match if op == "==" else not match
     if not _RELEASE.match(target):
-        return None
+        pre = _PRE_RELEASE.match(target)
+        if pre is None or op == "~=":
+            return None
+        # A final release against a pre-release (or dev release) of release R: it is above
+        # it exactly when its release is at least R, and never equal to it.
+        r = _release(pre.group(1))
+        n = max(len(version), len(r))
+        above = _pad(version, n) >= _pad(r, n)
+        return {">=": above, ">": above, "<": not above, "<=": not above, "==": False,
+                "!=": True}[op]
     t = _release(target)
     n = max(len(version), len(t))
     v, t = _pad(version, n), _pad(t, n)
@@ -150,16 +167,48 @@ def _clause_fast(version: Tuple[int, ...], op: str, target: str) -> Optional[boo
     return v >= t and v[: given - 1] == t[: given - 1]
 
 
+_POST_RELEASE = re.compile(r"^([0-9]+(?:\.[0-9]+)*)\.post[0-9]+$")
+
+
+def _clause_post(release: Tuple[int, ...], op: str, target: str) -> Optional[bool]:
+    """One clause for a post-release of `release` (as pip prints it: "R.postN") against a
+    plain release: above R, below the next release, never equal to a plain release -- and
+    `>R` excludes the post-releases of R itself (PEP 440)."""
+    if not _RELEASE.match(target):
+        return _clause_fast(release, op, target) if _PRE_RELEASE.match(target) else None
+    t = _release(target)
+    n = max(len(release), len(t))
+    r, t = _pad(release, n), _pad(t, n)
+    if op in (">=",):
+        return r >= t
+    if op == ">":
+        return r > t
+    if op in ("<", "<="):
+        return r < t
+    if op == "==":
+        return False
+    if op == "!=":
+        return True
+    given = len(_release(target))
+    if given < 2:
+        return None
+    return r >= t and r[: given - 1] == t[: given - 1]
+
+
 def satisfies(version: str, specifier: str) -> bool:
     """Whether installed `version` meets `specifier` (pre-releases allowed, as pip check)."""
     if not specifier:
         return True
-    if _RELEASE.match(version):
-        v = _release(version)
+    post = None
+    if not _RELEASE.match(version):
+        post = _POST_RELEASE.match(version)
+    if post is not None or _RELEASE.match(version):
+        v = _release(post.group(1) if post is not None else version)
+        judge = _clause_post if post is not None else _clause_fast
         result = True
         for part in specifier.split(","):
             c = _CLAUSE.match(part)
-            ok = _clause_fast(v, c.group(1), c.group(2)) if c is not None else None
+            ok = judge(v, c.group(1), c.group(2)) if c is not None else None
             if ok is None:
                 break
             result = result and ok
@@ -177,10 +226,6 @@ _STRING_VARS = frozenset(
      "platform_python_implementation"}
 )
 _VERSION_VARS = frozenset({"python_version", "python_full_version"})
-_MARKER_CLAUSE = re.compile(
-    r"^\s*\(?\s*([a-z_]+)\s*(==|!=|<=|>=|<|>)\s*(?:\"([^\"]*)\"|'([^']*)')\s*\)?\s*$"
-)
-_AND = re.compile(r"\s+and\s+")
 _MARKERS: Dict[Tuple[str, Tuple[str, ...], int], bool] = {}
 _ENVIRONMENTS: Dict[Tuple[Tuple[str, str], ...], int] = {}
 _LAST: List[object] = [None, 0]
@@ -215,42 +260,110 @@ def marker_holds(marker: Optional[str], markers: Mapping[str, str],
     return held
 
 
+_TOKEN = re.compile(
+    r"\s*(?:(\()|(\))|(and|or)(?![A-Za-z0-9_])|([a-z_]+)\s*(==|!=|<=|>=|<|>)\s*"
+    r"(?:\"([^\"]*)\"|'([^']*)'))"
+)
+
+
 def _marker_fast(marker: str, markers: Mapping[str, str],
                  extras: AbstractSet[str]) -> Optional[bool]:
-    if " or " in marker:
-        return None
-    result = True
-    wanted_extra: Optional[str] = None
-    for clause in _AND.split(marker.strip()):
-        if clause.count("(") != clause.count(")"):
-            # "(a and b)": the parentheses span clauses; leave it to packaging.
-            return None
-        m = _MARKER_CLAUSE.match(clause)
+    """`marker` judged without packaging, for markers of `and`, `or`, parentheses and
+    `variable op "literal"` clauses on the common variables; None for anything else."""
+    tokens: List[Tuple[str, ...]] = []
+    pos = 0
+    text = marker.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
         if m is None:
             return None
-        var, op, value = m.group(1), m.group(2), m.group(3) if m.group(3) is not None else m.group(4)
-        if var == "extra":
-            if op != "==" or wanted_extra is not None:
-                return None
-            wanted_extra = canonical(value)
-            continue
-        if var in _STRING_VARS:
-            if op not in ("==", "!=") or re.match(r"^v?[0-9]", value) or var not in markers:
-                return None
-            ok = (markers[var] == value) == (op == "==")
-        elif var in _VERSION_VARS:
-            have = markers.get(var, "")
-            if not _RELEASE.match(have) or not _RELEASE.match(value):
-                return None
-            ok = _clause_fast(_release(have), op, value)
-            if ok is None:
-                return None
+        pos = m.end()
+        if m.group(1) or m.group(2):
+            tokens.append((m.group(1) or m.group(2),))
+        elif m.group(3):
+            tokens.append((m.group(3),))
         else:
+            value = m.group(6) if m.group(6) is not None else m.group(7)
+            tokens.append(("clause", m.group(4), m.group(5), value))
+    for extra in ("", *sorted(extras)):
+        held = _Evaluator(tokens, markers, extra).run()
+        if held is None:
             return None
-        result = result and ok
-    if wanted_extra is not None:
-        result = result and wanted_extra in extras
-    return result
+        if held:
+            return True
+    return False
+
+
+class _Evaluator:
+    def __init__(self, tokens: List[Tuple[str, ...]], markers: Mapping[str, str],
+                 extra: str) -> None:
+        self.tokens, self.markers, self.extra, self.pos = tokens, markers, extra, 0
+
+    def run(self) -> Optional[bool]:
+        try:
+            result = self.expr()
+        except _Unsupported:
+            return None
+        return result if self.pos == len(self.tokens) else None
+
+    def peek(self) -> Optional[str]:
+        return self.tokens[self.pos][0] if self.pos < len(self.tokens) else None
+
+    def expr(self) -> bool:
+        result = self.term()
+        while self.peek() == "or":
+            self.pos += 1
+            right = self.term()
+            result = result or right
+        return result
+
+    def term(self) -> bool:
+        result = self.factor()
+        while self.peek() == "and":
+            self.pos += 1
+            right = self.factor()
+            result = result and right
+        return result
+
+    def factor(self) -> bool:
+        kind = self.peek()
+        if kind == "(":
+            self.pos += 1
+            result = self.expr()
+            if self.peek() != ")":
+                raise _Unsupported
+            self.pos += 1
+            return result
+        if kind != "clause":
+            raise _Unsupported
+        _, var, op, value = self.tokens[self.pos]
+        self.pos += 1
+        ok = _clause(var, op, value, self.markers, self.extra)
+        if ok is None:
+            raise _Unsupported
+        return ok
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _clause(var: str, op: str, value: str, markers: Mapping[str, str],
+            extra: str) -> Optional[bool]:
+    if var == "extra":
+        if op not in ("==", "!="):
+            return None
+        return (canonical(value) == extra) == (op == "==")
+    if var in _STRING_VARS:
+        if op not in ("==", "!=") or re.match(r"^v?[0-9]", value) or var not in markers:
+            return None
+        return (markers[var] == value) == (op == "==")
+    if var in _VERSION_VARS:
+        have = markers.get(var, "")
+        if not _RELEASE.match(have) or not _RELEASE.match(value):
+            return None
+        return _clause_fast(_release(have), op, value)
+    return None
 
 
 # --- the graph ------------------------------------------------------------------------------
