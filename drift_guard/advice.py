@@ -67,6 +67,10 @@ def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None, pip: 
 def _undeclared(finding: Finding, record: str, pip: str) -> str:
     """`record`, or the uninstall that removes the package with what only it needed -- never
     the uninstall of a package something that stays needs."""
+    meant = _near_miss(finding)
+    if meant is not None:
+        # Most likely the declaration misspells it: uninstalling it would be the wrong fix.
+        return f"if the declared {meant} is a misspelling of it, correct that name; else {record}"
     if finding.uninstall:
         before = ""
         if finding.required_by:
