@@ -23,8 +23,9 @@ LOCK_TOOLS = {
 
 def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None, pip: str = "pip") -> str:
     """One short instruction for `finding`, declared in a file of format `fmt`; `pip` is how
-    to run the target environment's pip (see `pip_command`). Every command in a hint is its
-    last part, and following every hint of a report leaves nothing to report."""
+    to run the target environment's pip (see `pip_command`). A hint names at most one command
+    that acts on the environment; running those of a report, in order, leaves nothing to
+    report (or `drift-guard --fix` records the rest)."""
     name, installed, declared = finding.name, finding.installed, finding.declared
     where = path or finding.source or "the requirements file"
     if finding.kind == "broken":
