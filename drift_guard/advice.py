@@ -76,7 +76,8 @@ def _undeclared(finding: Finding, record: str, pip: str) -> str:
         before = ""
         if finding.required_by:
             names = ", ".join(finding.required_by)
-            before = f"once {names} {'is' if len(finding.required_by) == 1 else 'are'} gone or as declared: "
+            verb = "is" if len(finding.required_by) == 1 else "are"
+            before = f"once {names} {verb} gone or as declared: "
         return f"{record}, or {before}{pip} uninstall {' '.join(finding.uninstall)}"
     reason = finding.reason or ""
     if "goes with " in reason:

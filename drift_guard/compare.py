@@ -417,7 +417,9 @@ def _undeclared(
         if name in excluded:
             req = excluded[name]
             where = f"{req.source}:{req.line}" if req.line else req.source or "the declarations"
-            reasons.append(f"{where} declares it only where {req.marker}; the marker excludes it here")
+            reasons.append(
+                f"{where} declares it only where {req.marker}; the marker excludes it here"
+            )
         required_by = tuple(sorted(direct.get(name, ())))
         if name not in removable:
             findings.append(

@@ -478,7 +478,9 @@ DRIFTS = st.lists(
             st.just("install"),
             st.sampled_from(["tool", "extra-tool", "loner", "app==2.0", "lib==3.0", "lib==1.0"]),
         ),
-        st.tuples(st.just("no-deps"), st.sampled_from(["lib==1.0", "lib==3.0", "tool", "app==2.0"])),
+        st.tuples(
+            st.just("no-deps"), st.sampled_from(["lib==1.0", "lib==3.0", "tool", "app==2.0"])
+        ),
         st.tuples(st.just("uninstall"), st.sampled_from(["lib", "util", "app", "deep"])),
     ),
     min_size=1,
@@ -553,7 +555,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Sandbox:
 @settings(max_examples=4, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(steps=DRIFTS)
-def test_following_every_hint_ends_in_a_clean_recheck(sandbox: Sandbox, steps: list) -> None:  # type: ignore[type-arg]
+def test_following_every_hint_ends_in_a_clean_recheck(
+    sandbox: Sandbox, steps: list  # type: ignore[type-arg]
+) -> None:
     # The environment's side: run every command the hints print, in the order printed.
     sandbox.reset()
     sandbox.drift(steps)
@@ -593,7 +597,9 @@ def zappa_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[Venv, Path]:
 
     wheels = tmp_path_factory.mktemp("zappa-wheels")
     wheels_of_installed(["zappa", "flask", "packaging"], wheels)
-    files = {p.relative_to(ROOT).as_posix(): p.read_text() for p in (ROOT / "drift_guard").rglob("*.py")}
+    files = {
+        p.relative_to(ROOT).as_posix(): p.read_text() for p in (ROOT / "drift_guard").rglob("*.py")
+    }
     files[f"drift_guard-{__version__}.dist-info/entry_points.txt"] = (
         "[console_scripts]\ndrift-guard = drift_guard.cli:main\n"
     )

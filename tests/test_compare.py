@@ -302,7 +302,9 @@ def test_unmet_version_of_a_dependency_is_broken_naming_the_dependency() -> None
         dist("blinker", "1.8.2"),
         dist("werkzeug", "3.1.3"),
     )
-    src = source(req("flask", "==3.1.3", 1), req("blinker", "==1.8.2", 2), req("werkzeug", "==3.1.3", 3))
+    src = source(
+        req("flask", "==3.1.3", 1), req("blinker", "==1.8.2", 2), req("werkzeug", "==3.1.3", 3)
+    )
     (finding,) = compare(inst, [src], MARKERS)
     assert (finding.kind, finding.name, finding.installed, finding.declared) == (
         "broken", "blinker", "1.8.2", ">=1.9.0"
@@ -336,7 +338,8 @@ def test_broken_is_judged_with_the_targets_markers_and_requested_extras() -> Non
     assert kinds(compare(inst, [plain], target_environment(ENV39))) == [("broken", "tomli")]
     socks = source(req("black", ">=24"), req("requests", ">=2", extras=("socks",)))
     (finding,) = compare(inst, [socks], MARKERS)
-    assert (finding.kind, finding.name, finding.declared) == ("broken", "pysocks", "!=1.5.7,>=1.5.6")
+    assert (finding.kind, finding.name) == ("broken", "pysocks")
+    assert finding.declared == "!=1.5.7,>=1.5.6"
 
 
 def test_ignored_packages_are_not_judged_broken() -> None:
@@ -358,7 +361,8 @@ def test_broken_requirement_of_an_undeclared_package_goes_with_its_uninstall() -
 
 def test_requirement_whose_marker_is_false_does_not_declare_the_installed_package() -> None:
     inst = installed(dist("tomli", "2.0.1"), dist("flask", "3.0.3"))
-    src = source(req("flask", "==3.0.3", 1), req("tomli", "==2.0.1", 2, marker='python_version < "3.11"'))
+    tomli = req("tomli", "==2.0.1", 2, marker='python_version < "3.11"')
+    src = source(req("flask", "==3.0.3", 1), tomli)
     (finding,) = compare(inst, [src], target_environment(ENV311))
     assert (finding.kind, finding.name) == ("undeclared", "tomli")
     assert finding.reason == (
@@ -374,7 +378,8 @@ def test_marker_excluded_package_is_reported_itself_against_a_top_level_file() -
     )
     src = source(req("flask", ">=3", 1), req("tomli-w", ">=1", 2, marker='python_version < "3.11"'))
     (finding,) = compare(inst, [src], target_environment(ENV311))
-    assert (finding.kind, finding.name, finding.dependencies) == ("undeclared", "tomli-w", ("tomli",))
+    assert (finding.kind, finding.name) == ("undeclared", "tomli-w")
+    assert finding.dependencies == ("tomli",)
     assert "the marker excludes it here" in (finding.reason or "")
 
 
@@ -606,13 +611,15 @@ def test_clean_environment_with_ranges_and_markers_needs_no_packaging_import() -
         "env = Environment('/v', None, '3.11.7', '--venv', ())\n"
         "inst = {\n"
         " 'flask': Installed('flask', 'Flask', '3.1.3', ('blinker>=1.9', 'Werkzeug (>=3.1)',\n"
-        "   'importlib-metadata>=3.6; python_version < \"3.10\"', 'asgiref>=3.2; extra == \"async\"'),\n"
+        "   'importlib-metadata>=3.6; python_version < \"3.10\"',\n"
+        "   'asgiref>=3.2; extra == \"async\"'),\n"
         "   '/x'),\n"
         " 'blinker': Installed('blinker', 'blinker', '1.9.0', (), '/x'),\n"
         " 'werkzeug': Installed('werkzeug', 'Werkzeug', '3.1.3', ('MarkupSafe>=2.1.1',), '/x'),\n"
         " 'markupsafe': Installed('markupsafe', 'MarkupSafe', '3.0.2', (), '/x'),\n"
         "}\n"
-        "src = Source('r.txt', 'requirements.txt', tuple(Requirement(n, '==' + d.version) for n, d in inst.items()), True)\n"
+        "pins = tuple(Requirement(n, '==' + d.version) for n, d in inst.items())\n"
+        "src = Source('r.txt', 'requirements.txt', pins, True)\n"
         "assert compare(inst, [src], target_environment(env)) == []\n"
         "print(any(m.startswith('packaging') for m in sys.modules))\n"
     )
