@@ -269,7 +269,7 @@ def _broken(
             all_specs = ",".join(dict.fromkeys(e.specifier for e in every if e.specifier))
             decl = _declared_pin(active.get(name, ()), all_specs)
             if decl is not None:
-                suggested = decl.text or _spelled(decl)
+                suggested = _spelled(decl)
                 source, line = decl.source or None, decl.line
             else:
                 extras = sorted(set().union(*(e.extras for e in every)))
