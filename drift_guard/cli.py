@@ -82,6 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="leave this package out (repeatable, or comma-separated)",
     )
     parser.add_argument(
+        "--top-level",
+        dest="top_level",
+        action="append",
+        metavar="FILE",
+        help="read this requirements file as top-level: it lists what you chose, and what "
+        "those packages need is covered (repeatable; checked like a FILE argument)",
+    )
+    parser.add_argument(
         "--require-pins",
         action="store_true",
         help="also report requirements not pinned with == or ===",
@@ -186,6 +194,7 @@ def _run(argv: Optional[Sequence[str]]) -> int:
     root = find_root(start)
     # Paths are shown relative to the project root, as pre-commit runs hooks there.
     files = tuple(_from_root(os.path.join(start, f), root) for f in args.files)
+    args.top_level = [_from_root(os.path.join(start, f), root) for f in args.top_level or ()]
     # --python / --venv name paths from where the user is (a bare name is looked up on PATH).
     for option in ("python", "venv"):
         value = getattr(args, option)
@@ -224,6 +233,7 @@ def _projects(args: argparse.Namespace, root: str, files: Tuple[str, ...]) -> Li
             cfg,
             sources=sources,
             ignore=cfg.ignore + _names(args.ignore),
+            top_level=cfg.top_level + tuple(args.top_level or ()),
             require_pins=args.require_pins,
             with_groups=_names(args.with_groups),
             without_groups=_names(args.without_groups),

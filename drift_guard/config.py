@@ -39,6 +39,9 @@ class Config(NamedTuple):
     projects: Tuple[str, ...] = ()
     """A monorepo's projects, relative to the directory of the pyproject.toml naming them;
     each is checked on its own (its declarations, its environment, its own config)."""
+    top_level: Tuple[str, ...] = ()
+    """Requirements files read as top-level (what their packages need is covered), whatever
+    their pins suggest; each is a declaration file of its own."""
 
 
 _LISTS = {
@@ -53,6 +56,7 @@ _LISTS = {
     "code_exclude": "code_exclude",
     "fail_on": "fail_on",
     "projects": "projects",
+    "top_level": "top_level",
 }
 _STRINGS = {"python": "python", "venv": "venv", "undeclared": "undeclared"}
 _BOOLS = {"require_pins": "require_pins", "unresolved": "unresolved", "imports": "imports"}
@@ -86,7 +90,7 @@ def from_mapping(
                 value = [value]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise DriftGuardError(f"{spelled} must be a list of strings", path=path)
-            if key == "sources":
+            if key in ("sources", "top_level"):
                 value = [_relative(v, base_dir) for v in value]
             elif key == "projects":
                 value = [_project_dir(v, spelled, path) for v in value]

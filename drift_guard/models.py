@@ -131,7 +131,8 @@ class Finding(NamedTuple):
     dependencies: Tuple[str, ...] = ()
     """For undeclared: the undeclared packages installed only because this one needs them."""
     required_by: Tuple[str, ...] = ()
-    """For undeclared against a frozen file: the undeclared packages that need this one."""
+    """For undeclared: the installed packages that need this one; for broken: the packages
+    whose requirement of it is unmet."""
     key: Optional[str] = None
     hashes: bool = False
     end_line: Optional[int] = None
@@ -144,6 +145,13 @@ class Finding(NamedTuple):
     tolerated: bool = False
     """Reported, but does not fail the run (`fail-on` leaves its kind out, or
     `undeclared = "imported"` and nothing imports it)."""
+    uninstall: Tuple[str, ...] = ()
+    """For undeclared: what `pip uninstall` removes to undo it -- the package and what only it
+    needed. Empty when something that stays needs it, or when it goes with another finding's
+    uninstall."""
+    suggested: Optional[str] = None
+    """For broken: the requirement whose install satisfies every requirer (the declared pin
+    when it does)."""
 
 
 class Report(NamedTuple):

@@ -24,6 +24,7 @@ def _prop(text: str) -> str:
 
 
 _TITLES = {
+    "broken": "requirement of an installed package not met",
     "missing": "declared but not installed",
     "mismatch": "installed version does not match",
     "undeclared": "installed but not declared",
@@ -47,7 +48,16 @@ def _repo_path(path: str, workspace: Optional[str]) -> str:
 
 
 def _message(f: Finding) -> str:
-    if f.kind == "mismatch":
+    what = _what(f)
+    if f.reason and f.kind != "broken":
+        what += f" ({f.reason})"
+    return what
+
+
+def _what(f: Finding) -> str:
+    if f.kind == "broken":
+        what = f"{f.name}: {f.reason}" if f.reason else f"{f.name} is not as its requirers need"
+    elif f.kind == "mismatch":
         what = f"{f.name} {f.installed} is installed but {spelled(f)} is declared"
     elif f.kind == "missing":
         what = f"{spelled(f)} is declared but not installed"

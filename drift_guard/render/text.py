@@ -9,6 +9,7 @@ from drift_guard.models import Finding, Report
 from drift_guard.render import fix_hint, spelled, where
 
 _HEADINGS = {
+    "broken": "broken: the environment does not satisfy itself (pip check)",
     "missing": "missing: declared, not installed",
     "mismatch": "mismatch: installed version differs from the declaration",
     "undeclared": "undeclared: installed, not declared",
@@ -17,7 +18,7 @@ _HEADINGS = {
     "unresolved": "unresolved: imported, but no installed package, project module or "
     "standard library module provides it",
 }
-_COLOURS = {"missing": "31", "mismatch": "33", "undeclared": "35", "unpinned": "36",
+_COLOURS = {"broken": "31", "missing": "31", "mismatch": "33", "undeclared": "35", "unpinned": "36",
             "imported": "1;31", "unresolved": "33"}
 
 
@@ -60,7 +61,8 @@ def render(report: Report, *, color: bool = False, short: bool = False) -> str:
         f"drift-guard: {count} finding{'s' if count != 1 else ''} in {env_line}"
         f" against {sources_line(report)}"
     )
-    for kind in ("imported", "missing", "mismatch", "undeclared", "unpinned", "unresolved"):
+    for kind in ("broken", "imported", "missing", "mismatch", "undeclared", "unpinned",
+                 "unresolved"):
         group = _group(report.findings, kind)
         if not group:
             continue
@@ -80,7 +82,9 @@ def render(report: Report, *, color: bool = False, short: bool = False) -> str:
 
 
 def _describe(f: Finding) -> str:
-    text = _describe_kind(f)
+    text = _what(f)
+    if f.reason and f.kind != "broken":
+        text += f" -- {f.reason}"
     if f.imported_by:
         shown = ", ".join(f.imported_by[:5])
         more = len(f.imported_by) - 5
@@ -90,9 +94,11 @@ def _describe(f: Finding) -> str:
     return text
 
 
-def _describe_kind(f: Finding) -> str:
+def _what(f: Finding) -> str:
     place = where(f)
     at = f"  ({place})" if place else ""
+    if f.kind == "broken":
+        return f"{f.name}: {f.reason}" if f.reason else f.name
     if f.kind == "missing":
         return spelled(f) + at
     if f.kind == "mismatch":
