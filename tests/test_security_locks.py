@@ -88,7 +88,7 @@ def test_a_number_where_an_integer_version_is_read(tmp_path: Path, lock: str) ->
                      "lock-version = 1e999\n", "pylock.toml": "lock-version = inf\n",
                      "Pipfile.lock": '{"_meta": {"pipfile-spec": 1e999999}}'}[lock])
     err = error(path)
-    assert err.key is not None and "version" in err.key or "spec" in (err.key or "")
+    assert err.key is not None and ("version" in err.key or "spec" in err.key)
 
 
 @pytest.mark.parametrize("lock", LOCKS)
