@@ -23,18 +23,31 @@ LOCK_TOOLS = {
 
 def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None, pip: str = "pip") -> str:
     """One short instruction for `finding`, declared in a file of format `fmt`; `pip` is how
-    to run the target environment's pip (see `pip_command`)."""
+    to run the target environment's pip (see `pip_command`). A hint names at most one command
+    that acts on the environment; running those of a report, in order, leaves nothing to
+    report (or `drift-guard --fix` records the rest)."""
     name, installed, declared = finding.name, finding.installed, finding.declared
+    if finding.kind == "unresolved":
+        return (f"install the package that provides {name} into this environment and declare "
+                "it, or make it part of the project")
     where = path or finding.source or "the requirements file"
+    if finding.kind == "broken":
+        return _broken(finding, fmt, where, pip)
+    if finding.kind == "missing" and _near_miss(finding):
+        return (
+            f"correct the name in {where} to {_near_miss(finding)} if that is what was meant "
+            f"(nothing named {name} is installed: installing it would fetch an unchecked "
+            "project), or drop the line (drift-guard --fix)"
+        )
     if fmt in LOCK_TOOLS:
         sync, record = LOCK_TOOLS[fmt]
         if finding.kind == "undeclared":
             recorded = record.format(name=name, version=installed, path=where)
-            return f"{recorded}, or {pip} uninstall {name}"
+            return _undeclared(finding, recorded, pip)
         return sync.format(path=where)
     if fmt == "pyproject.toml":
         if finding.kind == "undeclared":
-            return f"add {name} to the project's dependencies, or {pip} uninstall {name}"
+            return _undeclared(finding, f"add {name} to the project's dependencies", pip)
         if finding.kind == "unpinned":
             return f"pin it: {pin(name, installed)}" if installed else "pin it with =="
         return f"{pip} install '{spelled(name, declared)}'"
@@ -52,7 +65,46 @@ def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None, pip: 
     if finding.kind == "unpinned":
         return f"pin it: {pin(name, installed)}" if installed else "pin it with =="
     line = pin(name, installed or "")
-    return f"record it (drift-guard --fix adds {line}), or {pip} uninstall {name}"
+    return _undeclared(finding, f"record it (drift-guard --fix adds {line})", pip)
+
+
+def _undeclared(finding: Finding, record: str, pip: str) -> str:
+    """`record`, or the uninstall that removes the package with what only it needed -- never
+    the uninstall of a package something that stays needs."""
+    meant = _near_miss(finding)
+    if meant is not None:
+        # Most likely the declaration misspells it: uninstalling it would be the wrong fix.
+        return f"if the declared {meant} is a misspelling of it, correct that name; else {record}"
+    if finding.uninstall:
+        before = ""
+        if finding.required_by:
+            names = ", ".join(finding.required_by)
+            verb = "is" if len(finding.required_by) == 1 else "are"
+            before = f"once {names} {verb} gone or as declared: "
+        return f"{record}, or {before}{pip} uninstall {' '.join(finding.uninstall)}"
+    reason = finding.reason or ""
+    if "goes with " in reason:
+        root = reason.split("goes with ", 1)[1].split(";", 1)[0]
+        return f"{record}, or uninstall it together with {root} (see {root})"
+    needers = ", ".join(finding.required_by) or "another installed package"
+    return f"{record}; {needers} {'needs' if len(finding.required_by) <= 1 else 'need'} it"
+
+
+def _broken(finding: Finding, fmt: Optional[str], where: str, pip: str) -> str:
+    if finding.suggested is None:
+        names = ", ".join(finding.required_by)
+        return f"uninstalling {names} as suggested for it ends this"
+    if fmt in LOCK_TOOLS and finding.source:
+        return LOCK_TOOLS[fmt][0].format(path=where)
+    return f"{pip} install '{finding.suggested}'"
+
+
+def _near_miss(finding: Finding) -> Optional[str]:
+    """The installed name a missing finding's name most likely meant (compare sets it)."""
+    reason = finding.reason or ""
+    if reason.startswith("did you mean "):
+        return reason[len("did you mean "):].split("?", 1)[0]
+    return None
 
 
 def spelled(name: str, declared: Optional[str]) -> str:

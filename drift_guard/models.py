@@ -30,6 +30,10 @@ class Environment(NamedTuple):
     markers: Optional[Mapping[str, str]] = None
     """A complete marker environment, when it came from the interpreter itself; otherwise
     `drift_guard.markers.target_environment()` derives it from the fields above."""
+    notes: Tuple[str, ...] = ()
+    """What the user should know about the choice (e.g. a project-local .venv not checked)."""
+    warnings: Tuple[str, ...] = ()
+    """Parts of the environment that could not be read (each names the path)."""
 
 
 class Installed(NamedTuple):
@@ -127,7 +131,8 @@ class Finding(NamedTuple):
     dependencies: Tuple[str, ...] = ()
     """For undeclared: the undeclared packages installed only because this one needs them."""
     required_by: Tuple[str, ...] = ()
-    """For undeclared against a frozen file: the undeclared packages that need this one."""
+    """For undeclared: the installed packages that need this one; for broken: the packages
+    whose requirement of it is unmet."""
     key: Optional[str] = None
     hashes: bool = False
     end_line: Optional[int] = None
@@ -137,6 +142,16 @@ class Finding(NamedTuple):
     reason: Optional[str] = None
     """A short explanation that is not drift itself: "the marker excludes it here",
     "did you mean requests?", "needed by flask"."""
+    tolerated: bool = False
+    """Reported, but does not fail the run (`fail-on` leaves its kind out, or
+    `undeclared = "imported"` and nothing imports it)."""
+    uninstall: Tuple[str, ...] = ()
+    """For undeclared: what `pip uninstall` removes to undo it -- the package and what only it
+    needed. Empty when something that stays needs it, or when it goes with another finding's
+    uninstall."""
+    suggested: Optional[str] = None
+    """For broken: the requirement whose install satisfies every requirer (the declared pin
+    when it does)."""
 
 
 class Report(NamedTuple):
@@ -152,3 +167,8 @@ class Report(NamedTuple):
     @property
     def ok(self) -> bool:
         return not self.findings
+
+    @property
+    def fails(self) -> bool:
+        """Whether the run fails: some finding is not tolerated by the configuration."""
+        return any(not f.tolerated for f in self.findings)

@@ -363,11 +363,15 @@ def test_github_annotations_on_real_findings(tmp_path: Path, wheels: Path) -> No
         "hashes (pip-compile --generate-hashes)",
         "::error file=requirements.txt,title=drift-guard%3A acme-cli installed but not declared::"
         "acme-cli 0.3.0 is installed but not declared (with acme-colors). Fix: record it "
-        "(drift-guard --fix adds acme-cli==0.3.0), or pip --python .venv uninstall acme-cli",
-        "::error file=requirements.txt,title=drift-guard%3A acme-colors installed but not "
-        "declared::acme-colors 1.0.0 is installed but not declared (needed by acme-cli). Fix: "
-        "record it (drift-guard --fix adds acme-colors==1.0.0), or pip --python .venv uninstall "
+        "(drift-guard --fix adds acme-cli==0.3.0), or pip --python .venv uninstall acme-cli "
         "acme-colors",
+        "::error file=requirements.txt,title=drift-guard%3A acme-colors installed but not "
+        "declared::acme-colors 1.0.0 is installed but not declared (needed by acme-cli) (goes "
+        "with acme-cli). Fix: record it (drift-guard --fix adds acme-colors==1.0.0), or "
+        "uninstall it together with acme-cli (see acme-cli)",
+        "::notice title=drift-guard::requirements.txt is read as frozen: every requirement is "
+        "pinned, so it must list everything installed; say --top-level requirements.txt if it "
+        "lists only what you chose",
         f"drift-guard: 4 findings in .venv (Python {_python_version()}, found by ./.venv) "
         "against requirements.txt (3 declared)",
     ]
@@ -393,8 +397,10 @@ def test_markdown_summary_on_real_findings(tmp_path: Path, wheels: Path) -> None
         |---|---|---|---|---|---|
         | missing | acme-cache | — | ==0.5.0 | requirements.txt:5 | pip --python .venv install 'acme-cache==0.5.0', or drop the line (drift-guard --fix) |
         | mismatch | acme-db | 1.9.0 | ==2.0.0 | requirements.txt:3 | pip --python .venv install 'acme-db==2.0.0', or regenerate the file with its hashes (pip-compile --generate-hashes) |
-        | undeclared | acme-cli (+ acme-colors) | 0.3.0 | — | — | record it (drift-guard --fix adds acme-cli==0.3.0), or pip --python .venv uninstall acme-cli |
-        | undeclared | acme-colors (needed by acme-cli) | 1.0.0 | — | — | record it (drift-guard --fix adds acme-colors==1.0.0), or pip --python .venv uninstall acme-colors |
+        | undeclared | acme-cli (+ acme-colors) | 0.3.0 | — | — | record it (drift-guard --fix adds acme-cli==0.3.0), or pip --python .venv uninstall acme-cli acme-colors |
+        | undeclared | acme-colors (needed by acme-cli) | 1.0.0 | — | — | record it (drift-guard --fix adds acme-colors==1.0.0), or uninstall it together with acme-cli (see acme-cli) |
+
+        > requirements.txt is read as frozen: every requirement is pinned, so it must list everything installed; say --top-level requirements.txt if it lists only what you chose{BREAK}
         """)  # noqa: E501 - a table row is one line
 
 
