@@ -9,10 +9,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import List, NoReturn, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, List, NoReturn, Optional, Sequence, Tuple
 
 from drift_guard import __version__
 from drift_guard.errors import DriftGuardError
+
+if TYPE_CHECKING:
+    from drift_guard.config import Config
 
 
 FORMATS = ("text", "json", "github", "markdown")
@@ -74,6 +77,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--diff", action="store_true", help="print what --fix would change, and change nothing"
+    )
+    parser.add_argument(
+        "--allow-broken",
+        action="store_true",
+        help="let --fix record an environment that does not satisfy itself (pip check "
+        "conflicts); by default --fix refuses",
     )
     parser.add_argument(
         "--ignore",
@@ -168,35 +177,55 @@ def _run(argv: Optional[Sequence[str]]) -> int:
         # An explicit --python / --venv outranks the configured one, whichever kind it is.
         cfg = cfg._replace(python=args.python, venv=args.venv)
 
+    if args.fix and not args.diff:
+        # One --fix at a time per project, held from the check to the last write: a second
+        # run checks what the first one wrote instead of fixing the same drift again.
+        from drift_guard.fix._lock import ProjectLock
+
+        with ProjectLock(cwd):
+            return _check_and_fix(args, cfg, cwd)
+    if args.diff:
+        return _check_and_fix(args, cfg, cwd)
+
     from drift_guard.pipeline import check, render
 
     report, installed = check(cfg, cwd=cwd)
-
-    if args.fix or args.diff:
-        from drift_guard.fix import run_fix
-
-        code, output, errors = run_fix(report, installed, write=not args.diff, root=cwd)
-        if args.format == "json":
-            # stdout stays one JSON document: the report, and what the fix did or would do.
-            import json
-
-            doc = json.loads(render(report, "json"))
-            doc["fix"] = {
-                "written": not args.diff,
-                "changed": code == 1,
-                "output": output,
-                "messages": errors.splitlines(),
-            }
-            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-            return code
-        if output:
-            sys.stdout.write(output)
-        if errors:
-            sys.stderr.write(errors)
-        return code
-
     sys.stdout.write(render(report, args.format, quiet=args.quiet))
     return 0 if report.ok or args.exit_zero else 1
+
+
+def _check_and_fix(args: argparse.Namespace, cfg: Config, cwd: str) -> int:
+    from drift_guard.fix import run_fix
+    from drift_guard.pipeline import check, render
+
+    report, installed = check(cfg, cwd=cwd)
+    code, output, errors = run_fix(
+        report,
+        installed,
+        write=not args.diff,
+        root=cwd,
+        allow_broken=args.allow_broken,
+        top_level=tuple(getattr(cfg, "top_level", ()) or ()),
+        ignore=cfg.ignore,
+    )
+    if args.format == "json":
+        # stdout stays one JSON document: the report, and what the fix did or would do.
+        import json
+
+        doc = json.loads(render(report, "json"))
+        doc["fix"] = {
+            "written": not args.diff,
+            "changed": code == 1,
+            "output": output,
+            "messages": errors.splitlines(),
+        }
+        sys.stdout.write(json.dumps(doc, indent=2) + "\n")
+        return code
+    if output:
+        sys.stdout.write(output)
+    if errors:
+        sys.stderr.write(errors)
+    return code
 
 
 if __name__ == "__main__":

@@ -803,12 +803,17 @@ class _Walk:
         self.requirements: List[Requirement] = []
         self.constraints: List[Requirement] = []
         self.files: List[str] = []
+        self.digests: List[Tuple[str, str]] = []
         self.local_dirs: List[Tuple[str, str]] = []
 
     def visit(self, path: str, constraint: bool, chain: Tuple[Tuple[str, str], ...]) -> None:
         doc = parse(path, display=chain[-1][1], bases=self.bases)
         if doc.display not in self.files:
             self.files.append(doc.display)
+            # What --fix checks before it plans from its own read of the file.
+            import hashlib
+
+            self.digests.append((doc.path, hashlib.sha256(doc.raw).hexdigest()))
         for entry in doc.entries:
             if entry.kind == "requirement":
                 assert entry.requirement is not None
@@ -870,4 +875,5 @@ def read(path: str, ctx: ReadContext) -> Source:
         constraints=tuple(walk.constraints),
         project=project,
         files=tuple(walk.files),
+        digests=tuple(walk.digests),
     )
