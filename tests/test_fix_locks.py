@@ -459,6 +459,7 @@ WHEELS = [
     ("beta", "2.0", []),
     ("gamma", "1.0", []),
     ("hand", "1.0", ["handdep"]),
+    ("hand", "2.0", ["handdep"]),  # newer than installed: uv add must not move the lock to it
     ("handdep", "1.0", []),
     ("stray", "1.0", []),
     ("drift-guard", "0.1.0", []),  # a stand-in, as the drift-guard-system hook installs it
@@ -638,11 +639,12 @@ def _uv_target(venv: Path) -> str:
     return f"UV_PROJECT_ENVIRONMENT={venv} UV_PYTHON={venv}/bin/python"
 
 
-def _poetry_write(root: Path, index: Index) -> None:
+def _poetry_write(root: Path, index: Index, package_mode_false: bool = True) -> None:
     (root / "pyproject.toml").write_text(
         '[project]\nname = "poetrydemo"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
         'dependencies = ["alpha", "gamma==1.0"]\n\n'
-        "[tool.poetry]\npackage-mode = false\n\n"
+        + ("[tool.poetry]\npackage-mode = false\n\n" if package_mode_false else "")
+        + 
         f'[[tool.poetry.source]]\nname = "local"\nurl = "{index.url}"\npriority = "primary"\n'
     )
 
@@ -682,7 +684,7 @@ KINDS = {
         _uv_write,
         _uv_lock,
         _uv_fill,
-        lambda venv: f"{_uv_target(venv)} uv add hand==1.0",
+        lambda venv: f"{_uv_target(venv)} uv add --upgrade-package hand==1.0 -- 'hand>=1.0'",
         lambda venv: f"{_uv_target(venv)} uv sync --inexact",
     ),
     "poetry": Kind(
@@ -691,8 +693,19 @@ KINDS = {
         _poetry_write,
         _poetry_lock,
         _poetry_fill,
-        lambda venv: f"VIRTUAL_ENV={venv} poetry add hand==1.0",
-        lambda venv: f"VIRTUAL_ENV={venv} poetry install",
+        lambda venv: f"VIRTUAL_ENV={venv} poetry add -- hand==1.0",
+        lambda venv: f"VIRTUAL_ENV={venv} poetry install --no-root",
+    ),
+    # An application as `poetry new`/`poetry init` users write one: package-mode unset and no
+    # package directory. `poetry install` without --no-root fails on the root project.
+    "poetry-app": Kind(
+        "poetry.lock",
+        "pyproject.toml",
+        lambda root, index: _poetry_write(root, index, package_mode_false=False),
+        _poetry_lock,
+        _poetry_fill,
+        lambda venv: f"VIRTUAL_ENV={venv} poetry add -- hand==1.0",
+        lambda venv: f"VIRTUAL_ENV={venv} poetry install --no-root",
     ),
     "pipenv": Kind(
         "Pipfile.lock",
@@ -732,7 +745,7 @@ def project_copy(templates: Callable[[str], Path], kind: str, dest: Path) -> Pat
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("kind", ["uv", "poetry", "pipenv"])
+@pytest.mark.parametrize("kind", ["uv", "poetry", "poetry-app", "pipenv"])
 def test_undeclared_package_is_recorded_by_the_tool_and_a_second_run_is_clean(
     kind: str,
     tmp_path: Path,
@@ -773,6 +786,8 @@ def test_undeclared_package_is_recorded_by_the_tool_and_a_second_run_is_clean(
         "handdep": "==1.0",
     }
     assert b"hand" in manifest.read_bytes()
+    if kind == "uv":  # as `uv add hand` writes it, at the installed version, not the newest
+        assert b'"hand>=1.0"' in manifest.read_bytes()
     after = freeze(venv)
     assert after["stray"] == "1.0"
     assert after["drift-guard"] == "0.1.0"
