@@ -497,10 +497,11 @@ def test_sigterm_at_random_moments_leaves_the_old_or_the_new_file_and_no_tempora
     fake_venv(project, {f"pkg{i}": "2.0" for i in range(3)})
     path = project / "requirements.txt"
     # Big enough that the run spends a noticeable time reading, planning and writing.
-    filler = b"".join(b"# comment line %d to make the file big\n" % i for i in range(60000))
+    filler = b"".join(b"# comment line %d to make the file big\n" % i for i in range(20000))
     original = b"pkg0==1.0\n" + filler + b"pkg1==1.0\npkg2==2.0\n"
     fixed = b"pkg0==2.0\n" + filler + b"pkg1==2.0\npkg2==2.0\n"
     env = {"PYTHONPATH": str(ROOT)}
+    path.write_bytes(original)
     start = time.monotonic()
     full = run_cli(["--fix"], cwd=project, env=env)
     took = time.monotonic() - start
@@ -508,7 +509,7 @@ def test_sigterm_at_random_moments_leaves_the_old_or_the_new_file_and_no_tempora
     assert path.read_bytes() == fixed
     rng = random.Random(11)
     outcomes = set()
-    for _ in range(15):
+    for _ in range(12):
         path.write_bytes(original)
         proc = subprocess.Popen(
             [sys.executable, "-m", "drift_guard", "--fix"], cwd=project,
@@ -521,7 +522,7 @@ def test_sigterm_at_random_moments_leaves_the_old_or_the_new_file_and_no_tempora
         assert data in (original, fixed)
         assert tmp_leftovers(project) == []
         outcomes.add(data == fixed)
-    assert outcomes  # at least one run was interrupted or finished
+    assert False in outcomes  # at least one run was stopped before its write
 
 
 # ---------------------------------------------------------------- concurrent runs
