@@ -55,9 +55,9 @@ def _uses_uv(env: Environment, installed: Mapping[str, Installed]) -> bool:
 
 
 def install_command(env: Environment, installed: Mapping[str, Installed],
-                    requirements: Sequence[str]) -> str:
-    """The command that installs `requirements` into `env`, as its users run it: `uv pip`
-    for a uv venv (which has no pip), else the environment's own pip."""
+                    requirements: Sequence[str], verb: str = "install") -> str:
+    """The command that installs (`verb`: or uninstalls) `requirements` in `env`, as its
+    users run it: `uv pip` for a uv venv (which has no pip), else the environment's own pip."""
     import shlex
 
     from drift_guard._paths import display_path
@@ -65,14 +65,20 @@ def install_command(env: Environment, installed: Mapping[str, Installed],
     python = env.python or os.path.join(env.prefix, "bin", "python")
     args = " ".join(shlex.quote(r) for r in requirements)
     if _uses_uv(env, installed):
-        return f"uv pip install --python {shlex.quote(display_path(python))} {args}"
-    return f"{shlex.quote(display_path(python))} -m pip install {args}"
+        return f"uv pip {verb} --python {shlex.quote(display_path(python))} {args}"
+    return f"{shlex.quote(display_path(python))} -m pip {verb} {args}"
 
 
-def _broken_lines(report: Report) -> Tuple[List[str], List[str]]:
-    """(one line per conflict, the requirements that resolve them)."""
+def _broken_lines(report: Report) -> Tuple[List[str], List[str], List[str]]:
+    """(one line per conflict, the requirements that resolve them, the packages whose
+    removal resolves the rest).
+
+    Where the check says what to install (`suggested`: a declared pin that satisfies every
+    requirer, else the name with every specifier) that is used; a conflict the check leaves
+    without one is one that only undeclared packages cause: removing them ends it."""
     lines: List[str] = []
     wanted: Dict[str, List[str]] = {}
+    remove: List[str] = []
     for f in report.findings:
         if f.kind != "broken":
             continue
@@ -80,10 +86,18 @@ def _broken_lines(report: Report) -> Tuple[List[str], List[str]]:
         spec = f.declared or ""
         have = f"{f.name} {f.installed} is installed" if f.installed else f"{f.name} is missing"
         lines.append(one_line(f"{have}, but {who} requires {f.name}{spec}"))
+        if "suggested" in type(f)._fields and getattr(f, "suggested") is None:
+            remove.extend(r for r in f.required_by if r not in remove)
+            continue
+        suggested = getattr(f, "suggested", None)
+        if suggested:
+            wanted.setdefault(suggested, [])
+            continue
         specs = wanted.setdefault(f.name, [])
-        if spec and spec not in specs:
-            specs.append(spec)
-    return lines, [name + ",".join(specs) for name, specs in wanted.items()]
+        for part in spec.split(","):
+            if part and part not in specs:
+                specs.append(part)
+    return lines, [name + ",".join(specs) for name, specs in wanted.items()], remove
 
 
 def _expand_missing(report: Report, findings: Sequence[Finding]) -> List[Finding]:
@@ -166,16 +180,22 @@ def run_fix(
     refuse_incomplete(report, write=write)
     out: List[str] = []
     err: List[str] = []
-    conflicts, resolve = _broken_lines(report)
+    conflicts, resolve, remove = _broken_lines(report)
     if conflicts:
         option = "--fix" if write else "--diff"
         if not allow_broken:
+            commands = []
+            if resolve:
+                commands.append(install_command(report.environment, installed, resolve))
+            if remove:
+                commands.append(install_command(report.environment, installed, remove,
+                                                verb="uninstall"))
             lines = [
                 f"drift-guard: error: {option}: the environment does not satisfy itself, and "
                 "drift-guard does not record a state that cannot be installed; nothing was "
                 "written:\n",
                 *(f"  {c}\n" for c in conflicts),
-                f"  resolve it with: {install_command(report.environment, installed, resolve)}\n",
+                f"  resolve it with: {' && '.join(commands)}\n",
                 f"  then run {option} again (or pass --allow-broken to record it as it is)\n",
             ]
             return 2, "", "".join(lines)
