@@ -225,6 +225,9 @@ def _check_and_fix(args: argparse.Namespace, cfg: Config, cwd: str) -> int:
         top_level=tuple(getattr(cfg, "top_level", ()) or ()),
         ignore=cfg.ignore,
     )
+    if code == 2:  # refused: bad input, told on stderr in every format
+        sys.stderr.write(errors)
+        return code
     if args.format == "json":
         # stdout stays one JSON document: the report, and what the fix did or would do.
         import json

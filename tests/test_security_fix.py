@@ -151,7 +151,10 @@ ENV = Environment("/p/.venv", "/p/.venv/bin/python", "3.11.7", "./.venv", ())
 
 
 def _broken(name: str, installed: Optional[str], spec: str, *by: str) -> Finding:
-    return Finding("broken", name, installed, spec, required_by=by)
+    """A broken finding as the check makes it: where the check names the requirement that
+    resolves it (`suggested`), that is the name with its specifier here."""
+    extra = {"suggested": name + spec} if "suggested" in Finding._fields else {}
+    return Finding("broken", name, installed, spec, required_by=by, **extra)  # type: ignore
 
 
 def test_a_broken_environment_stops_the_fix_with_the_conflicts_and_their_resolution(
@@ -346,6 +349,31 @@ def test_require_pins_fix_does_not_turn_a_top_level_file_into_a_failing_frozen_o
             "pinned file is read as frozen" in err)
     assert "(1 more: markupsafe)" in err and "--top-level requirements.txt" in err
     assert (project / "requirements.txt").read_bytes() == original
+
+
+@pytest.mark.skipif("--top-level" not in cli.build_parser().format_help(),
+                    reason="needs the --top-level option")
+def test_require_pins_fix_keeps_a_file_declared_top_level_top_level(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    venv = fake_venv(project, {"markupsafe": "2.1.5"})
+    set_dist(venv, "jinja2", "3.1.4", ("MarkupSafe>=2.0",))
+    (project / "requirements.txt").write_bytes(b"jinja2>=3\n")
+    args = ("--require-pins", "--top-level", "requirements.txt")
+    assert dg(capsys, *args, "--fix")[0] == 1
+    assert (project / "requirements.txt").read_bytes() == b"jinja2==3.1.4\n"
+    assert dg(capsys, *args)[0] == 0
+
+
+def test_a_refusal_under_format_json_is_one_line_on_stderr_and_nothing_on_stdout(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    fake_venv(project, {"six": "1.16.0", "extra": "1.0"})
+    (project / "requirements.txt").write_bytes(b"six==1.16.0\n")
+    add_to_report(monkeypatch, findings=(_broken("six", "1.16.0", ">=2", "extra"),))
+    code, out, err = dg(capsys, "--diff", "--format", "json")
+    assert (code, out) == (2, "")
+    assert err.startswith("drift-guard: error: --diff: the environment does not satisfy itself")
 
 
 def test_require_pins_fix_pins_a_top_level_file_when_nothing_else_is_installed(
