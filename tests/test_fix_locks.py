@@ -657,7 +657,8 @@ def _poetry_lock(root: Path, env: Dict[str, str]) -> None:
 def _poetry_fill(root: Path, venv: Path, env: Dict[str, str]) -> None:
     # With pip and setuptools, as most venvs have them: `poetry sync` would remove setuptools.
     make_venv(venv)
-    tool(["poetry", "install"], root, env, VIRTUAL_ENV=str(venv))
+    # --no-root: an application without package-mode has no package for poetry to install.
+    tool(["poetry", "install", "--no-root"], root, env, VIRTUAL_ENV=str(venv))
 
 
 def _pipenv_write(root: Path, index: Index) -> None:
@@ -926,7 +927,7 @@ def test_a_poetry_env_use_choice_that_outranks_the_target_stops_the_fix(
         f"poetry would act on {managed}, not on the checked environment {target} (a `poetry "
         "env use` choice for this project outranks VIRTUAL_ENV); nothing was run. Check "
         f"{managed} with --venv, or run these yourself where they reach the checked "
-        f"environment:\nVIRTUAL_ENV={target} poetry install\n"
+        f"environment:\nVIRTUAL_ENV={target} poetry install --no-root\n"
     )
     assert (root / "poetry.lock").read_bytes() == lock_bytes
     assert freeze(target) == target_before
