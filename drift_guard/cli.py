@@ -206,7 +206,7 @@ def _run(argv: Optional[Sequence[str]]) -> int:
 
     from drift_guard.pipeline import check, render
 
-    report, installed = check(cfg, cwd=cwd)
+    report, _installed = check(cfg, cwd=cwd)
     sys.stdout.write(render(report, args.format, quiet=args.quiet))
     return 0 if report.ok or args.exit_zero else 1
 

@@ -88,7 +88,8 @@ def test_a_name_that_is_not_a_package_name_never_reaches_the_tool(
     found = Finding("undeclared", name, "1.0", None)
     commands, notes = locks.plan(source(str(tmp_path / fmt), fmt), [], ENV, [found], {name: dist})
     assert commands == []
-    assert len(notes) == 1 and "records nothing" in notes[0]
+    assert len(notes) == 1
+    assert "records nothing" in notes[0]
 
 
 @pytest.mark.parametrize("version", ["1.0; os_name == 'nt'", "1.0 @ http://x/", "-1"])
@@ -97,7 +98,8 @@ def test_a_version_that_is_not_a_version_never_reaches_the_tool(
 ) -> None:
     found = Finding("undeclared", "six", version, None)
     commands, notes = locks.plan(source(str(tmp_path / "uv.lock"), "uv.lock"), [], ENV, [found])
-    assert commands == [] and len(notes) == 1
+    assert commands == []
+    assert len(notes) == 1
 
 
 def test_poetry_installs_rather_than_syncs_and_is_checked_for_the_env_it_acts_on(
@@ -644,7 +646,7 @@ def _poetry_write(root: Path, index: Index, package_mode_false: bool = True) -> 
         '[project]\nname = "poetrydemo"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
         'dependencies = ["alpha", "gamma==1.0"]\n\n'
         + ("[tool.poetry]\npackage-mode = false\n\n" if package_mode_false else "")
-        + 
+        +
         f'[[tool.poetry.source]]\nname = "local"\nurl = "{index.url}"\npriority = "primary"\n'
     )
 

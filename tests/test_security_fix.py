@@ -55,7 +55,7 @@ def set_dist(venv: Path, name: str, version: Optional[str], requires: Tuple[str,
         return
     info = site / f"{name.replace('-', '_')}-{version}.dist-info"
     info.mkdir()
-    meta = [f"Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
+    meta = ["Metadata-Version: 2.1", f"Name: {name}", f"Version: {version}"]
     meta += [f"Requires-Dist: {r}" for r in requires]
     (info / "METADATA").write_text("\n".join(meta) + "\n\n")
 
@@ -115,7 +115,8 @@ def test_an_environment_read_with_gaps_is_never_fixed_from(
     assert err.count("\n") == 1
     assert err.startswith(f"drift-guard: error: {option}: the environment could not be read "
                           f"whole ({site}: cannot list it")
-    assert "; and 1 more" in err and "nothing was written" in err
+    assert "; and 1 more" in err
+    assert "nothing was written" in err
     assert (project / "requirements.txt").read_bytes() == original
 
 
@@ -125,7 +126,8 @@ def test_a_warning_with_control_characters_stays_one_line() -> None:
                     warnings=("/v/lib/a\nb\x1b[31m: unreadable",))
     with pytest.raises(DriftGuardError) as exc:
         run_fix(report, {}, write=True, root="/v")
-    assert "\n" not in str(exc.value) and "\x1b" not in str(exc.value)
+    assert "\n" not in str(exc.value)
+    assert "\x1b" not in str(exc.value)
     assert "a\\nb\\x1b[31m" in str(exc.value)
 
 
@@ -212,7 +214,8 @@ def test_allow_broken_reaches_the_fix_from_the_command_line(
     (project / "requirements.txt").write_bytes(b"six==1.16.0\n")
     add_to_report(monkeypatch, findings=(_broken("six", "1.16.0", ">=2", "extra"),))
     code, out, err = dg(capsys, "--fix")
-    assert code == 2 and "six 1.16.0 is installed, but extra requires six>=2" in err
+    assert code == 2
+    assert "six 1.16.0 is installed, but extra requires six>=2" in err
     assert (project / "requirements.txt").read_bytes() == b"six==1.16.0\n"
     code, out, err = dg(capsys, "--fix", "--allow-broken")
     assert code == 1, err
@@ -234,7 +237,7 @@ def test_a_file_changed_between_the_read_and_the_write_is_not_written(
         Path(target).write_bytes(b"six==1.0\n# saved by an editor\n")
 
     monkeypatch.setattr(req_fix, "_before_swap", someone_saves)
-    code, out, err = dg(capsys, "--fix")
+    code, _out, err = dg(capsys, "--fix")
     assert code == 2
     assert err == ("drift-guard: error: requirements.txt: changed on disk since drift-guard "
                    "read it; nothing was written: run drift-guard --fix again\n")
@@ -287,7 +290,7 @@ def test_a_second_fix_waits_for_the_first_and_gives_up_with_one_line(
     monkeypatch.setattr(_lock, "WAIT", 0.3)
     with _lock.ProjectLock(str(project)):
         started = time.monotonic()
-        code, out, err = dg(capsys, "--fix")
+        code, _out, err = dg(capsys, "--fix")
         assert time.monotonic() - started < 5
     assert code == 2
     assert err.count("\n") == 1
@@ -342,12 +345,13 @@ def test_require_pins_fix_does_not_turn_a_top_level_file_into_a_failing_frozen_o
     original = b"jinja2>=3\n"
     (project / "requirements.txt").write_bytes(original)
     assert dg(capsys)[0] == 0
-    code, out, err = dg(capsys, "--require-pins", "--fix")
+    code, _out, err = dg(capsys, "--require-pins", "--fix")
     assert code == 2
     assert err.count("\n") == 1
     assert ("requirements.txt: --require-pins --fix would pin every requirement, and a fully "
             "pinned file is read as frozen" in err)
-    assert "(1 more: markupsafe)" in err and "--top-level requirements.txt" in err
+    assert "(1 more: markupsafe)" in err
+    assert "--top-level requirements.txt" in err
     assert (project / "requirements.txt").read_bytes() == original
 
 
@@ -396,7 +400,7 @@ def test_a_hard_linked_file_is_refused_not_split(
     path = project / "requirements.txt"
     path.write_bytes(b"six==1.0\n")
     os.link(path, project / "shared.txt")
-    code, out, err = dg(capsys, "--fix")
+    code, _out, err = dg(capsys, "--fix")
     assert code == 2
     assert err == ("drift-guard: error: requirements.txt: has 2 hard links; replacing it would "
                    "split them, so drift-guard writes nothing: apply the change by hand "

@@ -86,7 +86,7 @@ def _broken_lines(report: Report) -> Tuple[List[str], List[str], List[str]]:
         spec = f.declared or ""
         have = f"{f.name} {f.installed} is installed" if f.installed else f"{f.name} is missing"
         lines.append(one_line(f"{have}, but {who} requires {f.name}{spec}"))
-        if "suggested" in type(f)._fields and getattr(f, "suggested") is None:
+        if "suggested" in type(f)._fields and getattr(f, "suggested", None) is None:
             remove.extend(r for r in f.required_by if r not in remove)
             continue
         suggested = getattr(f, "suggested", None)
@@ -184,18 +184,18 @@ def run_fix(
     if conflicts:
         option = "--fix" if write else "--diff"
         if not allow_broken:
-            commands = []
+            mend: List[str] = []
             if resolve:
-                commands.append(install_command(report.environment, installed, resolve))
+                mend.append(install_command(report.environment, installed, resolve))
             if remove:
-                commands.append(install_command(report.environment, installed, remove,
-                                                verb="uninstall"))
+                mend.append(install_command(report.environment, installed, remove,
+                                            verb="uninstall"))
             lines = [
                 f"drift-guard: error: {option}: the environment does not satisfy itself, and "
                 "drift-guard does not record a state that cannot be installed; nothing was "
                 "written:\n",
                 *(f"  {c}\n" for c in conflicts),
-                f"  resolve it with: {' && '.join(commands)}\n",
+                f"  resolve it with: {' && '.join(mend)}\n",
                 f"  then run {option} again (or pass --allow-broken to record it as it is)\n",
             ]
             return 2, "", "".join(lines)

@@ -68,7 +68,7 @@ class ProjectLock:
         self.wait = WAIT if wait is None else wait
         self.fd: Optional[int] = None
 
-    def __enter__(self) -> "ProjectLock":
+    def __enter__(self) -> ProjectLock:
         try:
             import fcntl
         except ImportError:  # Windows: no flock; the compare-and-swap still guards each file
