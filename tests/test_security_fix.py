@@ -147,6 +147,22 @@ def test_a_venv_without_its_lib_directory_is_refused_not_emptied_into_the_file(
     assert code == 2, err
 
 
+@pytest.mark.xfail(strict=True, reason="the environment reader does not yet report an "
+                   "entry it cannot read as a warning (Report.warnings)")
+def test_a_symlink_loop_in_site_packages_is_refused_not_guessed_around(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    venv = fake_venv(project, {"six": "1.16.0"})
+    site = venv / "lib" / PY / "site-packages"
+    (site / "idna-3.7.dist-info").symlink_to("idna-3.7.dist-info")  # a loop onto itself
+    original = b"six==1.16.0\nidna==3.7\n"
+    (project / "requirements.txt").write_bytes(original)
+    code, out, err = dg(capsys, "--fix")
+    assert (project / "requirements.txt").read_bytes() == original
+    assert code == 2, out + err
+    assert "idna-3.7.dist-info" in err
+
+
 # ---------------------------------------------------------------- never record a broken env
 
 ENV = Environment("/p/.venv", "/p/.venv/bin/python", "3.11.7", "./.venv", ())
