@@ -19,6 +19,17 @@ tool manages elsewhere (checked with uv 0.13.9, poetry 2.5.1 and pipenv 2026.10.
 - pipenv: `VIRTUAL_ENV=<prefix>`, honoured unless PIPENV_ACTIVE or PIPENV_IGNORE_VIRTUALENVS
   is set (both are dropped when drift-guard runs it; `pipenv --venv` is asked first all the
   same). `pipenv install X` and `pipenv sync --dev` never uninstall anything.
+- Recording an undeclared package: `uv add --upgrade-package NAME==V -- 'NAME>=V'` (the bound
+  `uv add NAME` itself writes, with the lock kept at the installed version; `NAME==V` when
+  the project pins every dependency exactly), `poetry add -- NAME==V`, `pipenv install
+  NAME==V` (pipenv reads each argument as a requirements line, options included, so `--` would
+  not protect it: names and versions are validated for every tool and one that could be read
+  as an option, a marker or a URL is never passed).
+- `poetry install --no-root` unless the project is a package whose code exists: for an
+  application (`package-mode = false`, or no package directory) Poetry would fail on the root
+  after installing everything else.
+- Every command runs with a timeout (DRIFT_GUARD_TOOL_TIMEOUT, 900 s by default; probes 60 s)
+  in its own process group, stopped with its children when it expires.
 - pylock.toml has no owning tool to record a package: drift-guard says which command
   regenerates it (from its `created-by`); `uv pip install --python <target> -r pylock.toml`
   puts the environment right.
