@@ -723,7 +723,7 @@ def drifted_venv(tmp_path_factory: pytest.TempPathFactory,
 @pytest.mark.e2e
 # Each example builds real venvs: few examples, and no shrinking (the failing case is
 # printed as drawn).
-@settings(max_examples=8, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+@settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(mode=st.sampled_from(sorted(_MODES)),
        drifts=st.frozensets(st.sampled_from(_DRIFTS), min_size=1))
