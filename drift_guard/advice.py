@@ -25,6 +25,9 @@ def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None, pip: 
     """One short instruction for `finding`, declared in a file of format `fmt`; `pip` is how
     to run the target environment's pip (see `pip_command`)."""
     name, installed, declared = finding.name, finding.installed, finding.declared
+    if finding.kind == "unresolved":
+        return (f"install the package that provides {name} into this environment and declare "
+                "it, or make it part of the project")
     where = path or finding.source or "the requirements file"
     if fmt in LOCK_TOOLS:
         sync, record = LOCK_TOOLS[fmt]

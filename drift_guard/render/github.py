@@ -28,6 +28,7 @@ _TITLES = {
     "mismatch": "installed version does not match",
     "undeclared": "installed but not declared",
     "unpinned": "not pinned",
+    "unresolved": "imported, but nothing installed provides it",
 }
 
 
@@ -54,12 +55,18 @@ def _message(f: Finding) -> str:
         what = f"{spelled(f)} is not pinned with =="
         if f.installed:
             what += f" (installed: {f.installed})"
+    elif f.kind == "unresolved":
+        what = (f"{f.name} is imported ({', '.join(f.imported_by[:5])}) but no installed "
+                "package, project module or standard library module provides it")
     else:
         what = f"{f.name} {f.installed} is installed but not declared"
         if f.dependencies:
             what += f" (with {', '.join(f.dependencies)})"
         if f.required_by:
             what += f" (needed by {', '.join(f.required_by)})"
+        if f.imported_by:
+            what += (f", and the code imports it ({', '.join(f.imported_by[:5])}): "
+                     "the deploy fails without it")
     return what
 
 
@@ -73,6 +80,19 @@ def render(report: Report, workspace: Optional[str] = None) -> str:
     first = report.sources[0].path if report.sources else None
     lines: List[str] = []
     for f in report.findings:
+        level = "warning" if f.kind == "unpinned" or f.tolerated else "error"
+        if f.imported_by:
+            # On each importing line (at most 10): that is where the deploy breaks.
+            what = f"{_message(f)}. Fix: {fix_hint(report, f)}"
+            title = _prop(f"drift-guard: {f.name} {_TITLES[f.kind]}")
+            for site in f.imported_by[:10]:
+                path, _, line = site.rpartition(":")
+                props = [f"file={_prop(_repo_path(path, workspace))}"]
+                if line.isdigit():
+                    props.append(f"line={line}")
+                lines.append(f"::{level} {','.join([*props, f'title={title}'])}::{_data(what)}")
+            if f.kind == "unresolved":
+                continue
         # Undeclared packages have no line of their own: they belong in the first file.
         source = f.source or first
         props = []
@@ -84,7 +104,6 @@ def render(report: Report, workspace: Optional[str] = None) -> str:
                     props.append(f"endLine={f.end_line}")
         props.append(f"title={_prop(f'drift-guard: {f.name} {_TITLES[f.kind]}')}")
         what = f"{_message(f)}. Fix: {fix_hint(report, f)}"
-        level = "warning" if f.kind == "unpinned" else "error"
         lines.append(f"::{level} {','.join(props)}::{_data(what)}")
     lines.extend(f"::notice title=drift-guard::{_data(note)}" for note in report.notes)
     n = len(report.findings)

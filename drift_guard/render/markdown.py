@@ -27,6 +27,13 @@ def _package(f: Finding) -> str:
         name += f" (+ {', '.join(f.dependencies)})"
     if f.required_by:
         name += f" (needed by {', '.join(f.required_by)})"
+    if f.imported_by:
+        name += f" (imported by {', '.join(f.imported_by[:5])}"
+        name += f", and {len(f.imported_by) - 5} more)" if len(f.imported_by) > 5 else ")"
+        if f.kind == "undeclared":
+            name += ": the deploy fails without it"
+    if f.tolerated:
+        name += " (reported only)"
     return name
 
 

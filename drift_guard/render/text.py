@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Sequence
 
 from drift_guard._paths import display_path
 from drift_guard.models import Finding, Report
@@ -13,8 +13,21 @@ _HEADINGS = {
     "mismatch": "mismatch: installed version differs from the declaration",
     "undeclared": "undeclared: installed, not declared",
     "unpinned": "unpinned: declared without an exact pin",
+    "imported": "undeclared, and the code imports it: the deploy fails without it",
+    "unresolved": "unresolved: imported, but no installed package, project module or "
+    "standard library module provides it",
 }
-_COLOURS = {"missing": "31", "mismatch": "33", "undeclared": "35", "unpinned": "36"}
+_COLOURS = {"missing": "31", "mismatch": "33", "undeclared": "35", "unpinned": "36",
+            "imported": "1;31", "unresolved": "33"}
+
+
+def _group(findings: Sequence[Finding], kind: str) -> List[Finding]:
+    """The findings shown under `kind`; "imported" is the undeclared the code imports."""
+    if kind == "imported":
+        return [f for f in findings if f.kind == "undeclared" and f.imported_by]
+    if kind == "undeclared":
+        return [f for f in findings if f.kind == "undeclared" and not f.imported_by]
+    return [f for f in findings if f.kind == kind]
 
 
 def environment_line(report: Report) -> str:
@@ -47,11 +60,13 @@ def render(report: Report, *, color: bool = False, short: bool = False) -> str:
         f"drift-guard: {count} finding{'s' if count != 1 else ''} in {env_line}"
         f" against {sources_line(report)}"
     )
-    for kind in ("missing", "mismatch", "undeclared", "unpinned"):
-        group = [f for f in report.findings if f.kind == kind]
+    for kind in ("imported", "missing", "mismatch", "undeclared", "unpinned", "unresolved"):
+        group = _group(report.findings, kind)
         if not group:
             continue
-        lines.append(paint(_HEADINGS[kind], _COLOURS[kind]) if not short else f"{kind}:")
+        heading = "undeclared, imported: the deploy fails without it" if kind == "imported" \
+            else f"{kind}:"
+        lines.append(paint(_HEADINGS[kind], _COLOURS[kind]) if not short else heading)
         for f in group:
             lines.append("  " + _describe(f))
             lines.append(f"      -> {fix_hint(report, f)}")
@@ -65,6 +80,17 @@ def render(report: Report, *, color: bool = False, short: bool = False) -> str:
 
 
 def _describe(f: Finding) -> str:
+    text = _describe_kind(f)
+    if f.imported_by:
+        shown = ", ".join(f.imported_by[:5])
+        more = len(f.imported_by) - 5
+        text += f"  (imported by {shown}{f', and {more} more' if more > 0 else ''})"
+    if f.tolerated:
+        text += "  [reported only: does not fail the run]"
+    return text
+
+
+def _describe_kind(f: Finding) -> str:
     place = where(f)
     at = f"  ({place})" if place else ""
     if f.kind == "missing":
@@ -74,6 +100,8 @@ def _describe(f: Finding) -> str:
     if f.kind == "unpinned":
         inst = f", installed {f.installed}" if f.installed else ""
         return f"{spelled(f) if f.declared else f.name + ' (no version)'}{inst}{at}"
+    if f.kind == "unresolved":
+        return f.name
     text = f"{f.name} {f.installed}"
     if f.dependencies:
         text += f", with its dependencies {', '.join(f.dependencies)}"
