@@ -1040,6 +1040,7 @@ class _Walk:
         self.requirements: List[Requirement] = []
         self.constraints: List[Requirement] = []
         self.files: List[str] = []
+        self.digests: List[Tuple[str, str]] = []
         self.local_dirs: List[Tuple[str, str]] = []
         self._docs: Dict[str, RequirementsDocument] = {}
         self._walked: Set[Tuple[str, bool]] = set()
@@ -1055,6 +1056,10 @@ class _Walk:
             doc = parse(path, display=shown, bases=self.bases, quote=quote)
             self._docs[path] = doc
             self.files.append(doc.display)
+            # What --fix checks before it plans from its own read of the file.
+            import hashlib
+
+            self.digests.append((doc.path, hashlib.sha256(doc.raw).hexdigest()))
         return doc
 
     def run(self, top: str, shown: str) -> None:
@@ -1164,4 +1169,5 @@ def read(path: str, ctx: ReadContext) -> Source:
         constraints=tuple(walk.constraints),
         project=project,
         files=tuple(walk.files),
+        digests=tuple(walk.digests),
     )
