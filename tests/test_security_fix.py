@@ -131,8 +131,6 @@ def test_a_warning_with_control_characters_stays_one_line() -> None:
     assert "a\\nb\\x1b[31m" in str(exc.value)
 
 
-@pytest.mark.xfail(strict=True, reason="the environment reader does not yet report a venv "
-                   "without site-packages as a warning (Report.warnings)")
 def test_a_venv_without_its_lib_directory_is_refused_not_emptied_into_the_file(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -147,8 +145,6 @@ def test_a_venv_without_its_lib_directory_is_refused_not_emptied_into_the_file(
     assert code == 2, err
 
 
-@pytest.mark.xfail(strict=True, reason="the environment reader does not yet report an "
-                   "entry it cannot read as a warning (Report.warnings)")
 def test_a_symlink_loop_in_site_packages_is_refused_not_guessed_around(
     project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
