@@ -72,7 +72,7 @@ def run_code(code: str, cwd: Path, env: Mapping[str, str],
         import drift_guard.config, drift_guard._io, drift_guard.models, drift_guard.fix
         import packaging.version, packaging.specifiers, packaging.markers
         import packaging.requirements, shlex, pathlib, tempfile, signal, subprocess, shutil
-        import encodings.idna, stat, email, argparse, locale, io, codecs
+        import encodings.idna, stat, email, argparse, locale, io, codecs, hashlib
         try:
             import tomllib
         except ImportError:
