@@ -1,58 +1,164 @@
-"""What to do about a finding: the command that puts it right, in the owning tool's terms."""
+"""What to do about a finding: the command that puts it right, in the owning tool's terms.
+
+Every hint is safe to paste into a POSIX shell: each argument of a command is quoted with
+`shlex.quote`, so a `'`, `$(...)` or a backtick in a URL or a version is an argument, never
+shell syntax; a package name that is not a valid PEP 508 name gets no command at all. Hints
+never suggest uninstalling a package that something installed needs, uninstall a root
+together with what only it needed (one command, so a re-check is clean), and never offer to
+install a name that looks like a typo of an installed package.
+"""
 
 from __future__ import annotations
 
-from typing import Optional
+import re
+from typing import NamedTuple, Optional, Sequence, Tuple
 
-from drift_guard._names import pin
+from drift_guard._names import VALID_NAME, pin
 from drift_guard.models import Finding
 
-# Per lock format: (command that makes the environment match the lock,
-#                   command that records an installed package in the lock).
-# The same commands --fix runs (fix/locks.py says why these and not the exact syncs).
+# Per lock format: (the command that makes the environment match the lock,
+#                   the command that records an installed package in the lock).
+# The same commands --fix runs (drift_guard/fix/locks.py says why these and not the exact
+# syncs). "{requirement}" is one argument ("name==version"); "--" before it ends the tool's
+# options (uv: clap, poetry: cleo, pipenv: argparse all honour it), so no package argument
+# can ever be read as an option.
 LOCK_TOOLS = {
-    "poetry.lock": ("poetry install", "poetry add {name}=={version}"),
-    "Pipfile.lock": ("pipenv sync --dev", "pipenv install {name}=={version}"),
-    "uv.lock": ("uv sync --inexact", "uv add {name}=={version}"),
-    "pylock.toml": (
-        "uv pip install -r {path}",
-        "add {name} to pyproject.toml, then regenerate {path}",
-    ),
+    "poetry.lock": (("poetry", "install"), ("poetry", "add", "--", "{requirement}")),
+    "Pipfile.lock": (("pipenv", "sync", "--dev"), ("pipenv", "install", "--", "{requirement}")),
+    "uv.lock": (("uv", "sync", "--inexact"), ("uv", "add", "--", "{requirement}")),
+    "pylock.toml": (("uv", "pip", "install", "--python", "{python}", "-r", "{path}"), None),
 }
 
+_DID_YOU_MEAN = re.compile(r"did you mean ([A-Za-z0-9][A-Za-z0-9._-]*)", re.IGNORECASE)
+_NEEDED_BY = re.compile(r"\bneeded by\b|\brequired by\b", re.IGNORECASE)
 
-def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None, pip: str = "pip") -> str:
+
+class Pip(NamedTuple):
+    """How to run the target environment's pip: `command VERB *options ARGS`."""
+
+    command: Tuple[str, ...] = ("pip",)
+    options: Tuple[str, ...] = ()
+    """Options after the verb (`uv pip install --python PREFIX`)."""
+    uv: bool = False
+    """`uv pip`: no confirmation prompt on uninstall (pip needs `-y`)."""
+
+    def argv(self, verb: str, *args: str) -> Tuple[str, ...]:
+        extra = ("-y",) if verb == "uninstall" and not self.uv else ()
+        return (*self.command, verb, *extra, *self.options, *args)
+
+
+def shell(argv: Sequence[str]) -> str:
+    """`argv` as one POSIX shell command line, every argument quoted where it needs it."""
+    import shlex
+
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+def valid_name(name: str) -> bool:
+    """A PEP 508 name: it never starts with "-" and holds nothing a shell or a tool's option
+    parser could read as anything but a name."""
+    return bool(VALID_NAME.match(name))
+
+
+def near_name(finding: Finding) -> Optional[str]:
+    """The installed name a "did you mean" reason points at, if any."""
+    m = _DID_YOU_MEAN.search(finding.reason or "")
+    if m is None or not valid_name(m.group(1)):
+        return None
+    return m.group(1)
+
+
+def needed(finding: Finding) -> bool:
+    """True when something installed needs this package: never suggest uninstalling it."""
+    return bool(finding.required_by) or bool(_NEEDED_BY.search(finding.reason or ""))
+
+
+def hint(
+    finding: Finding,
+    fmt: Optional[str],
+    path: Optional[str] = None,
+    pip: Pip = Pip(),
+    python: str = "python",
+) -> str:
     """One short instruction for `finding`, declared in a file of format `fmt`; `pip` is how
-    to run the target environment's pip (see `pip_command`)."""
+    to run the target environment's pip (see `pip_for`), `python` its interpreter or prefix
+    as shown to the user (for `uv pip --python`)."""
     name, installed, declared = finding.name, finding.installed, finding.declared
     where = path or finding.source or "the requirements file"
+    if not valid_name(name):
+        return f"not a valid package name: check {where} (no command is suggested for it)"
+    if finding.kind == "unresolved":
+        return _unresolved(finding)
+    if finding.kind == "broken":
+        return _broken(finding, pip)
+    if finding.kind == "missing":
+        near = near_name(finding)
+        if near is not None:
+            place = f"{finding.source}:{finding.line}" if finding.line else where
+            return (
+                f"correct the name in {place} (did you mean {near}?); "
+                f"{name} is unverified: check it before installing it"
+            )
     if fmt in LOCK_TOOLS:
         sync, record = LOCK_TOOLS[fmt]
         if finding.kind == "undeclared":
-            recorded = record.format(name=name, version=installed, path=where)
-            return f"{recorded}, or {pip} uninstall {name}"
-        return sync.format(path=where)
-    if fmt == "pyproject.toml":
-        if finding.kind == "undeclared":
-            return f"add {name} to the project's dependencies, or {pip} uninstall {name}"
+            if record is None:
+                recorded = (
+                    f"add {name} where the project declares its dependencies, then "
+                    f"regenerate {where}"
+                )
+            else:
+                req = pin(name, installed or "")
+                recorded = shell([a.format(requirement=req) for a in record])
+            return _or_uninstall(finding, recorded, pip)
         if finding.kind == "unpinned":
             return f"pin it: {pin(name, installed)}" if installed else "pin it with =="
-        return f"{pip} install '{spelled(name, declared)}'"
+        return shell([a.format(path=where, python=python) for a in sync])
+    if fmt == "pyproject.toml":
+        if finding.kind == "undeclared":
+            return _or_uninstall(finding, f"add {name} to the project's dependencies", pip)
+        if finding.kind == "unpinned":
+            return f"pin it: {pin(name, installed)}" if installed else "pin it with =="
+        return shell(pip.argv("install", spelled(name, declared)))
     if finding.kind == "missing":
-        return f"{pip} install '{spelled(name, declared)}', or drop the line (drift-guard --fix)"
+        install = shell(pip.argv("install", spelled(name, declared)))
+        return f"{install}, or drop the line (drift-guard --fix)"
     if finding.kind == "mismatch":
+        install = shell(pip.argv("install", spelled(name, declared)))
         if finding.hashes:
             return (
-                f"{pip} install '{spelled(name, declared)}', or regenerate the file with "
-                "its hashes (pip-compile --generate-hashes)"
+                f"{install}, or regenerate the file with its hashes "
+                "(pip-compile --generate-hashes)"
             )
-        return (
-            f"{pip} install '{spelled(name, declared)}', or record {installed} (drift-guard --fix)"
-        )
+        return f"{install}, or record {installed} (drift-guard --fix)"
     if finding.kind == "unpinned":
         return f"pin it: {pin(name, installed)}" if installed else "pin it with =="
-    line = pin(name, installed or "")
-    return f"record it (drift-guard --fix adds {line}), or {pip} uninstall {name}"
+    record = f"record it (drift-guard --fix adds {pin(name, installed or '')})"
+    return _or_uninstall(finding, record, pip)
+
+
+def _or_uninstall(finding: Finding, record: str, pip: Pip) -> str:
+    """`record`, or -- for a package nothing installed needs -- uninstalling it together with
+    the undeclared packages only it needed."""
+    if needed(finding):
+        needers = ", ".join(finding.required_by) or "another installed package"
+        return f"{record}; keep it installed: {needers} needs it"
+    names = [finding.name, *(d for d in finding.dependencies if valid_name(d))]
+    return f"{record}, or {shell(pip.argv('uninstall', *names))}"
+
+
+def _broken(finding: Finding, pip: Pip) -> str:
+    """An unmet requirement of an installed package: install what satisfies it."""
+    wanted = spelled(finding.name, finding.declared)
+    return shell(pip.argv("install", wanted))
+
+
+def _unresolved(finding: Finding) -> str:
+    at = f" ({finding.imported_by[0]})" if finding.imported_by else ""
+    return (
+        f"install and declare the distribution that provides {finding.name}, or correct the "
+        f"import{at}"
+    )
 
 
 def spelled(name: str, declared: Optional[str]) -> str:
@@ -62,18 +168,42 @@ def spelled(name: str, declared: Optional[str]) -> str:
     return f"{name} {declared}" if declared.startswith("@") else name + declared
 
 
-def pip_command(prefix: str, found_by: str) -> str:
+def pip_for(prefix: str, found_by: str) -> Pip:
     """How a user runs the checked environment's pip from here: plain `pip` when that
-    environment is the active one, else its own pip by path."""
+    environment is the active one and has pip, its own pip by path when it has one, else
+    `uv pip` (a venv made by uv has no pip) or any pip with `--python`."""
     import os
 
     from drift_guard._paths import display_path
 
-    if found_by in ("VIRTUAL_ENV", "PATH", "CONDA_PREFIX"):
-        return "pip"
-
     own = os.path.join(prefix, "Scripts" if os.name == "nt" else "bin", "pip")
-    if os.path.exists(own):
-        return display_path(own)
-    # No pip inside (uv makes venvs without one): any pip can act on it by --python.
-    return f"pip --python {display_path(prefix)}"
+    has_pip = os.path.exists(own)
+    if has_pip:
+        if found_by in ("VIRTUAL_ENV", "PATH", "CONDA_PREFIX"):
+            return Pip()
+        return Pip((display_path(own),))
+    shown = display_path(prefix)
+    if not os.path.isabs(shown):
+        # pip looks a bare name up on PATH ("Could not locate Python interpreter .venv").
+        shown = os.curdir + os.sep + shown
+    target = ("--python", shown)
+    if _made_by_uv(prefix):
+        return Pip(("uv", "pip"), target, uv=True)  # uv: after the verb
+    return Pip(("pip", *target))  # pip: before the verb, or pip refuses it
+
+
+def _made_by_uv(prefix: str) -> bool:
+    """pyvenv.cfg of a venv made by uv has a `uv = <version>` line."""
+    import os
+
+    from drift_guard._io import SMALL_LIMIT, read_text
+    from drift_guard.errors import DriftGuardError
+
+    try:
+        cfg = read_text(
+            os.path.join(prefix, "pyvenv.cfg"), limit=SMALL_LIMIT, what="pyvenv.cfg",
+            errors="replace",
+        )
+    except DriftGuardError:
+        return False
+    return any(line.partition("=")[0].strip() == "uv" for line in cfg.splitlines())

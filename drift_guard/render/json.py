@@ -1,4 +1,6 @@
-"""The JSON report of CONTRACT.md (schema 1). Keys may be added, never changed in meaning."""
+"""The JSON report of CONTRACT.md (schema 1). Keys may be added, never changed in meaning.
+
+With --quiet the document is still written (stdout is always one JSON document)."""
 
 from __future__ import annotations
 
@@ -20,8 +22,12 @@ def _finding(report: Report, f: Finding) -> Dict[str, Any]:
     }
     if f.kind == "undeclared":
         data["dependencies"] = list(f.dependencies)
-        if f.required_by:
-            data["required_by"] = list(f.required_by)
+    if f.required_by:
+        data["required_by"] = list(f.required_by)
+    if f.imported_by:
+        data["imported_by"] = list(f.imported_by)
+    if f.reason:
+        data["reason"] = f.reason
     if f.key is not None:
         data["key"] = f.key
     data["hint"] = fix_hint(report, f)
@@ -52,5 +58,8 @@ def render(report: Report) -> str:
         ],
         "findings": [_finding(report, f) for f in report.findings],
         "notes": list(report.notes),
+        "warnings": list(report.warnings),
     }
-    return json.dumps(doc, indent=2) + "\n"
+    # ensure_ascii: every control, escape and non-ASCII character is written as \uXXXX, so
+    # the document is plain ASCII whatever a checked file held.
+    return json.dumps(doc, indent=2, ensure_ascii=True) + "\n"

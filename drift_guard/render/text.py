@@ -1,29 +1,48 @@
-"""The report a person reads in two seconds: which environment, what drifted, what to do."""
+"""The report a person reads in two seconds: which environment, what drifted, what to do.
+
+Every line is passed through `_escape.text` before colour is added: a name, a path or a note
+from a checked file shows its control characters as `\\x1b`-style escapes and can never end
+a line, move the cursor or recolour the terminal.
+"""
 
 from __future__ import annotations
 
-from typing import List
+from typing import List, Optional, Tuple
 
 from drift_guard._paths import display_path
 from drift_guard.models import Finding, Report
 from drift_guard.render import fix_hint, spelled, where
+from drift_guard.render._escape import text as _escape
 
+_KINDS = ("broken", "missing", "mismatch", "undeclared", "unresolved", "unpinned")
 _HEADINGS = {
+    "broken": "broken: an installed package's requirement is not met",
     "missing": "missing: declared, not installed",
     "mismatch": "mismatch: installed version differs from the declaration",
     "undeclared": "undeclared: installed, not declared",
+    "unresolved": "unresolved: imported, but nothing installed provides it",
     "unpinned": "unpinned: declared without an exact pin",
 }
-_COLOURS = {"missing": "31", "mismatch": "33", "undeclared": "35", "unpinned": "36"}
+_COLOURS = {
+    "broken": "31",
+    "missing": "31",
+    "mismatch": "33",
+    "undeclared": "35",
+    "unresolved": "35",
+    "unpinned": "36",
+}
+_WARNING_COLOUR = "1;33"
 
 
 def environment_line(report: Report) -> str:
+    """Unescaped: callers escape it for their format."""
     env = report.environment
     prefix = display_path(env.prefix)
     return f"{prefix} (Python {env.python_version}, found by {env.found_by})"
 
 
 def sources_line(report: Report) -> str:
+    """Unescaped: callers escape it for their format."""
     parts = []
     for s in report.sources:
         detail = f"{len(s.requirements)} declared"
@@ -35,33 +54,59 @@ def sources_line(report: Report) -> str:
 
 def render(report: Report, *, color: bool = False, short: bool = False) -> str:
     """The text report. `short` is for hooks: findings and fixes only."""
-    paint = (lambda text, code: f"\033[{code}m{text}\033[0m") if color else (lambda text, _c: text)
-    lines: List[str] = []
+    # (line, colour): every line is escaped as a whole, then painted.
+    lines: List[Tuple[str, Optional[str]]] = []
     env_line = environment_line(report)
+    warnings = [(f"warning: {w}", _WARNING_COLOUR) for w in report.warnings]
     if report.ok:
-        lines.append(f"drift-guard: no drift: {env_line} matches {sources_line(report)}")
-        lines.extend(f"note: {n}" for n in report.notes)
-        return "\n".join(lines) + "\n"
+        lines.append((f"drift-guard: no drift: {env_line} matches {sources_line(report)}", None))
+        lines.extend(warnings)
+        if warnings:
+            lines.append(("The check is incomplete: what could not be read was not compared.",
+                          None))
+        lines.extend((f"note: {n}", None) for n in report.notes)
+        return _join(lines, color)
     count = len(report.findings)
     lines.append(
-        f"drift-guard: {count} finding{'s' if count != 1 else ''} in {env_line}"
-        f" against {sources_line(report)}"
+        (
+            f"drift-guard: {count} finding{'s' if count != 1 else ''} in {env_line}"
+            f" against {sources_line(report)}",
+            None,
+        )
     )
-    for kind in ("missing", "mismatch", "undeclared", "unpinned"):
+    lines.extend(warnings)
+    kinds = [*_KINDS, *sorted({f.kind for f in report.findings} - set(_KINDS))]
+    for kind in kinds:
         group = [f for f in report.findings if f.kind == kind]
         if not group:
             continue
-        lines.append(paint(_HEADINGS[kind], _COLOURS[kind]) if not short else f"{kind}:")
+        if short:
+            lines.append((f"{kind}:", None))
+        else:
+            lines.append((_HEADINGS.get(kind, f"{kind}:"), _COLOURS.get(kind)))
         for f in group:
-            lines.append("  " + _describe(f))
-            lines.append(f"      -> {fix_hint(report, f)}")
-    lines.extend(f"note: {n}" for n in report.notes)
+            lines.append(("  " + _describe(f), None))
+            if f.reason:
+                lines.append((f"      {f.reason}", None))
+            lines.append((f"      -> {fix_hint(report, f)}", None))
+    lines.extend((f"note: {n}", None) for n in report.notes)
     if any(s.format == "requirements.txt" for s in report.sources):
         lines.append(
-            "To make the requirements match this environment: drift-guard --fix"
-            " (preview: drift-guard --diff)"
+            (
+                "To make the requirements match this environment: drift-guard --fix"
+                " (preview: drift-guard --diff)",
+                None,
+            )
         )
-    return "\n".join(lines) + "\n"
+    return _join(lines, color)
+
+
+def _join(lines: List[Tuple[str, Optional[str]]], color: bool) -> str:
+    out = []
+    for line, code in lines:
+        shown = _escape(line)
+        out.append(f"\033[{code}m{shown}\033[0m" if color and code else shown)
+    return "\n".join(out) + "\n"
 
 
 def _describe(f: Finding) -> str:
@@ -74,9 +119,18 @@ def _describe(f: Finding) -> str:
     if f.kind == "unpinned":
         inst = f", installed {f.installed}" if f.installed else ""
         return f"{spelled(f) if f.declared else f.name + ' (no version)'}{inst}{at}"
+    if f.kind == "broken":
+        needers = ", ".join(f.required_by) or "an installed package"
+        have = f"installed {f.installed}" if f.installed else "not installed"
+        return f"{needers} requires {spelled(f)}, {have}"
+    if f.kind == "unresolved":
+        by = f" (imported by {', '.join(f.imported_by)})" if f.imported_by else ""
+        return f"{f.name}{by}"
     text = f"{f.name} {f.installed}"
     if f.dependencies:
         text += f", with its dependencies {', '.join(f.dependencies)}"
     if f.required_by:
         text += f" (needed by {', '.join(f.required_by)})"
+    if f.imported_by:
+        text += f" (imported by {', '.join(f.imported_by)})"
     return text
