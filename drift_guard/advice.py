@@ -73,11 +73,14 @@ def needed(finding: Finding) -> bool:
     return bool(finding.required_by) or bool(_NEEDED_BY.search(finding.reason or ""))
 
 
+_PIP = Pip()
+
+
 def hint(
     finding: Finding,
     fmt: Optional[str],
     path: Optional[str] = None,
-    pip: Pip = Pip(),
+    pip: Pip = _PIP,
     python: str = "python",
 ) -> str:
     """One short instruction for `finding`, declared in a file of format `fmt`; `pip` is how
@@ -179,7 +182,8 @@ def pip_for(prefix: str, found_by: str) -> Pip:
     own = os.path.join(prefix, "Scripts" if os.name == "nt" else "bin", "pip")
     has_pip = os.path.exists(own)
     if has_pip:
-        if found_by in ("VIRTUAL_ENV", "PATH", "CONDA_PREFIX"):
+        # The active environment: its pip is the `pip` on PATH (Zappa packages $VIRTUAL_ENV).
+        if found_by in ("VIRTUAL_ENV", "PATH", "CONDA_PREFIX", "zappa"):
             return Pip()
         return Pip((display_path(own),))
     shown = display_path(prefix)

@@ -115,7 +115,8 @@ def test_usage_error_under_github_format_is_an_annotation_too(
     assert cli.main(["--format", "github", "--python", "a", "--venv", "b"]) == 2
     out, err = capsys.readouterr()
     assert out.startswith("::error title=drift-guard::error: argument --venv: not allowed")
-    assert out.count("\n") == 1 and err.count("\n") == 1
+    assert out.count("\n") == 1
+    assert err.count("\n") == 1
 
 
 def test_bad_input_in_other_formats_leaves_stdout_empty(

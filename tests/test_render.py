@@ -358,7 +358,8 @@ def test_reason_is_shown_in_every_format(project: Path, fmt: str) -> None:
 
     out = render(report(project, TYPO), fmt, color=False)
     assert "did you mean requests?" in out
-    assert "pip install" not in out and "install reqeusts" not in out
+    assert "pip install" not in out
+    assert "install reqeusts" not in out
 
 
 @pytest.mark.parametrize("fmt", ["text", "github", "markdown", "json"])
@@ -441,7 +442,8 @@ def test_cli_quiet_still_warns_on_stderr_when_the_check_was_incomplete(
 
 
 def _hint(f: Finding, fmt: str = "requirements.txt", **kw: object) -> str:
-    from drift_guard.advice import Pip, hint as advise
+    from drift_guard.advice import Pip
+    from drift_guard.advice import hint as advise
 
     return advise(f, fmt, f.source or "requirements.txt", Pip(), **kw)  # type: ignore[arg-type]
 
@@ -494,7 +496,8 @@ def test_advice_gives_no_command_for_a_name_that_is_not_a_name() -> None:
         for fmt in ("requirements.txt", "uv.lock", "poetry.lock", "Pipfile.lock"):
             out = _hint(f, fmt)
             assert out.startswith("not a valid package name"), out
-            assert "uninstall" not in out and " add " not in out
+            assert "uninstall" not in out
+            assert " add " not in out
 
 
 @pytest.mark.parametrize(

@@ -30,7 +30,10 @@ FORMATS = ("text", "github", "markdown", "json")
 # What the attacks try to smuggle in: a line break followed by workflow commands, `%` (the
 # runner's own escape), a terminal title / screen-clear sequence, a bidi override, HTML,
 # backticks and Markdown.
-HOSTILE = "x\n::error title=pwned::injected%0A\r::add-mask::tok\x1b]0;pwned\x07\x1b[2J\u202e<script>alert(1)</script>`code`*b*[l](u)"
+HOSTILE = (
+    "x\n::error title=pwned::injected%0A\r::add-mask::tok\x1b]0;pwned\x07\x1b[2J\u202e"
+    "<script>alert(1)</script>`code`*b*[l](u)"
+)
 
 # drift-guard's own annotations: a known command, known properties whose values hold no
 # `:` or `,` (they are escaped), then the data.
@@ -50,7 +53,8 @@ def assert_safe(fmt: str, out: str, err: str) -> None:
             assert "title=drift-guard" in line, line
     assert not _CONTROL.search(out), f"control character on stdout: {out!r}"
     assert not _CONTROL.search(err.rstrip("\n")), f"control character on stderr: {err!r}"
-    assert "\n::" not in err and not err.startswith("::")
+    assert "\n::" not in err
+    assert not err.startswith("::")
     # stdout/stderr hold complete lines only: a CR or a lone line break is never data.
     assert "\r" not in out + err
     if fmt == "json" and out:
@@ -65,7 +69,8 @@ def assert_safe(fmt: str, out: str, err: str) -> None:
             elif line.startswith(("Environment: ", "Declarations: ")):
                 # One code span holds the whole value (HTML is literal inside it).
                 m = re.match(r"^\w+: (`+)(.*)\1(  )?$", line)
-                assert m is not None and m.group(1) not in m.group(2), line
+                assert m is not None, line
+                assert m.group(1) not in m.group(2), line
             else:
                 assert "<" not in line, line
 
@@ -110,7 +115,11 @@ def hostile_env(tmp_path: Path, empty_venv: Path) -> Path:
     (project / "requirements.txt").write_text("")
     # A Name header that is no name at all (the directory name is valid): printed names come
     # from metadata.
-    add_dist(project, "evil-1.0.dist-info", f"Metadata-Version: 2.1\nName: evil\x1b]0;t\x07<b>`x`\nVersion: 1.0\n\n")
+    add_dist(
+        project,
+        "evil-1.0.dist-info",
+        "Metadata-Version: 2.1\nName: evil\x1b]0;t\x07<b>`x`\nVersion: 1.0\n\n",
+    )
     # A directory name holding a line break, `::`, ESC and `%`: the version part of the name.
     add_dist(
         project,
@@ -253,7 +262,9 @@ def test_a_requirements_file_named_with_a_line_break_cannot_inject(
     assert_safe(fmt, result.stdout, result.stderr)
     if result.returncode == 1 and fmt == "github":
         first = result.stdout.splitlines()[0]
-        assert first.startswith("::error file=r%0A%3A%3Aerror title=x%3A%3Apwned%250A\\x1b[31m<i>`.txt,")
+        assert first.startswith(
+            "::error file=r%0A%3A%3Aerror title=x%3A%3Apwned%250A\\x1b[31m<i>`.txt,"
+        )
 
 
 # --- lock files ------------------------------------------------------------------------------

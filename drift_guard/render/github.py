@@ -17,7 +17,6 @@ from drift_guard.render._escape import github_property as _prop
 from drift_guard.render._escape import text as _plain
 from drift_guard.render.text import environment_line, sources_line
 
-
 _TITLES = {
     "missing": "declared but not installed",
     "mismatch": "installed version does not match",
