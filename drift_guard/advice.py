@@ -31,6 +31,7 @@ LOCK_TOOLS = {
 
 _DID_YOU_MEAN = re.compile(r"did you mean ([A-Za-z0-9][A-Za-z0-9._-]*)", re.IGNORECASE)
 _NEEDED_BY = re.compile(r"\bneeded by\b|\brequired by\b", re.IGNORECASE)
+_MARKER = re.compile(r"\bmarker\b", re.IGNORECASE)
 
 
 class Pip(NamedTuple):
@@ -147,7 +148,11 @@ def _or_uninstall(finding: Finding, record: str, pip: Pip) -> str:
         needers = ", ".join(finding.required_by) or "another installed package"
         return f"{record}; keep it installed: {needers} needs it"
     names = [finding.name, *(d for d in finding.dependencies if valid_name(d))]
-    return f"{record}, or {shell(pip.argv('uninstall', *names))}"
+    uninstall = shell(pip.argv("uninstall", *names))
+    if _MARKER.search(finding.reason or ""):
+        # Declared, but for other targets: a fresh install leaves it out here.
+        return f"{uninstall}, or change the marker that excludes it"
+    return f"{record}, or {uninstall}"
 
 
 def _broken(finding: Finding, pip: Pip) -> str:

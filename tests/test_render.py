@@ -802,3 +802,22 @@ def test_following_the_uninstall_hint_of_a_root_gives_a_clean_recheck(
     again = run_cli([], cwd=tmp_path)
     assert again.returncode == 0, again.stdout + again.stderr
     assert again.stdout.startswith("drift-guard: no drift")
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "markdown", "json"])
+def test_a_file_that_declares_nothing_gets_a_note_in_every_format(project: Path, fmt: str) -> None:
+    from drift_guard.render import render
+
+    empty = (
+        Source("requirements.txt", "requirements.txt", (), False, files=("requirements.txt",)),
+    )
+    out = render(report(project, UNDECLARED, sources=empty), fmt, color=False)
+    assert out.count("requirements.txt declares nothing") == 1
+    # Not twice when the check already said so.
+    said = report(project, UNDECLARED, sources=empty, notes=("requirements.txt declares nothing",))
+    assert render(said, fmt, color=False).count("declares nothing") == 1
+
+
+def test_advice_for_a_package_the_marker_excludes_is_to_uninstall_it() -> None:
+    f = Finding("undeclared", "tomli", "2.0.1", None, reason="the marker excludes it here")
+    assert _hint(f) == "pip uninstall -y tomli, or change the marker that excludes it"

@@ -8,7 +8,7 @@ command, inject HTML or Markdown, or reach a terminal as an escape sequence.
 from __future__ import annotations
 
 import os
-from typing import Dict, Mapping, Optional
+from typing import Dict, Mapping, Optional, Tuple
 
 from drift_guard import advice
 from drift_guard.advice import hint
@@ -60,6 +60,20 @@ def use_color(isatty: bool, environ: Mapping[str, str]) -> bool:
     """Colour on a terminal, unless NO_COLOR is set to a non-empty value (no-color.org: an
     empty NO_COLOR does not count) or the terminal is dumb."""
     return isatty and not environ.get("NO_COLOR") and environ.get("TERM") != "dumb"
+
+
+def notes(report: Report) -> Tuple[str, ...]:
+    """The report's notes, plus one for each declaration file that declares nothing (every
+    installed package is then undeclared: the likelier mistake is the file)."""
+    from drift_guard._paths import display_path
+
+    extra = []
+    for s in report.sources:
+        if not s.requirements and not s.constraints:
+            note = f"{display_path(s.path)} declares nothing"
+            if not any(note in n for n in report.notes):
+                extra.append(note)
+    return (*report.notes, *extra)
 
 
 def fix_hint(report: Report, finding: Finding) -> str:

@@ -11,7 +11,7 @@ import os
 from typing import List, Optional
 
 from drift_guard.models import Report
-from drift_guard.render import describe, fix_hint
+from drift_guard.render import describe, fix_hint, notes
 from drift_guard.render._escape import github_data as _data
 from drift_guard.render._escape import github_property as _prop
 from drift_guard.render._escape import text as _plain
@@ -72,7 +72,7 @@ def render(report: Report, workspace: Optional[str] = None) -> str:
         what += f". Fix: {fix_hint(report, f)}"
         level = "warning" if f.kind == "unpinned" else "error"
         lines.append(f"::{level} {','.join(props)}::{_data(what)}")
-    lines.extend(f"::notice title=drift-guard::{_data(note)}" for note in report.notes)
+    lines.extend(f"::notice title=drift-guard::{_data(note)}" for note in notes(report))
     n = len(report.findings)
     verdict = "no drift" if report.ok else f"{n} finding{'s' if n != 1 else ''}"
     if report.warnings:

@@ -8,7 +8,7 @@ import json
 from typing import Any, Dict
 
 from drift_guard.models import Finding, Report
-from drift_guard.render import fix_hint
+from drift_guard.render import fix_hint, notes
 
 
 def _finding(report: Report, f: Finding) -> Dict[str, Any]:
@@ -57,7 +57,7 @@ def render(report: Report) -> str:
             for s in report.sources
         ],
         "findings": [_finding(report, f) for f in report.findings],
-        "notes": list(report.notes),
+        "notes": list(notes(report)),
         "warnings": list(report.warnings),
     }
     # ensure_ascii: every control, escape and non-ASCII character is written as \uXXXX, so

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import List
 
 from drift_guard.models import Finding, Report
-from drift_guard.render import fix_hint, where
+from drift_guard.render import fix_hint, notes, where
 from drift_guard.render._escape import markdown as _md
 from drift_guard.render._escape import markdown_cell as _cell
 from drift_guard.render._escape import markdown_code as _code
@@ -54,7 +54,8 @@ def render(report: Report) -> str:
                 f"| {_cell(f.kind)} | {_cell(_package(f))} | {_cell(f.installed)} "
                 f"| {_cell(f.declared)} | {_cell(where(f))} | {_cell(fix_hint(report, f))} |"
             )
-    if report.notes:
+    shown_notes = notes(report)
+    if shown_notes:
         lines.append("")
-        lines.extend(f"> {_md(note)}  " for note in report.notes)
+        lines.extend(f"> {_md(note)}  " for note in shown_notes)
     return "\n".join(lines) + "\n"

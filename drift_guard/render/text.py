@@ -11,7 +11,7 @@ from typing import List, Optional, Tuple
 
 from drift_guard._paths import display_path
 from drift_guard.models import Finding, Report
-from drift_guard.render import fix_hint, spelled, where
+from drift_guard.render import fix_hint, notes, spelled, where
 from drift_guard.render._escape import text as _escape
 
 _KINDS = ("broken", "missing", "mismatch", "undeclared", "unresolved", "unpinned")
@@ -64,7 +64,7 @@ def render(report: Report, *, color: bool = False, short: bool = False) -> str:
         if warnings:
             lines.append(("The check is incomplete: what could not be read was not compared.",
                           None))
-        lines.extend((f"note: {n}", None) for n in report.notes)
+        lines.extend((f"note: {n}", None) for n in notes(report))
         return _join(lines, color)
     count = len(report.findings)
     lines.append(
@@ -89,7 +89,7 @@ def render(report: Report, *, color: bool = False, short: bool = False) -> str:
             if f.reason:
                 lines.append((f"      {f.reason}", None))
             lines.append((f"      -> {fix_hint(report, f)}", None))
-    lines.extend((f"note: {n}", None) for n in report.notes)
+    lines.extend((f"note: {n}", None) for n in notes(report))
     if any(s.format == "requirements.txt" for s in report.sources):
         lines.append(
             (
