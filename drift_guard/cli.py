@@ -121,11 +121,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 even when drift is found, to report without failing (bad input still "
         "exits 2)",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="check afresh, without replaying the answer of an identical earlier run "
+        "(also: DRIFT_GUARD_NO_CACHE=1)",
+    )
     parser.add_argument("--version", action="version", version=f"drift-guard {__version__}")
     return parser
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    if argv is None:
+        argv = sys.argv[1:]
+    from drift_guard import cache
+
+    replayed = cache.replay(argv)
+    if replayed is not None:
+        return replayed
+    return cache.run_recorded(argv, lambda: _main(argv))
+
+
+def _main(argv: Sequence[str]) -> int:
     try:
         return _run(argv)
     except DriftGuardError as exc:

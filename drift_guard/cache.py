@@ -1,0 +1,271 @@
+"""A result cache for the check: replay the last answer when nothing it read has changed.
+
+The hook runs on every commit, and between two commits the environment and the declaration
+files rarely change. A check that finished with exit 0 or 1 is stored together with the
+signature of everything it looked at: every file it opened, every path it stat()ed (present
+or absent), every directory it listed. The next run with the same arguments, working
+directory, environment variables and terminal replays the stored output only if every one of
+those signatures is still the same; otherwise it checks afresh.
+
+Why that is safe:
+- A signature is (inode, device, mode, size, mtime, ctime) in nanoseconds. ctime cannot be set
+  from user space: any write, rename, chmod or replacement of a file changes it. Installing or
+  removing a distribution adds or removes entries in a listed directory, which changes that
+  directory's mtime and ctime.
+- An absent path is recorded as absent, and so is its parent directory's signature: creating
+  it changes the parent.
+- A run that started a subprocess (a tool probe, git) is never stored: its answer depends on
+  state no signature covers.
+- "Racy" entries are never stored: if anything recorded changed within the last two seconds,
+  a later change within the same clock tick could go unseen, so the run is not cached.
+- The cache lives outside the project and the environment (`$DRIFT_GUARD_CACHE_DIR`, else
+  `$XDG_CACHE_HOME/drift-guard`, else `~/.cache/drift-guard`), in a directory owned by the user
+  and closed to others; anything else, and any unreadable entry, is ignored.
+
+`DRIFT_GUARD_NO_CACHE=1` or `--no-cache` turns it off. --fix, --diff and the subcommands never
+use it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+FORMAT = 2
+_MAX_ENTRIES = 64
+_RACY_NS = 2_000_000_000
+
+# Options after which the run changes something, or is not a check: never cached.
+_NEVER = frozenset({"--fix", "--diff", "--help", "-h", "--version", "--no-cache", "lambda"})
+
+# Variables that differ between otherwise identical runs and change nothing drift-guard does.
+_VOLATILE = frozenset({"_", "PWD", "OLDPWD", "SHLVL", "TERM_SESSION_ID", "WINDOWID", "PS1",
+                       "COLORTERM_PID", "SSH_AUTH_SOCK", "SSH_AGENT_PID"})
+
+Signature = Optional[Tuple[int, int, int, int, int, int]]
+
+# The real functions, kept before a Recorder wraps them: signatures are taken with these.
+_stat = os.stat
+
+
+def _directory() -> Optional[str]:
+    root = os.environ.get("DRIFT_GUARD_CACHE_DIR")
+    if not root:
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(
+            os.path.expanduser("~"), ".cache"
+        )
+        root = os.path.join(base, "drift-guard")
+    return root if os.path.isabs(root) else None
+
+
+def _private(directory: str) -> bool:
+    """The cache directory is ours alone: owned by this user, not writable by others."""
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return False
+    getuid = getattr(os, "getuid", None)
+    if getuid is not None and st.st_uid != getuid():
+        return False
+    return not st.st_mode & 0o022
+
+
+def enabled(argv: Sequence[str]) -> bool:
+    if os.environ.get("DRIFT_GUARD_NO_CACHE"):
+        return False
+    return not any(arg in _NEVER or arg.startswith("--fix") for arg in argv)
+
+
+def _key(argv: Sequence[str]) -> str:
+    try:
+        cwd = os.getcwd()
+    except OSError:
+        cwd = ""
+    from drift_guard import __version__
+
+    try:
+        tty = sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        tty = False
+    env = sorted((k, v) for k, v in os.environ.items() if k not in _VOLATILE)
+    return repr((FORMAT, __version__, sys.executable, cwd, tuple(argv), tty, env))
+
+
+def _entry_path(directory: str, key: str) -> str:
+    import zlib
+
+    data = key.encode("utf-8", "surrogateescape")
+    return os.path.join(directory, f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}.v{FORMAT}")
+
+
+def signature(path: str) -> Signature:
+    try:
+        st = _stat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_ino, st.st_dev, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+def replay(argv: Sequence[str]) -> Optional[int]:
+    """Print the stored answer and return its exit code, if one is stored and still true."""
+    directory = _directory()
+    if directory is None or not enabled(argv):
+        return None
+    key = _key(argv)
+    path = _entry_path(directory, key)
+    try:
+        import marshal
+
+        with open(path, "rb") as f:
+            entry = marshal.loads(f.read())
+        stored_key, code, out, err, watched = entry
+        if stored_key != key or not _private(directory):
+            return None
+        for name, sig in watched:
+            if signature(name) != (tuple(sig) if sig is not None else None):
+                return None
+    except Exception:  # a missing, torn or foreign entry is a miss, never an error
+        return None
+    if out:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    if err:
+        sys.stderr.write(err)
+    return int(code)
+
+
+class Recorder:
+    """Watches what one run looks at, by wrapping the os functions it uses for that."""
+
+    def __init__(self) -> None:
+        self.watched: Dict[str, Signature] = {}
+        self.tainted = False
+        self._saved: List[Tuple[Any, str, Any]] = []
+
+    def _note(self, path: Any) -> None:
+        if isinstance(path, int) or path is None:
+            return
+        try:
+            name = os.path.abspath(os.fsdecode(path))
+        except (TypeError, ValueError):
+            self.tainted = True
+            return
+        if name in self.watched:
+            return
+        sig = signature(name)
+        self.watched[name] = sig
+        parent = os.path.dirname(name)
+        if parent != name and parent not in self.watched:
+            # An absent path appears, or a present one is replaced, by a change to its parent.
+            self.watched[parent] = signature(parent)
+
+    def _wrap(self, module: Any, attr: str) -> None:
+        original = getattr(module, attr)
+        note = self._note
+
+        def wrapper(path: Any = None, *args: Any, **kwargs: Any) -> Any:
+            note("." if path is None else path)
+            return original(*args, **kwargs) if path is None else original(path, *args, **kwargs)
+
+        self._saved.append((module, attr, original))
+        setattr(module, attr, wrapper)
+
+    def __enter__(self) -> Recorder:
+        import builtins
+        import subprocess
+
+        for attr in ("stat", "lstat", "listdir", "scandir", "open", "access", "readlink"):
+            if hasattr(os, attr):
+                self._wrap(os, attr)
+        self._wrap(builtins, "open")
+        recorder = self
+
+        class _Popen(subprocess.Popen):  # type: ignore[type-arg]
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                recorder.tainted = True
+                super().__init__(*args, **kwargs)
+
+        self._saved.append((subprocess, "Popen", subprocess.Popen))
+        subprocess.Popen = _Popen  # type: ignore[misc]
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for module, attr, original in reversed(self._saved):
+            setattr(module, attr, original)
+        self._saved.clear()
+
+
+class _Tee:
+    def __init__(self, stream: Any) -> None:
+        self.stream = stream
+        self.parts: List[str] = []
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return int(self.stream.write(text))
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def run_recorded(argv: Sequence[str], run: Any) -> int:
+    """`run()` (returning an exit code) with what it looks at recorded, and its answer stored
+    when it may be replayed later."""
+    directory = _directory()
+    if directory is None or not enabled(argv):
+        return int(run())
+    key = _key(argv)
+    start = time.time_ns()
+    out, err = _Tee(sys.stdout), _Tee(sys.stderr)
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
+    try:
+        with Recorder() as recorder:
+            code = int(run())
+    finally:
+        sys.stdout, sys.stderr = saved
+    if code in (0, 1) and not recorder.tainted:
+        _store(directory, key, code, "".join(out.parts), "".join(err.parts), recorder, start)
+    return code
+
+
+def _debug(message: str, path: str) -> None:
+    if os.environ.get("DRIFT_GUARD_DEBUG"):
+        sys.stderr.write(f"drift-guard: cache: {message}: {path!r}\n")
+
+
+def _store(directory: str, key: str, code: int, out: str, err: str, recorder: Recorder,
+           start: int) -> None:
+    watched = []
+    for name, sig in recorder.watched.items():
+        if sig is not None and max(sig[4], sig[5]) > start - _RACY_NS:
+            _debug("not stored: changed too recently", name)
+            return  # changed too recently to trust the clock's resolution
+        if signature(name) != sig:
+            _debug("not stored: changed while the check ran", name)
+            return
+        watched.append((name, sig))
+    try:
+        import marshal
+        import tempfile
+
+        os.makedirs(directory, mode=0o700, exist_ok=True)
+        if not _private(directory):
+            return
+        entries = [n for n in os.listdir(directory) if n.endswith(f".v{FORMAT}")]
+        if len(entries) >= _MAX_ENTRIES:
+            entries.sort(key=lambda n: os.stat(os.path.join(directory, n)).st_mtime_ns)
+            for name in entries[: len(entries) - _MAX_ENTRIES + 1]:
+                os.unlink(os.path.join(directory, name))
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".entry.")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(marshal.dumps((key, code, out, err, watched)))
+            os.replace(tmp, _entry_path(directory, key))
+        except BaseException:
+            os.unlink(tmp)
+            raise
+    except Exception:  # the cache is an optimisation; failing to write it changes nothing
+        return

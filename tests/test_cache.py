@@ -1,0 +1,240 @@
+"""The result cache replays an answer only while nothing the check looked at has changed.
+
+Each test makes a real project with a real venv, runs the real CLI twice to see the second
+run replayed, then changes one input and asserts the next run checks afresh and answers
+for the new state.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Iterator
+
+import pytest
+
+from drift_guard import cache
+from tests.helpers import ROOT, Venv, make_venv, pip, pip_list_freeze, run_cli, write_wheel
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    d = tmp_path_factory.mktemp("wheels")
+    write_wheel(d, "alpha", "1.0", ["beta>=1"])
+    write_wheel(d, "beta", "1.0")
+    write_wheel(d, "beta", "2.0")
+    write_wheel(d, "gamma", "1.0")
+    return d
+
+
+@pytest.fixture
+def quiet() -> Iterator[Path]:
+    """A directory whose ancestors nothing else writes to while the test runs. The system's
+    temporary directory is not one: other processes create entries in it all the time, and a
+    check run below it is then never stored (its ancestors are part of what it looked at)."""
+    import tempfile
+
+    base = ROOT / "build" / "cache-tests"
+    base.mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(dir=base))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def project(quiet: Path, wheels: Path) -> tuple[Path, Venv]:
+    root = quiet / "proj"
+    root.mkdir()
+    venv = make_venv(root / ".venv", with_pip=False)
+    pip(venv, "install", "alpha", "beta==1.0", find_links=wheels)
+    freeze = "".join(f"{n}=={v}\n" for n, v in pip_list_freeze(venv).items())
+    (root / "requirements.txt").write_text(freeze)
+    return root, venv
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    d = tmp_path / "cache"
+    monkeypatch.setenv("DRIFT_GUARD_CACHE_DIR", str(d))
+    monkeypatch.delenv("DRIFT_GUARD_NO_CACHE", raising=False)
+    return d
+
+
+def settle() -> None:
+    """Let everything written so far fall out of the cache's racy window."""
+    time.sleep(cache._RACY_NS / 1e9 + 0.1)
+
+
+def entries(d: Path) -> list[Path]:
+    return sorted(d.glob("*.v*")) if d.exists() else []
+
+
+def check(root: Path, *args: str) -> tuple[int, str]:
+    done = run_cli(list(args), cwd=root, env={"DRIFT_GUARD_DEBUG": "1"})
+    return done.returncode, done.stdout + done.stderr
+
+
+def test_a_repeated_clean_check_is_stored_and_replayed(project, cache_dir: Path) -> None:
+    root, _ = project
+    settle()
+    code, first = check(root)
+    assert code == 0 and "no drift" in first
+    assert len(entries(cache_dir)) == 1
+    entry = entries(cache_dir)[0]
+    stored = entry.stat().st_mtime_ns
+    code, second = check(root)
+    assert (code, second) == (0, first)
+    assert entry.stat().st_mtime_ns == stored, "a replay rewrote the entry"
+
+
+def test_a_run_inside_the_racy_window_is_not_stored(project, cache_dir: Path) -> None:
+    root, _ = project
+    (root / "requirements.txt").write_text((root / "requirements.txt").read_text())
+    code, _ = check(root)
+    assert code == 0
+    assert entries(cache_dir) == []
+
+
+MUTATIONS = {
+    "requirements edited": lambda root, venv, wheels: (root / "requirements.txt").write_text(
+        (root / "requirements.txt").read_text().replace("beta==1.0", "beta==2.0")
+    ),
+    "package installed": lambda root, venv, wheels: pip(
+        venv, "install", "gamma", find_links=wheels
+    ),
+    "package upgraded": lambda root, venv, wheels: pip(
+        venv, "install", "beta==2.0", find_links=wheels
+    ),
+    "package uninstalled": lambda root, venv, wheels: pip(venv, "uninstall", "-y", "beta"),
+    "include added": lambda root, venv, wheels: _add_include(root),
+    "pyproject added": lambda root, venv, wheels: _add_pyproject(root),
+    "venv replaced": lambda root, venv, wheels: _replace_venv(root, wheels),
+}
+
+
+def _add_include(root: Path) -> None:
+    (root / "extra.txt").write_text("gamma==1.0\n")
+    with (root / "requirements.txt").open("a") as f:
+        f.write("-r extra.txt\n")
+
+
+def _add_pyproject(root: Path) -> None:
+    (root / "more.txt").write_text("gamma==1.0\n")
+    (root / "pyproject.toml").write_text(
+        '[tool.drift-guard]\nsources = ["requirements.txt", "more.txt"]\n'
+    )
+
+
+def _replace_venv(root: Path, wheels: Path) -> None:
+    shutil.rmtree(root / ".venv")
+    venv = make_venv(root / ".venv", with_pip=False)
+    pip(venv, "install", "alpha", "beta==2.0", find_links=wheels)
+
+
+@pytest.mark.parametrize("change", sorted(MUTATIONS))
+def test_any_change_to_what_was_read_is_seen(
+    project, wheels: Path, cache_dir: Path, change: str
+) -> None:
+    root, venv = project
+    settle()
+    fresh_before = run_cli(["--no-cache"], cwd=root)
+    code, replayed = check(root)
+    code, replayed = check(root)
+    assert entries(cache_dir), "the clean run was not stored"
+    assert (code, replayed) == (fresh_before.returncode, fresh_before.stdout + fresh_before.stderr)
+
+    MUTATIONS[change](root, venv, wheels)
+    settle()
+    fresh = run_cli(["--no-cache"], cwd=root)
+    assert (fresh.returncode, fresh.stdout) != (fresh_before.returncode, fresh_before.stdout)
+    code, answer = check(root)
+    assert (code, answer) == (fresh.returncode, fresh.stdout + fresh.stderr)
+
+
+def test_metadata_edited_in_place_is_seen(project, cache_dir: Path) -> None:
+    # Against a top-level file beta is covered as alpha's dependency; once alpha's METADATA
+    # no longer requires it, beta is undeclared. Only a file inside a dist-info changed.
+    root, venv = project
+    (root / "requirements.txt").write_text("alpha\n")
+    settle()
+    check(root)
+    assert check(root)[0] == 0
+    assert entries(cache_dir)
+    meta = next(venv.site_packages().glob("alpha-*.dist-info")) / "METADATA"
+    meta.write_text(meta.read_text().replace("Requires-Dist: beta>=1\n", ""))
+    settle()
+    code, out = check(root)
+    assert code == 1 and "beta" in out
+
+
+def test_other_arguments_environment_or_directory_are_other_entries(
+    project, cache_dir: Path
+) -> None:
+    root, _ = project
+    settle()
+    assert check(root)[0] == 0
+    code, out = check(root, "--format", "json")
+    assert code == 0 and out.lstrip().startswith("{")
+    done = run_cli([], cwd=root, env={"DRIFT_GUARD_IGNORE_ME": "1"})
+    assert done.returncode == 0
+    assert len(entries(cache_dir)) == 3
+
+
+def test_fix_and_diff_never_use_the_cache(project, cache_dir: Path) -> None:
+    root, _ = project
+    settle()
+    for args in (["--diff"], ["--fix"], ["--version"]):
+        run_cli(args, cwd=root)
+    assert entries(cache_dir) == []
+
+
+def test_a_corrupt_or_foreign_entry_is_a_miss(project, cache_dir: Path) -> None:
+    root, _ = project
+    settle()
+    check(root)
+    (entry,) = entries(cache_dir)
+    entry.write_bytes(b"\x00garbage")
+    settle()
+    code, out = check(root)
+    assert code == 0 and "no drift" in out
+    # A cache directory others may write to is never trusted.
+    os.chmod(cache_dir, 0o777)
+    for e in entries(cache_dir):
+        e.unlink()
+    check(root)
+    assert entries(cache_dir) == []
+
+
+def test_a_run_that_started_a_subprocess_is_not_stored(quiet: Path, cache_dir: Path) -> None:
+    # A poetry project without a local venv: discovery asks `poetry`, whose answer depends on
+    # state outside any file drift-guard read.
+    root = quiet / "p"
+    root.mkdir()
+    (root / "poetry.lock").write_text(
+        '[metadata]\nlock-version = "2.1"\npython-versions = ">=3.9"\ncontent-hash = "x"\n'
+    )
+    bindir = quiet / "bin"
+    bindir.mkdir()
+    fake = bindir / "poetry"
+    fake.write_text("#!/bin/sh\nexit 1\n")
+    fake.chmod(0o755)
+    settle()
+    run_cli([], cwd=root, env={"PATH": f"{bindir}:{os.environ['PATH']}"})
+    assert entries(cache_dir) == []
+
+
+def test_recorder_restores_every_function_it_wraps() -> None:
+    import builtins
+    import subprocess
+
+    before = (os.stat, os.lstat, os.listdir, os.scandir, os.open, builtins.open, subprocess.Popen)
+    with cache.Recorder() as rec:
+        os.stat(".")
+        assert os.stat is not before[0]
+    after = (os.stat, os.lstat, os.listdir, os.scandir, os.open, builtins.open, subprocess.Popen)
+    assert after == before
+    assert os.path.abspath(".") in rec.watched
