@@ -1,8 +1,9 @@
 """How fast is a drift check? One run, every tool on the same environments, ratios reported.
 
-    python benchmarks/bench.py                 # set up (first time ~1 min) and measure
+    python benchmarks/bench.py                 # set up (first time ~2 min) and measure all
     python benchmarks/bench.py --runs 20       # more runs per command
-    python benchmarks/bench.py --sizes 200     # only the big environment
+    python benchmarks/bench.py --suites peers  # only the comparison with uv, pip and others
+    python benchmarks/bench.py --suites scale growth   # only large inputs / growth factors
 
 Setup (cached under --work, default $TMPDIR/drift-guard-bench): a tools venv with drift-guard
 (this checkout), pip-tools, uv and pipdeptree from the package index; then, per size, a venv
@@ -14,8 +15,23 @@ markers exclude this machine).
 
 Each command runs as a whole process, `--runs` times after a warm-up, the commands in turn
 (A B C ... A B C ...) so that a drift in machine speed touches all alike; the table gives
-median wall times and the ratio of each median to `pip list --format=freeze`'s on the same
-environment, which is the floor any pip-based checker pays.
+median wall times, the ratio of each median to `pip list --format=freeze`'s and to
+`uv pip sync --check --offline`'s on the same environment, and each command's peak memory
+(the largest resident set of the process, from wait4).
+
+drift-guard is timed twice: "cold" (`--no-cache`: every file read and compared) and "warm"
+(the default: an identical earlier run's answer is replayed while nothing it looked at has
+changed -- the case of a hook run on every commit). The warm-up runs store the answer.
+
+Suites:
+- peers: the real ~200-distribution environment against uv, pip-sync, pip and pipdeptree,
+  for a clean, a drifting and a respelled ("noise") requirements file, text and JSON.
+- scale: a synthetic 2,000-distribution environment (ratio to the 200 one), and lock files
+  of 5,000 packages in every format plus a 5,000-line requirements file with hashes, each
+  against a matching 5,000-distribution environment (cold: the bar is 300 ms).
+- growth: inputs that double -- undeclared packages, include chains, `${VAR}` occurrences,
+  requirement lines, lock entries -- with the factor each doubling costs (1.0 = constant,
+  2.0 = linear, 4.0 = quadratic).
 """
 
 from __future__ import annotations
@@ -155,13 +171,15 @@ def commands(tools: Path, env_dir: Path, scenario: str) -> dict[str, list[str]]:
     return {
         "pip list --format=freeze": [venv_py, "-m", "pip", "list", "--format=freeze"],
         "python -c pass (interpreter floor)": [str(tools), "-c", "pass"],
-        "drift-guard": [str(bindir / "drift-guard"), "--quiet", "--python", venv_py, req],
-        "drift-guard --format json": [
-            str(bindir / "drift-guard"),
-            "--format",
-            "json",
-            "--python",
-            venv_py,
+        "drift-guard (warm)": [str(bindir / "drift-guard"), "--quiet", "--python", venv_py, req],
+        "drift-guard --format json (warm)": [
+            str(bindir / "drift-guard"), "--format", "json", "--python", venv_py, req,
+        ],
+        "drift-guard (cold)": [
+            str(bindir / "drift-guard"), "--no-cache", "--quiet", "--python", venv_py, req,
+        ],
+        "drift-guard --format json (cold)": [
+            str(bindir / "drift-guard"), "--no-cache", "--format", "json", "--python", venv_py,
             req,
         ],
         "uv pip sync --check --offline": [
@@ -187,39 +205,197 @@ def commands(tools: Path, env_dir: Path, scenario: str) -> dict[str, list[str]]:
     }
 
 
-def measure(cmds: dict[str, list[str]], runs: int, warmup: int) -> dict[str, dict[str, float]]:
+def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+    """(wall seconds, exit code, peak RSS in KiB) of one whole process."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _pid, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return elapsed, proc.returncode, usage.ru_maxrss
+
+
+def bench_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PIP_CONFIG_FILE")}
+    env["DRIFT_GUARD_CACHE_DIR"] = str(ROOT / "build" / "bench" / "cache")
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["NO_COLOR"] = "1"
+    env.pop("DRIFT_GUARD_NO_CACHE", None)
+    return env
+
+
+def measure(
+    cmds: dict[str, list[str]], runs: int, warmup: int, env: dict[str, str] | None = None
+) -> dict[str, dict[str, float]]:
+    env = env or bench_env()
     times: dict[str, list[float]] = {label: [] for label in cmds}
+    peaks: dict[str, int] = {label: 0 for label in cmds}
     codes: dict[str, int] = {}
     for i in range(warmup + runs):
         for label, cmd in cmds.items():
-            start = time.perf_counter()
-            done = subprocess.run(
-                cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-            )
-            elapsed = time.perf_counter() - start
-            codes[label] = done.returncode
+            elapsed, code, rss = _timed(cmd, env)
+            codes[label] = code
             if i >= warmup:
                 times[label].append(elapsed)
+                peaks[label] = max(peaks[label], rss)
     return {
         label: {
             "median_ms": statistics.median(ts) * 1000,
             "min_ms": min(ts) * 1000,
             "max_ms": max(ts) * 1000,
+            "peak_mb": peaks[label] / 1024,
             "exit": codes[label],
         }
         for label, ts in times.items()
     }
 
 
+def print_table(title: str, res: dict[str, dict[str, float]], bases: dict[str, str]) -> None:
+    print(f"\n## {title}")
+    head = f"{'command':40} {'median ms':>10} {'min':>8} {'max':>8} {'peak MB':>8}"
+    head += "".join(f" {'÷ ' + short:>12}" for short in bases) + f" {'exit':>5}"
+    print(head)
+    for label, r in res.items():
+        row = (
+            f"{label:40} {r['median_ms']:10.1f} {r['min_ms']:8.1f} {r['max_ms']:8.1f} "
+            f"{r['peak_mb']:8.1f}"
+        )
+        for base_label in bases.values():
+            base = res[base_label]["median_ms"] if base_label in res else float("nan")
+            row += f" {r['median_ms'] / base:12.2f}"
+        print(row + f" {int(r['exit']):5d}")
+
+
+def peers(args: argparse.Namespace, tools: Path, results: dict[str, object]) -> None:
+    for size in args.sizes:
+        env_dir = build_env(args.work, size, tools)
+        settle(env_dir)
+        for scenario in args.scenarios:
+            res = measure(commands(tools, env_dir, scenario), args.runs, args.warmup)
+            results[f"peers/{size}/{scenario}"] = res
+            print_table(
+                f"{size} distributions, {scenario}.txt ({args.runs} runs, medians)",
+                res,
+                {"pip list": "pip list --format=freeze", "uv": "uv pip sync --check --offline"},
+            )
+
+
+def settle(*paths: Path) -> None:
+    """The result cache does not store an answer about files changed in the last two seconds
+    (their change could hide in the clock's resolution); wait that out once after setup."""
+    newest = max(
+        (p.stat().st_ctime for root in paths for p in [root, *root.rglob("*")] if p.exists()),
+        default=0.0,
+    )
+    time.sleep(max(0.0, newest + 2.5 - time.time()))
+
+
+def scale(args: argparse.Namespace, tools: Path, results: dict[str, object]) -> None:
+    from benchmarks import _scale
+
+    dg = str(tools.parent / "drift-guard")
+    work = args.work / "scale"
+    cmds: dict[str, list[str]] = {}
+    small = build_env(args.work, 200, tools)
+    cmds["200 real dists, clean"] = [
+        dg, "--no-cache", "--quiet", "--python", str(small / ".venv" / "bin" / "python"),
+        str(small / "clean.txt"),
+    ]
+    for count in (200, 2000):
+        py = _scale.make_env(work / f"env{count}", count)
+        req = _scale.write_requirements(work / f"env{count}.txt", count)
+        cmds[f"{count} synthetic dists, clean"] = [
+            dg, "--no-cache", "--quiet", "--python", str(py), str(req)
+        ]
+    py5000 = _scale.make_env(work / "env5000", 5000)
+    req = _scale.write_requirements(work / "hashes5000" / "requirements.txt", 5000, hashes=True)
+    cmds["5000-line requirements with hashes"] = [
+        dg, "--no-cache", "--quiet", "--python", str(py5000), str(req)
+    ]
+    for fmt, writer in _scale.LOCK_WRITERS.items():
+        lock = writer(work / f"lock-{fmt}", 5000)
+        cmds[f"5000-package {fmt}"] = [
+            dg, "--no-cache", "--quiet", "--python", str(py5000), str(lock)
+        ]
+    res = measure(cmds, args.runs, args.warmup)
+    results["scale"] = res
+    print_table(
+        f"scale, cold (--no-cache) ({args.runs} runs, medians)",
+        res,
+        {"200 real": "200 real dists, clean", "200 synth": "200 synthetic dists, clean"},
+    )
+
+
+def growth(args: argparse.Namespace, tools: Path, results: dict[str, object]) -> None:
+    from benchmarks import _scale
+
+    dg = str(tools.parent / "drift-guard")
+    work = args.work / "growth"
+    cases: dict[str, list[tuple[int, list[str]]]] = {}
+    env = bench_env()
+    env["BENCH_VALUE"] = "v" * 10_000
+
+    steps = (2000, 4000, 8000)
+    rows = []
+    for n in steps:
+        # n dists, each needed by the next: one root, undeclared with all it pulls in.
+        chain = {i: [i + 1] for i in range(0, n - 1, 2)}
+        py = _scale.make_env(work / f"undeclared{n}", n, chain)
+        top = _scale.top_level_file(work / f"undeclared{n}.in")
+        rows.append((n, [dg, "--no-cache", "--quiet", "--python", str(py), str(top)]))
+    cases["undeclared packages (top-level file)"] = rows
+    py = _scale.make_env(work / "base", 1000)
+    cases["include chain (files)"] = [
+        (n, [dg, "--no-cache", "--quiet", "--python", str(py),
+             str(_scale.write_include_chain(work / f"chain{n}", n))])
+        for n in (250, 500, 1000)
+    ]
+    cases["${VAR} occurrences of a 10 KB value"] = [
+        (n, [dg, "--no-cache", "--quiet", "--python", str(py),
+             str(_scale.write_var_file(work / f"vars{n}.txt", n))])
+        for n in (500, 1000, 2000)
+    ]
+    py5000 = _scale.make_env(args.work / "scale" / "env5000", 5000)
+    cases["requirement lines"] = [
+        (n, [dg, "--no-cache", "--quiet", "--python", str(py5000),
+             str(_scale.write_requirements(work / f"lines{n}.txt", n))])
+        for n in (1250, 2500, 5000)
+    ]
+    for fmt, writer in _scale.LOCK_WRITERS.items():
+        cases[f"{fmt} entries"] = [
+            (n, [dg, "--no-cache", "--quiet", "--python", str(py5000),
+                 str(writer(work / f"{fmt}-{n}", n))])
+            for n in (1250, 2500, 5000)
+        ]
+    print(f"\n## growth, cold (--no-cache) ({args.runs} runs, medians; factor per doubling)")
+    print(f"{'input':40} {'sizes':>18} {'median ms':>26} {'factors':>14} {'peak MB':>8}")
+    for label, runs in cases.items():
+        res = measure({str(n): cmd for n, cmd in runs}, args.runs, args.warmup, env)
+        results[f"growth/{label}"] = res
+        ms = [res[str(n)]["median_ms"] for n, _ in runs]
+        factors = [b / a for a, b in zip(ms, ms[1:])]
+        peak = max(r["peak_mb"] for r in res.values())
+        codes = {int(r["exit"]) for r in res.values()}
+        print(
+            f"{label:40} {'/'.join(str(n) for n, _ in runs):>18} "
+            f"{' / '.join(f'{m:.0f}' for m in ms):>26} "
+            f"{' '.join(f'{f:.2f}' for f in factors):>14} {peak:8.1f}"
+            + ("" if codes <= {0, 1} else f"  exit {sorted(codes)}")
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--work", type=Path, default=Path(tempfile.gettempdir()) / "drift-guard-bench"
+        "--work",
+        type=Path,
+        default=ROOT / "build" / "bench",
+        help="where environments and inputs are built (not under the system's temporary "
+        "directory, whose constant changes would keep the result cache from storing)",
     )
-    parser.add_argument("--sizes", type=int, nargs="+", default=[15, 200])
+    parser.add_argument("--suites", nargs="+", default=["peers", "scale", "growth"],
+                        choices=["peers", "scale", "growth"])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[200])
     parser.add_argument("--scenarios", nargs="+", default=["clean", "drift", "noise"])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--warmup", type=int, default=2)
@@ -227,24 +403,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     args.work.mkdir(parents=True, exist_ok=True)
+    sys.path.insert(0, str(ROOT))
     tools = setup_tools(args.work)
-    results = {}
-    for size in args.sizes:
-        env_dir = build_env(args.work, size, tools)
-        for scenario in args.scenarios:
-            res = measure(commands(tools, env_dir, scenario), args.runs, args.warmup)
-            results[f"{size}/{scenario}"] = res
-            base = res["pip list --format=freeze"]["median_ms"]
-            print(f"\n## {size} distributions, {scenario}.txt  ({args.runs} runs, medians)")
-            print(
-                f"{'command':38} {'median ms':>10} {'min':>8} {'max':>8} "
-                f"{'÷ pip list':>10} {'exit':>5}"
-            )
-            for label, r in res.items():
-                print(
-                    f"{label:38} {r['median_ms']:10.1f} {r['min_ms']:8.1f} {r['max_ms']:8.1f} "
-                    f"{r['median_ms'] / base:10.3f} {r['exit']:5d}"
-                )
+    import platform
+
+    print(
+        f"# drift-guard benchmark: Python {platform.python_version()}, {platform.machine()}, "
+        f"{os.cpu_count()} CPUs, {platform.platform()}"
+    )
+    results: dict[str, object] = {}
+    for suite in args.suites:
+        {"peers": peers, "scale": scale, "growth": growth}[suite](args, tools, results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0

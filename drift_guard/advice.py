@@ -88,11 +88,12 @@ def hint(
     to run the target environment's pip (see `pip_for`), `python` its interpreter or prefix
     as shown to the user (for `uv pip --python`)."""
     name, installed, declared = finding.name, finding.installed, finding.declared
+    if finding.kind == "unresolved":
+        return (f"install the package that provides {name} into this environment and declare "
+                "it, or make it part of the project")
     where = path or finding.source or "the requirements file"
     if not valid_name(name):
         return f"not a valid package name: check {where} (no command is suggested for it)"
-    if finding.kind == "unresolved":
-        return _unresolved(finding)
     if finding.kind == "broken":
         return _broken(finding, pip)
     if finding.kind == "missing":
@@ -159,14 +160,6 @@ def _broken(finding: Finding, pip: Pip) -> str:
     """An unmet requirement of an installed package: install what satisfies it."""
     wanted = spelled(finding.name, finding.declared)
     return shell(pip.argv("install", wanted))
-
-
-def _unresolved(finding: Finding) -> str:
-    at = f" ({finding.imported_by[0]})" if finding.imported_by else ""
-    return (
-        f"install and declare the distribution that provides {finding.name}, or correct the "
-        f"import{at}"
-    )
 
 
 def spelled(name: str, declared: Optional[str]) -> str:

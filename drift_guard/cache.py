@@ -12,8 +12,8 @@ Why that is safe:
   from user space: any write, rename, chmod or replacement of a file changes it. Installing or
   removing a distribution adds or removes entries in a listed directory, which changes that
   directory's mtime and ctime.
-- An absent path is recorded as absent, and so is its parent directory's signature: creating
-  it changes the parent.
+- An absent path is recorded as absent, together with its parent directory's signature:
+  creating it changes the parent.
 - A run that started a subprocess (a tool probe, git) is never stored: its answer depends on
   state no signature covers.
 - "Racy" entries are never stored: if anything recorded changed within the last two seconds,
@@ -157,8 +157,9 @@ class Recorder:
         sig = signature(name)
         self.watched[name] = sig
         parent = os.path.dirname(name)
-        if parent != name and parent not in self.watched:
-            # An absent path appears, or a present one is replaced, by a change to its parent.
+        if sig is None and parent != name and parent not in self.watched:
+            # An absent path appears by a change to its parent. A present one is replaced or
+            # changed only by a change of its own signature (inode, ctime).
             self.watched[parent] = signature(parent)
 
     def _wrap(self, module: Any, attr: str) -> None:

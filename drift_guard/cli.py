@@ -113,6 +113,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="expect these extras of the project installed",
     )
     parser.add_argument(
+        "--unresolved",
+        action="store_true",
+        help="also report imports that no installed package, project module or standard "
+        "library module provides",
+    )
+    parser.add_argument(
         "-q", "--quiet", action="store_true", help="print nothing when there is no drift"
     )
     parser.add_argument(
@@ -144,6 +150,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _main(argv: Sequence[str]) -> int:
     try:
+        args = list(sys.argv[1:] if argv is None else argv)
+        if args[:1] == ["lambda"]:
+            # `drift-guard lambda ARTIFACT ...`: a built Lambda package, its own options.
+            from drift_guard.aws_lambda.command import run as run_lambda
+
+            return run_lambda(args[1:])
         return _run(argv)
     except DriftGuardError as exc:
         _error(f"error: {exc}", argv)
@@ -209,6 +221,7 @@ def _run(argv: Optional[Sequence[str]]) -> int:
         without_groups=_names(args.without_groups),
         only_groups=_names(args.only_groups),
         extras=_names(args.extras),
+        unresolved=args.unresolved,
     )
     if args.python or args.venv:
         # An explicit --python / --venv outranks the configured one, whichever kind it is.
@@ -249,7 +262,7 @@ def _run(argv: Optional[Sequence[str]]) -> int:
 
         for warning in report.warnings:
             print(f"drift-guard: warning: {text(warning)}", file=sys.stderr)
-    return 0 if report.ok or args.exit_zero else 1
+    return 0 if not report.fails or args.exit_zero else 1
 
 
 if __name__ == "__main__":

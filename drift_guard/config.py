@@ -22,6 +22,20 @@ class Config(NamedTuple):
     extras: Tuple[str, ...] = ()
     lambda_: Mapping[str, Any] = {}
     """Lambda deploy options (Zappa integration): e.g. {"max_unzipped_mb": 250}."""
+    code: Tuple[str, ...] = ()
+    """Where the application's code lives (directories, files, globs); default: every
+    Python file git tracks in the project, minus `code_exclude`."""
+    code_exclude: Optional[Tuple[str, ...]] = None
+    """Globs left out of the import scan (None: tests, docs, virtualenvs, ...)."""
+    fail_on: Optional[Tuple[str, ...]] = None
+    """The finding kinds that fail the run (None: every kind)."""
+    undeclared: str = "all"
+    """"all": every undeclared package fails the run; "imported": only those the code
+    imports (the others are still reported)."""
+    unresolved: bool = False
+    """Look for imports nothing provides (always on when `fail_on` names "unresolved")."""
+    imports: bool = True
+    """Read the code's imports to rank undeclared findings (false: never scan)."""
 
 
 _LISTS = {
@@ -32,9 +46,16 @@ _LISTS = {
     "without": "without_groups",
     "only": "only_groups",
     "extras": "extras",
+    "code": "code",
+    "code_exclude": "code_exclude",
+    "fail_on": "fail_on",
 }
-_STRINGS = {"python": "python", "venv": "venv"}
-_BOOLS = {"require_pins": "require_pins"}
+_STRINGS = {"python": "python", "venv": "venv", "undeclared": "undeclared"}
+_BOOLS = {"require_pins": "require_pins", "unresolved": "unresolved", "imports": "imports"}
+_CHOICES = {
+    "undeclared": ("all", "imported"),
+    "fail_on": ("missing", "mismatch", "undeclared", "unpinned", "broken", "unresolved"),
+}
 _TABLES = {"lambda": "lambda_"}
 _FIELD = {**_LISTS, **_STRINGS, **_BOOLS, **_TABLES}
 
@@ -60,8 +81,21 @@ def from_mapping(
                 raise DriftGuardError(f"{spelled} must be a list of strings", path=path)
             if key == "sources":
                 value = [_relative(v, base_dir) for v in value]
+            bad = [v for v in value if key in _CHOICES and v not in _CHOICES[key]]
+            if bad:
+                raise DriftGuardError(
+                    f"{spelled} has {bad[0]!r}; known: {', '.join(_CHOICES[key])}", path=path
+                )
             values[_LISTS[key]] = tuple(value)
         elif key in _STRINGS:
+            if key in _CHOICES:
+                if value not in _CHOICES[key]:
+                    raise DriftGuardError(
+                        f"{spelled} must be one of: {', '.join(map(repr, _CHOICES[key]))}",
+                        path=path,
+                    )
+                values[_STRINGS[key]] = value
+                continue
             if not isinstance(value, str):
                 raise DriftGuardError(f"{spelled} must be a string (a path)", path=path)
             values[_STRINGS[key]] = _relative(value, base_dir)

@@ -9,9 +9,11 @@ imported only when a marker actually has to be evaluated.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from typing import TYPE_CHECKING, Dict, Mapping, Optional
 
+from drift_guard.errors import DriftGuardError
 from drift_guard.models import Environment
 
 if TYPE_CHECKING:
@@ -69,21 +71,83 @@ def _platform() -> Dict[str, str]:
 
 _CACHE: Dict[str, Marker] = {}
 
+# Python (3.11+) refuses to turn more digits than this into an int, so packaging cannot compare
+# such a version; it is bad input on every Python.
+DIGITS_LIMIT = 4300
+_LONG_NUMBER = re.compile(r"[0-9]{%d}" % (DIGITS_LIMIT + 1))
+
+
+class MarkerError(DriftGuardError):
+    """A marker packaging cannot parse or evaluate (`python_version ~= '3'`)."""
+
+
+def _shown(text: str) -> str:
+    return repr(text) if len(text) <= 60 else repr(text[:60]) + "..."
+
 
 def parse_marker(text: str) -> Marker:
-    """A parsed marker, cached: the same marker text recurs across a dependency graph."""
+    """A parsed marker, cached: the same marker text recurs across a dependency graph.
+
+    Raises MarkerError (no file named) when it is not a marker."""
     marker = _CACHE.get(text)
     if marker is None:
-        from packaging.markers import Marker
+        from packaging.markers import InvalidMarker, Marker
 
-        marker = _CACHE[text] = Marker(text)
+        try:
+            if _LONG_NUMBER.search(text):
+                raise ValueError(f"a number of more than {DIGITS_LIMIT} digits")
+            marker = Marker(text)
+        except (InvalidMarker, ValueError, TypeError, RecursionError) as exc:
+            raise MarkerError(f"invalid marker {_shown(text)}: {_why(exc)}") from None
+        _CACHE[text] = marker
     return marker
 
 
+def _why(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    lines = str(exc).strip().splitlines()
+    first = lines[0] if lines else type(exc).__name__
+    return first if len(first) <= 120 else first[:120] + "..."
+
+
 def evaluate(text: Optional[str], environment: Mapping[str, str], extra: str = "") -> bool:
-    """Whether marker `text` holds in `environment` (True when there is no marker)."""
+    """Whether marker `text` holds in `environment` (True when there is no marker).
+
+    Raises MarkerError (naming the marker, not the file) when packaging cannot evaluate it:
+    readers call `check` first so the error names the file and line instead."""
     if not text:
         return True
     env = dict(environment)
     env["extra"] = extra
-    return parse_marker(text).evaluate(env)
+    marker = parse_marker(text)
+    try:
+        return bool(marker.evaluate(env))
+    except (ValueError, TypeError, LookupError, RecursionError) as exc:
+        raise MarkerError(f"cannot evaluate the marker {_shown(text)}: {_why(exc)}; "
+                          "correct it") from None
+
+
+def check(text: str, environment: Mapping[str, str], *, path: str,
+          line: Optional[int] = None, key: Optional[str] = None, quote: bool = True) -> None:
+    """Raise DriftGuardError at path:line (or key) when marker `text` cannot be parsed or
+    evaluated in `environment`; `quote` False keeps the marker's text out of the message.
+
+    A variable missing from `environment` is the environment's gap, not the marker's fault."""
+    from packaging.markers import UndefinedEnvironmentName
+
+    try:
+        marker = parse_marker(text)
+        env = dict(environment)
+        env.setdefault("extra", "")
+        try:
+            marker.evaluate(env)
+        except UndefinedEnvironmentName:
+            return
+        except (ValueError, TypeError, LookupError, RecursionError) as exc:
+            raise MarkerError(f"cannot evaluate the marker {_shown(text)}: {_why(exc)}; "
+                              "correct it") from None
+    except MarkerError as exc:
+        message = exc.message if quote else ("invalid marker (its text is not shown: the "
+                                             "file is outside the project); correct it")
+        raise MarkerError(message, path=path, line=line, key=key) from None

@@ -137,6 +137,9 @@ class Finding(NamedTuple):
     reason: Optional[str] = None
     """A short explanation that is not drift itself: "the marker excludes it here",
     "did you mean requests?", "needed by flask"."""
+    tolerated: bool = False
+    """Reported, but does not fail the run (`fail-on` leaves its kind out, or
+    `undeclared = "imported"` and nothing imports it)."""
 
 
 class Report(NamedTuple):
@@ -152,3 +155,8 @@ class Report(NamedTuple):
     @property
     def ok(self) -> bool:
         return not self.findings
+
+    @property
+    def fails(self) -> bool:
+        """Whether the run fails: some finding is not tolerated by the configuration."""
+        return any(not f.tolerated for f in self.findings)

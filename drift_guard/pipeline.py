@@ -7,7 +7,7 @@ Nothing here prints or exits; front ends decide what to show and which exit code
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, List, Mapping, Optional, Sequence, Tuple
 
 from drift_guard.errors import DriftGuardError
 
@@ -17,9 +17,13 @@ if TYPE_CHECKING:
 
 
 def check(
-    cfg: Config, *, cwd: str, environment: Optional[Environment] = None, allow: Sequence[str] = ()
+    cfg: Config, *, cwd: str, environment: Optional[Environment] = None, allow: Sequence[str] = (),
+    installed: Optional[Mapping[str, Installed]] = None,
 ) -> Tuple[Report, dict[str, Installed]]:
-    """Find the environment (unless given), read the declarations, compare. No printing."""
+    """Find the environment (unless given), read the declarations, compare. No printing.
+
+    `installed` replaces the environment's listing (the Lambda command compares a built
+    package, whose distributions it read itself); markers come from `environment`."""
     from drift_guard.compare import compare, name_direct_references
     from drift_guard.environment import find_environment
     from drift_guard.installed import list_installed
@@ -48,7 +52,7 @@ def check(
         extras=cfg.extras,
     )
     sources: List[Source] = [read_source(path, ctx) for path in dict.fromkeys(files)]
-    installed = list_installed(env)
+    installed = dict(installed) if installed is not None else list_installed(env)
     sources, notes = name_direct_references(sources, installed, cwd)
 
     def run(projects: Tuple[str, ...]) -> List[Finding]:
@@ -69,7 +73,35 @@ def check(
         projects = project_names(cwd)
         if projects:
             findings = run(projects)
+    findings, import_notes = rank_by_imports(cfg, findings, env, installed, cwd)
+    notes = [*notes, *import_notes]
+    if cfg.fail_on is not None or cfg.undeclared != "all":
+        from drift_guard.imports.resolve import tolerate
+
+        findings = tolerate(findings, cfg.fail_on, cfg.undeclared)
     return Report(env, tuple(sources), tuple(findings), tuple(notes)), installed
+
+
+def rank_by_imports(
+    cfg: Config, findings: List[Finding], env: Environment, installed: dict[str, Installed],
+    cwd: str,
+) -> Tuple[List[Finding], List[str]]:
+    """Undeclared findings the code imports gain `imported_by` and come first; `unresolved`
+    findings are added when configured.
+
+    The code is read only when it can change the verdict: there is an undeclared finding to
+    rank, or unresolved imports are looked for. A clean environment costs no scan.
+    """
+    want_unresolved = cfg.unresolved or "unresolved" in (cfg.fail_on or ())
+    if not cfg.imports or not (
+        want_unresolved or any(f.kind == "undeclared" for f in findings)
+    ):
+        return findings, []
+    from drift_guard.imports.resolve import rank, resolve
+
+    resolution = resolve(cwd, env, installed, code=cfg.code, exclude=cfg.code_exclude)
+    ranked = rank(findings, resolution, unresolved=want_unresolved, ignore=cfg.ignore)
+    return ranked, list(resolution.notes)
 
 
 def project_names(cwd: str) -> Tuple[str, ...]:

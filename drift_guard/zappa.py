@@ -25,12 +25,18 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional
 from drift_guard.errors import DriftGuardError
 
 if TYPE_CHECKING:
+    from drift_guard.aws_lambda.artifact import Artifact
+    from drift_guard.aws_lambda.excludes import Exclude
+    from drift_guard.aws_lambda.report import LambdaReport
+    from drift_guard.aws_lambda.target import Layer, LambdaOptions, Target
     from drift_guard.config import Config
-    from drift_guard.lambda_checks import ArtifactFinding, Exclude, LambdaOptions
-    from drift_guard.models import Installed, Report
+    from drift_guard.models import Report
 
 ACTING_COMMANDS = ("deploy", "update", "package")
 """The Zappa commands that build a package; every other command is left alone."""
+
+ACTIONS = {"deploy": "create", "update": "update", "package": "package"}
+"""What each command asks of Lambda, for the runtime's block dates."""
 
 PACKAGED_BY_ZAPPA = ("zappa",)
 """Installed in the venv for Zappa's sake, packaged, and not the app's declarations: Zappa and
@@ -47,18 +53,22 @@ class Outcome(NamedTuple):
     phase: str
     """"settings", "zip", or "skipped"."""
     report: Optional[Report] = None
-    findings: Tuple[ArtifactFinding, ...] = ()
-    """Problems with the package (stripped packages, size, platform, runtime)."""
+    lambda_report: Optional[LambdaReport] = None
     warnings: Tuple[str, ...] = ()
-    notes: Tuple[str, ...] = ()
     summary: str = ""
     """The line printed when all is well (or why nothing was checked)."""
-    title: str = ""
-    """How the package findings are introduced."""
+
+    @property
+    def findings(self) -> tuple:  # type: ignore[type-arg]
+        return self.lambda_report.findings if self.lambda_report is not None else ()
+
+    @property
+    def notes(self) -> Tuple[str, ...]:
+        return self.lambda_report.notes if self.lambda_report is not None else ()
 
     @property
     def ok(self) -> bool:
-        return (self.report is None or self.report.ok) and not self.findings
+        return (self.report is None or not self.report.fails) and not self.findings
 
 
 def check(zappa_cli: Any) -> None:
@@ -90,22 +100,19 @@ def check(zappa_cli: Any) -> None:
         raise ClickException(render(outcome, getattr(zappa_cli, "command", None) or "zappa"))
     if outcome.summary:
         echo(outcome.summary)
-    for note in outcome.notes:
-        echo(f"drift-guard: note: {note}")
 
 
 def render(outcome: Outcome, command: str) -> str:
     """The message Zappa prints when the check fails: the CLI's drift report, then the
     package's problems, then what happened to the command."""
+    from drift_guard.aws_lambda.report import render_text
     from drift_guard.pipeline import render as render_report
-    from drift_guard.lambda_checks import render as render_findings
 
     parts: List[str] = []
-    if outcome.report is not None and not outcome.report.ok:
+    if outcome.report is not None and outcome.report.fails:
         parts.append(render_report(outcome.report, "text"))
-    if outcome.findings:
-        parts.append(render_findings(outcome.findings, outcome.title))
-    parts.extend(f"note: {n}\n" for n in outcome.notes)
+    if outcome.lambda_report is not None and (outcome.findings or outcome.notes):
+        parts.append(render_text(outcome.lambda_report))
     if outcome.phase == "settings":
         parts.append(f"zappa {command} stopped by drift-guard before anything was built or sent "
                      "to AWS.")
@@ -141,72 +148,136 @@ def evaluate(
     cfg, options = load_config(zappa_cli, cwd)
     env = _environment(zappa_cli)
 
-    from drift_guard.pipeline import check as check_drift
+    from drift_guard.aws_lambda import checks
+    from drift_guard.aws_lambda.report import LambdaReport
+    from drift_guard.pipeline import check as check_drift, project_names
 
     report, installed = check_drift(cfg, cwd=cwd, environment=env, allow=PACKAGED_BY_ZAPPA)
-    needed = must_ship(report, installed, cfg, cwd)
     state = _state(zappa_cli)
-
     stage = getattr(zappa_cli, "api_stage", None)
-    runtime = str(getattr(zappa_cli, "runtime", None) or _local_runtime())
-    architecture = str(getattr(zappa_cli, "architecture", None) or "x86_64")
-    findings, warnings = _runtime_check(runtime, today, command, options)
-    if warnings:
-        # Both callbacks see the same runtime: say it once per stage.
-        if ("runtime", stage) in state:
-            warnings = []
-        state.add(("runtime", stage))
+    warnings: List[str] = []
+    target = _target(zappa_cli, options, warnings)
+    if target.layers:
+        # A package a layer brings is there at run time, installed locally or not.
+        report = report._replace(findings=tuple(
+            f for f in report.findings
+            if not (f.kind == "missing" and target.layer_providing(f.name))))
 
-    from drift_guard import lambda_checks as lc
+    findings, runtime_warnings = checks.runtime_findings(target, today, ACTIONS[command], options)
+    if ("runtime", stage) not in state:
+        warnings.extend(runtime_warnings)  # both callbacks see the same runtime: say it once
+    state.add(("runtime", stage))
+    mismatch = checks.python_finding(env.python_version, target)
+    if mismatch is not None and options.python != "off":
+        if options.python == "error":
+            findings.append(mismatch)
+        elif ("python", stage) not in state:
+            warnings.append(mismatch.message)
+        state.add(("python", stage))
 
+    from drift_guard._names import canonical
+
+    skip = {canonical(n) for n in cfg.ignore} | {"pip"}
+    skip |= {s.project for s in report.sources if s.project}
+    skip |= set(project_names(cwd))
+    missing = {f.name for f in report.findings if f.kind == "missing"}
+    ship, needed = checks.needed(report.sources, installed, target, skip, missing=missing)
+    findings.extend(needed)
     excludes = _excludes(zappa_cli)
-    if phase == "settings":
-        predicted, notes = lc.predict_stripped(needed, excludes)
-        state.add(("reported", stage))
-        return Outcome(phase, report, (*findings, *predicted), tuple(warnings), tuple(notes),
-                       summary=_report_line(report),
-                       title=f"for the Lambda package of stage {stage}")
+    notes: List[str] = []
 
-    package, handler = _package_paths(zappa_cli, cwd)
-    artifact = lc.open_artifact(package)
-    found, notes = lc.check_contents(artifact, needed, excludes)
-    if options.platform != "off":
-        native = lc.check_platform(artifact, [d.name for d in needed], runtime, architecture)
-        if options.platform == "error":
-            found.extend(native)
-        else:
-            warnings.extend(f.message for f in native)
-    found.extend(_check_sizes(zappa_cli, artifact, handler, options))
-    measured = handler if handler is not None else artifact
-    size = f"{measured.unzipped_size / lc.MB:.1f} MB"
-    name = os.path.basename(package)
-    summary = (f"drift-guard: package ok: {name} ships the {len(needed)} packages the app "
-               f"needs; {size} unzipped of the {options.max_unzipped_mb:g} MB budget")
-    if ("reported", stage) not in state:
-        summary = _report_line(report) + "\n" + summary
-    return Outcome(phase, report, (*found, *findings), tuple(warnings), tuple(notes),
-                   summary=summary,
-                   title=f"in {name} ({size} unzipped) for {runtime} on {architecture}")
+    artifact = handler = None
+    if phase == "zip":
+        artifact, handler = _package_paths(zappa_cli, cwd)
+    try:
+        found = checks.contents(ship, checks.venv_reader, target, artifact, excludes)
+        findings.extend(found.findings)
+        pins, pin_notes = checks.provided_pins(report.sources, found.left_out, target)
+        for f in pins:  # once per run, whichever callback sees it first
+            if ("provided", stage, f.name) not in state:
+                findings.append(f)
+                state.add(("provided", stage, f.name))
+        for note in pin_notes:
+            if ("note", stage, note) not in state:
+                notes.append(note)
+                state.add(("note", stage, note))
+        findings.extend(checks.layer_findings(report.sources, target))
+        size = None
+        if artifact is not None:
+            if options.platform != "off":
+                owners = checks.owners_of(ship, checks.venv_reader)
+                native = checks.platform_findings(artifact, target, owners)
+                if options.platform == "error":
+                    findings.extend(native)
+                else:
+                    warnings.extend(f.message for f in native)
+            deploy_time = _deploy_time(installed, env, {d.name for d in ship})
+            size, size_found = _sizes(zappa_cli, artifact, handler, target, options,
+                                      deploy_time, {d.name for d in ship})
+            findings.extend(size_found)
+    finally:
+        for a in (artifact, handler):
+            if a is not None:
+                a.close()
+
+    name = os.path.basename(artifact.path) if artifact is not None else None
+    lambda_report = LambdaReport(target, name, tuple(findings), tuple(warnings), tuple(notes),
+                                 size, len(ship))
+    summary = ""
+    if phase == "settings" or ("reported", stage) not in state:
+        summary = _report_line(report)
+    state.add(("reported", stage))
+    if phase == "zip" and size is not None:
+        measured = f"{size.total / (1024 * 1024):.1f} MB unzipped"
+        summary = (summary + "\n" if summary else "") + (
+            f"drift-guard: package ok: {name} ships the {len(ship)} packages the app needs on "
+            f"{target.describe()}; {measured} of the {options.max_unzipped_mb:g} MB budget"
+            + _largest(size))
+    if notes:
+        summary += "".join(f"\ndrift-guard: note: {n}" for n in notes)
+    return Outcome(phase, report, lambda_report, tuple(warnings), summary)
 
 
-def _runtime_check(
-    runtime: str, today: datetime.date, command: str, options: LambdaOptions
-) -> Tuple[List[ArtifactFinding], List[str]]:
-    """(findings, warnings) about the Lambda runtime's support dates."""
-    from drift_guard import lambda_checks as lc
+def _largest(size: Any) -> str:
+    """"; largest: botocore 20.5 MB (runtime-provided), ..." -- where the megabytes are."""
+    big = [p for p in size.packages[:3] if p.size >= 1024 * 1024]
+    if not big:
+        return ""
+    return "; largest: " + ", ".join(
+        f"{p.name} {p.size / (1024 * 1024):.1f} MB" + ("" if p.role == "app" else f" ({p.role})")
+        for p in big)
 
-    if options.runtime == "off":
-        return [], []
-    problem = lc.runtime_problem(runtime, today, command)
-    if problem is None:
-        return [], []
-    past, message = problem
-    if past and options.runtime == "error":
-        return [lc.ArtifactFinding(
-            "runtime", runtime, message,
-            'set "runtime" in zappa_settings to a supported one, or drift_guard.lambda.runtime '
-            'to "warn"')], []
-    return [], [message]
+
+def _target(zappa_cli: Any, options: LambdaOptions, warnings: List[str]) -> Target:
+    """The runtime Zappa deploys to, with the layers the stage names."""
+    from drift_guard.aws_lambda.target import make_target, read_layer_zip
+
+    runtime = str(getattr(zappa_cli, "runtime", None) or options.target_runtime
+                  or _local_runtime())
+    architecture = str(getattr(zappa_cli, "architecture", None) or options.architecture
+                       or "x86_64")
+    described = {layer.name: layer for layer in options.layers}
+    layers: List[Layer] = []
+    stage_config = getattr(zappa_cli, "stage_config", None) or {}
+    for arn in stage_config.get("layers") or []:
+        layer = described.pop(str(arn), None)
+        if layer is None:
+            warnings.append(f"layer {arn}: what it provides and its size are unknown; describe "
+                            f"it under drift_guard.lambda.layers (provides, size-mb) or give "
+                            f"its zip")
+            continue
+        layers.append(layer)
+    layers.extend(described.values())
+    layers.extend(read_layer_zip(z) for z in options.layer_zips)
+    return make_target(runtime, architecture, options, tuple(layers))
+
+
+def _deploy_time(installed: Mapping[str, Any], env: Any, needed: set) -> set:  # type: ignore[type-arg]
+    from drift_guard.aws_lambda.size import DEPLOY_TOOLS, zappa_closure
+    from drift_guard.markers import target_environment
+
+    closure = zappa_closure(installed, target_environment(env))
+    return (closure | set(DEPLOY_TOOLS)) - needed
 
 
 def _report_line(report: Report) -> str:
@@ -253,16 +324,13 @@ def load_config(zappa_cli: Any, cwd: str) -> Tuple[Config, LambdaOptions]:
     """`[tool.drift-guard]` of pyproject.toml overridden, key by key, by the stage's
     `"drift_guard"` object (`-` and `_` spellings alike); `lambda` options merge likewise."""
     from drift_guard import config as config_mod
-    from drift_guard.lambda_checks import lambda_options
+    from drift_guard.aws_lambda.target import lambda_options
 
     # Relative to the working directory where it is one, so messages name "pyproject.toml".
     here = "." if os.path.abspath(cwd) == os.getcwd() else cwd
     base = config_mod.load(here)
     pyproject = os.path.normpath(os.path.join(here, "pyproject.toml"))
-    lambda_table: Dict[str, Any] = {}
-    if base.lambda_:
-        lambda_options(base.lambda_, "[tool.drift-guard].lambda", path=pyproject)
-        lambda_table.update(_normalised(base.lambda_))
+    options = lambda_options(base.lambda_ or {}, "[tool.drift-guard].lambda", path=pyproject)
 
     stage_config = getattr(zappa_cli, "stage_config", None) or {}
     present = [k for k in SETTINGS_KEYS if k in stage_config]
@@ -280,14 +348,9 @@ def load_config(zappa_cli: Any, cwd: str) -> Tuple[Config, LambdaOptions]:
         cfg = config_mod.overlay(base, table, where, path=settings_file, base_dir=here)
         if "lambda" in table:
             # The stage's `lambda` keys are merged one by one into pyproject's.
-            lambda_options(cfg.lambda_, f"{where}.lambda", path=settings_file)
-            lambda_table.update(_normalised(cfg.lambda_))
-    options = lambda_options(lambda_table, "lambda")
-    return cfg._replace(lambda_=lambda_table), options
-
-
-def _normalised(table: Mapping[str, Any]) -> Dict[str, Any]:
-    return {str(k).replace("-", "_"): v for k, v in table.items()}
+            options = lambda_options(cfg.lambda_, f"{where}.lambda", path=settings_file,
+                                     base=options)
+    return cfg, options
 
 
 def _settings_file(zappa_cli: Any, cwd: str) -> str:
@@ -302,7 +365,7 @@ def _settings_file(zappa_cli: Any, cwd: str) -> str:
     return "zappa_settings"
 
 
-# --- the environment and what must ship ---------------------------------------------------
+# --- the environment ------------------------------------------------------------------------
 
 
 def _environment(zappa_cli: Any) -> Any:
@@ -325,33 +388,6 @@ def _environment(zappa_cli: Any) -> Any:
     return environment_at(str(venv), "zappa")
 
 
-def must_ship(
-    report: Report, installed: Mapping[str, Installed], cfg: Config, cwd: str
-) -> List[Installed]:
-    """The installed distributions the app needs: what is declared (marker holding, expected
-    installed) and, through Requires-Dist, what those need. Not the project itself (its code
-    ships from the working directory), not what the user ignores, not pip (Zappa drops it on
-    purpose; nothing imports it at run time)."""
-    from drift_guard._names import canonical
-    from drift_guard.pipeline import project_names
-    from drift_guard.compare import closure
-    from drift_guard.markers import evaluate, target_environment
-
-    markers = target_environment(report.environment)
-    skip = {canonical(n) for n in cfg.ignore} | {"pip"}
-    skip |= {s.project for s in report.sources if s.project}
-    skip |= set(project_names(cwd))
-    roots = [
-        (req.name, frozenset(canonical(e) for e in req.extras))
-        for source in report.sources
-        for req in source.requirements
-        if req.name and req.expected and req.name in installed and req.name not in skip
-        and evaluate(req.marker, markers)
-    ]
-    names = closure(roots, installed, markers) - skip
-    return [installed[n] for n in sorted(names)]
-
-
 # --- the package --------------------------------------------------------------------------
 
 
@@ -361,7 +397,7 @@ def _excludes(zappa_cli: Any) -> List[Exclude]:
     import importlib
     import warnings
 
-    from drift_guard.lambda_checks import Exclude
+    from drift_guard.aws_lambda.excludes import Exclude
 
     try:
         # Zappa has imported it already when it calls us; its list is the one that applies.
@@ -384,9 +420,9 @@ def _excludes(zappa_cli: Any) -> List[Exclude]:
     return result
 
 
-def _package_paths(zappa_cli: Any, cwd: str) -> Tuple[str, Optional[Any]]:
-    """(the package, the slim handler's zip read as an Artifact or None)."""
-    from drift_guard.lambda_checks import open_artifact
+def _package_paths(zappa_cli: Any, cwd: str) -> Tuple[Artifact, Optional[Artifact]]:
+    """(the package, the slim handler's zip or None), opened."""
+    from drift_guard.aws_lambda.artifact import open_artifact
 
     package = os.path.join(cwd, str(zappa_cli.zip_path))
     if not os.path.isfile(package):
@@ -397,33 +433,40 @@ def _package_paths(zappa_cli: Any, cwd: str) -> Tuple[str, Optional[Any]]:
         handler_file = os.path.join(cwd, str(handler_path))
         if os.path.isfile(handler_file):
             handler = open_artifact(handler_file)
-    return package, handler
+    return open_artifact(package), handler
 
 
-def _check_sizes(
-    zappa_cli: Any, artifact: Any, handler: Optional[Any], options: LambdaOptions
-) -> List[ArtifactFinding]:
-    from drift_guard import lambda_checks as lc
+def _sizes(
+    zappa_cli: Any, artifact: Artifact, handler: Optional[Artifact], target: Target,
+    options: LambdaOptions, deploy_time: set, needed: set,  # type: ignore[type-arg]
+) -> Tuple[Any, List[Any]]:
+    from drift_guard.aws_lambda import size as sz
+    from drift_guard.aws_lambda.artifact import distributions
+    from drift_guard.aws_lambda.checks import artifact_reader
+    from drift_guard.aws_lambda.target import DEFAULT_EPHEMERAL_MB, MB
 
-    found: List[ArtifactFinding] = []
+    dists = distributions(artifact).values()
+    report = sz.measure(artifact, dists, artifact_reader(artifact), target, deploy_time,
+                        needed, options.max_unzipped_mb)
     if handler is None:
-        size = lc.check_size(artifact, options.max_unzipped_mb)
-        if size is not None:
-            found.append(size)
-        return found
+        found = sz.size_finding(report)
+        return report, [found] if found is not None else []
     # slim_handler: Lambda unzips the small handler; the project archive is unpacked into
     # /tmp at start-up, whose size is the function's ephemeral storage.
-    size = lc.check_size(handler, options.max_unzipped_mb, "the handler package")
-    if size is not None:
-        found.append(size)
+    found_list = []
+    handler_report = report._replace(package=handler.unzipped_size, packages=(), remedies=())
+    found = sz.size_finding(handler_report, "the handler package")
+    if found is not None:
+        found_list.append(found)
     stage_config = getattr(zappa_cli, "stage_config", None) or {}
     storage = stage_config.get("ephemeral_storage") or {}
-    tmp_mb = storage.get("Size", lc.DEFAULT_EPHEMERAL_MB) if isinstance(storage, dict) else None
+    tmp_mb = storage.get("Size", DEFAULT_EPHEMERAL_MB) if isinstance(storage, dict) else None
     if isinstance(tmp_mb, (int, float)) and not isinstance(tmp_mb, bool):
-        tmp = lc.check_size(artifact, tmp_mb, "the project archive (unpacked in /tmp)")
+        tmp_report = report._replace(layers=(), budget=int(tmp_mb * MB))
+        tmp = sz.size_finding(tmp_report, "the project archive (unpacked in /tmp)",
+                              "the function's /tmp holds")
         if tmp is not None:
-            found.append(tmp._replace(
-                message=tmp.message.replace("the budget is", "the function's /tmp holds"),
+            found_list.append(tmp._replace(
                 hint='raise "ephemeral_storage": {"Size": ...} (up to 10240), or exclude what '
-                     "the function does not need"))
-    return found
+                     "the function does not need; " + tmp.hint))
+    return report, found_list

@@ -36,3 +36,48 @@ def test_extra_markers_are_evaluated_with_the_extra_given() -> None:
     assert evaluate('extra == "socks"', markers, extra="socks")
     assert not evaluate('extra == "socks"', markers)
     assert evaluate(None, markers)
+
+
+# ----------------------------------------------------- what packaging cannot evaluate
+
+import pytest  # noqa: E402
+
+from drift_guard.errors import DriftGuardError  # noqa: E402
+from drift_guard.markers import MarkerError, check  # noqa: E402
+
+TARGET = target_environment(Environment("/v", None, "3.11.7", "--venv", ()))
+
+
+@pytest.mark.parametrize(("marker", "words"), [
+    ("python_version ~= '3'", "cannot evaluate"),
+    ("python_version < '" + "1" * 5000 + "'", "more than 4300 digits"),
+    ("python_full_version > '1." + "2" * 4301 + "'", "more than 4300 digits"),
+    ("(" * 1000 + "os_name == 'x'" + ")" * 1000, "invalid marker"),
+    ("python_version >> '3'", "invalid marker"),
+    ("extra === 'x'", "cannot evaluate"),
+])
+def test_markers_packaging_raises_on_are_bad_input_naming_the_place(marker: str,
+                                                                    words: str) -> None:
+    with pytest.raises(DriftGuardError) as info:
+        check(marker, TARGET, path="requirements.txt", line=3)
+    assert str(info.value).startswith("requirements.txt:3: ")
+    assert words in info.value.message and len(str(info.value)) < 300
+    with pytest.raises(MarkerError):  # and never anything but DriftGuardError later on
+        evaluate(marker, TARGET)
+
+
+def test_a_marker_from_outside_the_project_is_not_quoted() -> None:
+    with pytest.raises(DriftGuardError) as info:
+        check("os_name ~= 'hunter2'", TARGET, path="/etc/x", line=1, quote=False)
+    assert "hunter2" not in str(info.value)
+
+
+def test_a_variable_the_environment_lacks_is_not_the_markers_fault() -> None:
+    check("platform_machine == 'x86_64'", {"python_version": "3.11"}, path="f", line=1)
+    check("platform_release ~= '5.1'", {"platform_release": "6.1.0-generic"}, path="f", line=1)
+
+
+def test_check_accepts_what_evaluates() -> None:
+    for marker in ["python_version >= '3.8' and os_name == 'posix'", "'linux' in sys_platform",
+                   "python_full_version === '3.11.7'", "extra == 'x'"]:
+        check(marker, TARGET, path="f", key="project.dependencies[0]")

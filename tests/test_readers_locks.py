@@ -513,7 +513,7 @@ dependencies = [{ name = "six" }]
 
 
 @pytest.mark.parametrize(("text", "key", "words"), [
-    ("version = 2\n" + UV_ROOT, "version", "uv.lock version 2"),
+    ("version = 2\n" + UV_ROOT, "version", "uv.lock schema version 2"),
     ("version = '1'\n" + UV_ROOT, "version", "expected an integer, found a string"),
     (UV_ROOT, "version", "missing"),
     ("version = 1\n" + UV_ROOT + UV_PACKAGE * 2 + UV_PACKAGE.replace('"1.17.0"', "1.17"),
@@ -726,3 +726,174 @@ def test_env_installed_from_the_lock_checks_clean_and_drift_is_found(
     assert sorted((f["kind"], f["name"]) for f in data["findings"]) == sorted(
         (f.kind, f.name) for f in findings)
     assert data["sources"][0]["format"] == lock
+
+
+# ------------------------------------------------------- cases the tools locked offline
+# fixtures/locks/cases/<case>/: a project, the lock its tool wrote from a local index of
+# stand-in wheels, and what that tool installed from the lock for each selection and target
+# Python (fixtures/locks/cases/make.py). The reader must expect exactly that.
+
+CASES = LOCKS / "cases"
+FULL_VERSIONS = {"3.9": "3.9.18", "3.10": "3.10.13", "3.11": "3.11.7", "3.13": "3.13.0"}
+# What `pip list`, and so drift-guard's view of an environment, never shows.
+PIP_LIST_HIDES = {"python", "wsgiref", "argparse"}
+
+
+def _case_runs() -> list:  # type: ignore[type-arg]
+    runs = []
+    for case in sorted(p for p in CASES.iterdir() if (p / "selections.json").is_file()):
+        selections = json.loads((case / "selections.json").read_text())
+        for label in selections:
+            for python in FULL_VERSIONS:
+                if (case / f"expected-{label}-py{python}.txt").is_file():
+                    runs.append(pytest.param(case.name, label, python,
+                                             id=f"{case.name}-{label}-py{python}"))
+    return runs
+
+
+def case_lock(case: str) -> Path:
+    return next(CASES / case / name for name in ("uv.lock", "poetry.lock", "pylock.toml",
+                                                  "Pipfile.lock")
+                if (CASES / case / name).is_file())
+
+
+def case_read(case: str, label: str, python: str) -> Tuple[Source, Dict[str, str]]:
+    selection = json.loads((CASES / case / "selections.json").read_text())[label]["drift-guard"]
+    env = markers(FULL_VERSIONS[python])
+    context = ReadContext(markers=env, with_groups=tuple(selection.get("with", ())),
+                          without_groups=tuple(selection.get("without", ())),
+                          only_groups=tuple(selection.get("only", ())),
+                          extras=tuple(selection.get("extras", ())))
+    from drift_guard.readers import read_source
+
+    return read_source(str(case_lock(case)), context), env
+
+
+@pytest.mark.parametrize(("case", "label", "python"), _case_runs())
+def test_reader_expects_what_the_tool_installed(case: str, label: str, python: str) -> None:
+    source, env = case_read(case, label, python)
+    got: Dict[str, list] = {}  # type: ignore[type-arg]
+    for r in source.requirements:
+        if r.expected and evaluate(r.marker, env):
+            got.setdefault(r.name, []).append(r.specifier)
+    installed = tool_installed(CASES / case / f"expected-{label}-py{python}.txt")
+    want = {name: [f"=={version}"] for name, version in installed.items()
+            if name != source.project and name not in PIP_LIST_HIDES}
+    assert got == want
+
+
+def test_cases_cover_every_target_python_and_differ_between_selections() -> None:
+    # The oracle files must be able to tell a wrong fork from a right one.
+    assert len(_case_runs()) >= 3 * 8
+    conflicts = CASES / "uv-conflicts"
+    cpu = tool_installed(conflicts / "expected-extra-cpu-py3.11.txt")
+    gpu = tool_installed(conflicts / "expected-extra-gpu-py3.11.txt")
+    assert (cpu["beta"], gpu["beta"]) == ("1.0", "2.0")
+    old = tool_installed(conflicts / "expected-default-py3.9.txt")
+    assert (old["omega"], cpu["omega"]) == ("1.0", "2.0")
+
+
+def test_uv_conflict_markers_follow_the_selected_extra_and_group() -> None:
+    path = str(case_lock("uv-conflicts"))
+    cpu = uv_lock.read(path, ctx(extras=("cpu",)))
+    assert expected(cpu)["beta"] == "==1.0"
+    # one pin for the name: the fork of the other extra does not apply
+    assert [r.specifier for r in cpu.requirements if r.name == "beta"] == ["==1.0"]
+    legacy = uv_lock.read(path, ctx(without_groups=("dev",), with_groups=("legacy",)))
+    assert expected(legacy)["gamma"] == "==2.0"
+    assert {"epsilon", "zeta"} <= set(expected(legacy))
+
+
+def test_uv_distribution_form_of_uv_0_2_is_read_as_package() -> None:
+    path = case_lock("uv-distribution")
+    assert "[[distribution]]" in path.read_text()
+    source = uv_lock.read(str(path), ctx())
+    assert {"alpha", "beta", "omega", "gamma"} <= set(expected(source))
+    assert source.requirements[0].key.startswith("distribution[")
+
+
+def test_uv_virtual_workspace_root_groups_come_from_the_manifest() -> None:
+    path = str(case_lock("uv-virtual-root"))
+    source = uv_lock.read(path, ctx())
+    assert source.groups == ("main", "dev", "lint")
+    # a virtual member (no build system) is never installed: not declared as a package
+    assert "member" not in declared(source)
+    docs = uv_lock.read(path, ctx(with_groups=("docs",)))
+    assert "docsy" in expected(docs)
+
+
+def test_poetry_installs_every_non_optional_pep_735_group() -> None:
+    source = poetry_lock.read(str(case_lock("poetry-pep735")), ctx())
+    assert source.groups == ("main", "dev", "lint")
+    assert "docsy" in declared(source) and "docsy" not in expected(source)
+
+
+def test_pipfile_lock_later_category_wins() -> None:
+    path = str(case_lock("pipenv-categories"))
+    # beta: ==2.0 in develop, ==1.0 in lint (pipenv constrains each category by default only)
+    source = pipfile_lock.read(path, ctx())
+    assert expected(source)["beta"] == "==2.0"
+    with_lint = pipfile_lock.read(path, ctx(with_groups=("lint",)))
+    assert expected(with_lint)["beta"] == "==1.0"
+    # the pin that lost is declared, not expected: no mismatch against it
+    assert [(r.specifier, r.expected) for r in with_lint.requirements if r.name == "beta"] == [
+        ("==2.0", False), ("==1.0", True)]
+
+
+def test_locked_argparse_is_declared_but_never_expected() -> None:
+    source = pipfile_lock.read(str(case_lock("pipenv-categories")), ctx())
+    assert "argparse" in declared(source) and "argparse" not in expected(source)
+
+
+def test_pipfile_lock_dependency_groups_tests_are_dropped_as_pipenv_does(tmp_path: Path) -> None:
+    path = write(tmp_path, "Pipfile.lock", json.dumps({
+        "_meta": {"pipfile-spec": 6},
+        "default": {"a": {"version": "==1", "markers": "'dev' in dependency_groups"}},
+        "develop": {"b": {"version": "==2", "markers":
+                          "('dev' in dependency_groups) and (python_version >= '3.10')"}},
+    }))
+    source = pipfile_lock.read(path, ctx("3.11.7"))
+    assert expected(source, markers("3.11.7")) == {"a": "==1", "b": "==2"}
+    assert "b" not in expected(pipfile_lock.read(path, ctx("3.9.18")), markers("3.9.18"))
+
+
+@pytest.mark.parametrize(("name", "text", "key", "words"), [
+    ("uv.lock", "version = 2\n", "version", "`uv lock`"),
+    ("uv.lock", "version = 1\nrevision = 99\n", "revision", "revision 99"),
+    ("poetry.lock", '[metadata]\nlock-version = "3.0"\n', "metadata.lock-version",
+     "`poetry lock`"),
+    ("poetry.lock", '[metadata]\nlock-version = "2.2"\n', "metadata.lock-version",
+     "lock-version 2.2"),
+    ("poetry.lock", '[metadata]\ncontent-hash = "x"\n', "metadata.lock-version",
+     "`poetry lock`"),
+    ("poetry.lock", '[[package]]\nname = "a"\nversion = "1"\n', "metadata", "`poetry lock`"),
+    ("Pipfile.lock", '{"_meta": {"pipfile-spec": 7}, "default": {}}', "_meta.pipfile-spec",
+     "`pipenv lock`"),
+    ("pylock.toml", 'lock-version = "2.0"\n', "lock-version", "lock-version 2.0"),
+])
+def test_an_unknown_format_version_is_one_line_naming_it(
+        tmp_path: Path, name: str, text: str, key: str, words: str) -> None:
+    from drift_guard.readers import read_source
+
+    with pytest.raises(DriftGuardError) as info:
+        read_source(write(tmp_path, name, text), ctx())
+    assert info.value.key == key
+    assert words in str(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_a_uv_0_2_lock_that_uv_refuses_is_one_line_saying_so() -> None:
+    # uv 0.2.25 wrote `extra = "fast"`; uv 0.13.9 stops with "invalid type: string "fast",
+    # expected a sequence".
+    err = error_of(uv_lock.read, str(CASES / "uv-refused" / "uv.lock"))
+    assert err.key == "distribution[6].optional-dependencies.fast[1].extra"
+    assert "`uv lock`" in err.message and "\n" not in str(err)
+
+
+def test_uv_sources_as_strings_of_early_uv_0_2_are_one_line(tmp_path: Path) -> None:
+    # what uv 0.2.15 writes; uv 0.13.9: "data did not match any variant of untagged enum"
+    path = write(tmp_path, "uv.lock", 'version = 1\nrequires-python = ">=3.9"\n\n'
+                 '[[distribution]]\nname = "dd"\nversion = "0.1.0"\nsource = "editable+."\n'
+                 'sdist = { path = "." }\n')
+    err = error_of(uv_lock.read, path)
+    assert err.key == "distribution[0].source" and "`uv lock`" in err.message

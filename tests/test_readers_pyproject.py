@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 from typing import Dict, Optional
@@ -313,3 +314,79 @@ docs = ["sphinx-stand-in"]
     assert sorted((f.kind, f.name) for f in findings) == [
         ("mismatch", "alpha"), ("missing", "gamma"), ("undeclared", "delta"),
         ("undeclared", "handmade")]
+
+
+# ------------------------------------------------------------------------- bad input
+
+LONG = "1" * 5000
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    ('[project]\nname = "bad name"\n', "project.name"),
+    ('[tool.poetry]\nname = "-x"\n', "tool.poetry.name"),
+    ('[project.optional-dependencies]\n"a b" = []\n', 'project.optional-dependencies."a b"'),
+    ('[dependency-groups]\n"dev!" = []\n', 'dependency-groups."dev!"'),
+    ('[tool.poetry.dependencies]\n"--index-url=x" = "*"\n',
+     'tool.poetry.dependencies."--index-url=x"'),
+    ('[tool.poetry.dependencies]\n"a\\nb" = "*"\n', 'tool.poetry.dependencies."a\\\\nb"'),
+    ('[tool.poetry.group."x y".dependencies]\n', 'tool.poetry.group."x y"'),
+    ('[tool.poetry.extras]\nall = ["ok", "not ok"]\n', "tool.poetry.extras.all[1]"),
+    ('[tool.poetry.dependencies]\nx = {version = "*", extras = ["a;b"]}\n',
+     "tool.poetry.dependencies.x.extras[0]"),
+    ('[tool.uv.sources]\n"::error::x" = {path = "."}\n', 'tool.uv.sources."::error::x"'),
+    ('[project]\ndependencies = ["::error ::x"]\n', "project.dependencies[0]"),
+])
+def test_names_that_are_not_pep508_names_are_bad_input_naming_the_key(
+        tmp_path: Path, text: str, key: str) -> None:
+    err = error(tmp_path, text)
+    assert err.key == key
+    assert "\n" not in str(err)
+
+
+@pytest.mark.parametrize(("text", "key"), [
+    (f'[project]\ndependencies = ["six=={LONG}"]\n', "project.dependencies[0]"),
+    (f'[project]\ndependencies = ["six; python_version < \'{LONG}\'"]\n',
+     "project.dependencies[0]"),
+    (f'[tool.poetry.dependencies]\nsix = "^{LONG}"\n', "tool.poetry.dependencies.six"),
+    (f'[tool.poetry.dependencies]\nsix = {{version = "*", python = ">={LONG}"}}\n',
+     "tool.poetry.dependencies.six.python"),
+    ('[project]\ndependencies = ["six; python_version ~= \'3\'"]\n', "project.dependencies[0]"),
+    ('[tool.poetry.dependencies]\nsix = {version = "*", markers = "python_version ~= \'3\'"}\n',
+     "tool.poetry.dependencies.six"),
+    ('[project]\ndependencies = ["six; ' + "(" * 2000 + "os_name == 'x'" + ")" * 2000 + '"]\n',
+     "project.dependencies[0]"),
+])
+def test_versions_and_markers_packaging_cannot_handle_are_bad_input(
+        tmp_path: Path, text: str, key: str) -> None:
+    err = error(tmp_path, text)
+    assert err.key == key
+    assert len(str(err)) < 400 and "\n" not in str(err)
+
+
+@pytest.mark.parametrize("text", ["a = " + "[" * 5000 + "]" * 5000, "a = " + "{b = " * 3000
+                                  + "1" + "}" * 3000])
+def test_deeply_nested_toml_is_bad_input(tmp_path: Path, text: str) -> None:
+    err = error(tmp_path, text + "\n")
+    assert err.path is not None and "TOML" in err.message
+
+
+def test_special_and_undecodable_pyproject_files_are_bad_input(tmp_path: Path) -> None:
+    path = tmp_path / "pyproject.toml"
+    path.write_bytes(b'[project]\nname = "\xff"\n')
+    for call in (lambda: pyproject.read(str(path), ctx()), lambda: pyproject.project_name(str(path)),
+                 lambda: pyproject.read_tool_config(str(path))):
+        with pytest.raises(DriftGuardError, match="not UTF-8"):
+            call()
+    path.unlink()
+    os.mkfifo(path)
+    with pytest.raises(DriftGuardError, match="FIFO"):
+        pyproject.read_tool_config(str(path))
+    path.unlink()
+    path.symlink_to("/proc/self/environ")
+    with pytest.raises(DriftGuardError, match="special file") as info:
+        pyproject.project_name(str(path))
+    assert "=" not in info.value.message
+    path.unlink()
+    path.mkdir()
+    with pytest.raises(DriftGuardError, match="directory"):
+        pyproject.read(str(path), ctx())

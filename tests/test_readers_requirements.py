@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import json
+import re
 import os
 import subprocess
 import sys
@@ -298,7 +300,8 @@ def test_the_same_file_included_twice_side_by_side_is_no_cycle(project: Path) ->
     write(project / "b.txt", "-r common.txt\n")
     write(project / "common.txt", "six==1.0\n")
     source = read(project / "requirements.txt")
-    assert [r.name for r in source.requirements] == ["six", "six"]
+    # Read once: the second include of a file already read declares nothing new.
+    assert [r.name for r in source.requirements] == ["six"]
     assert source.files == ("requirements.txt", "a.txt", "common.txt", "b.txt")
 
 
@@ -416,7 +419,8 @@ def test_environment_variables_expand_only_in_the_pip_form(
           "${DG_PKG}==1.0\n"
           "lib @ https://example.com/${DG_UNSET}/${DG_EMPTY}/${dg_lower}/lib-1.0.tar.gz\n")
     six, lib = read(project / "requirements.txt").requirements
-    assert (six.name, six.text) == ("six", "six==1.0")
+    # Read as pip reads it; kept as written, so the value never reaches a message.
+    assert (six.name, six.text) == ("six", "${DG_PKG}==1.0")
     assert lib.url == "https://example.com/${DG_UNSET}/${DG_EMPTY}/${dg_lower}/lib-1.0.tar.gz"
 
 
@@ -487,7 +491,7 @@ def test_undecodable_utf16_names_the_line(project: Path) -> None:
 
 def test_unreadable_top_level_file_is_an_error(project: Path) -> None:
     err = error_of(project / "nope.txt")
-    assert (err.path, "cannot read the file" in err.message) == ("nope.txt", True)
+    assert (err.path, err.message) == ("nope.txt", "requirements file not found")
 
 
 # -------------------------------------------------------------------- document
@@ -669,3 +673,373 @@ def test_fixture_files_round_trip_byte_for_byte(name: str, monkeypatch: pytest.M
     monkeypatch.chdir(path.parent)
     doc = reqs.parse(str(path))
     assert doc.dumps() == path.read_bytes()
+
+
+# ------------------------------------------------------------ pip as the oracle
+
+# Lines pip 26.3 reads, and lines it refuses (while parsing, or when it first uses what it
+# parsed). Each is a file of its own; the project around them has a local project, a wheel
+# file, an empty directory and files to include.
+PIP_CORPUS = [
+    # requirement forms
+    "six==1.16.0", "SIX>=1.0,!=1.5", "zope.interface==6.1", "six===1.0.weird",
+    "Flask[Async,dotenv] >=2.0, <4 ; python_version > '3.8'", "six ; python_version<'4'",
+    "six==1.0 ; extra == 'x'", "six==1.0;python_version>'3'",
+    "name @ https://e.com/x-1.0.tar.gz", "name @ https://e.com/x.tar.gz ; python_version > '3'",
+    "x @ https://e.com/x.tar.gz;python_version>'3'", "x[a] @ https://e.com/x.zip",
+    "https://e.com/pkg-1.0-py3-none-any.whl", "https://e.com/x.tar.gz#egg=x",
+    "https://e.com/x.tar.gz#egg=x ; os_name == 'posix'", "https://e.com/unnamed",
+    "./dist/pkg-1.0-py3-none-any.whl", "dist/pkg-1.0-py3-none-any.whl",
+    "file:dist/pkg-1.0-py3-none-any.whl", "./localpkg", "./localpkg[extra1]",
+    "./localpkg ; python_version > '3'", "git+https://e.com/r.git#egg=vcs-pkg",
+    # editables
+    "-e ./localpkg", "-e ./localpkg[Extra]", "--editable=./localpkg", "-e./localpkg",
+    "-e ./localpkg ; python_version > '3'", "./localpkg -e ./other",
+    "-e git+https://e.com/r.git#egg=vcs_pkg", "-e git+https://e.com/r.git@v1#egg=vcs-pkg&subdirectory=s",
+    "-e vcs-pkg @ git+https://e.com/r.git", "-e vcs-pkg[x] @ git+https://e.com/r.git ; os_name == 'posix'",
+    "-e git://e.com/r#egg=g", "-e hg+https://e.com/r#egg=h", "-e svn+https://e.com/r#egg=s",
+    "-e ./localpkg -e ./other", "-e ./localpkg --config-settings k=v",
+    "-e ./localpkg --hash=sha256:abc",
+    # per-requirement options
+    "six==1.0 --hash=sha256:abc", "six==1.0 --hash sha256:abc --hash=sha384:def",
+    "six==1.0 -C k=v", "six==1.0 --config-settings=k=v", "six==1.0 -Ck=v",
+    "six==1.0 --index-url https://x/simple", "six==1.0 --no-index --pre",
+    "six==1.0 -- --bogus", "six==1.0 --hash=sha512:a positional",
+    # global options
+    "--use-feature fast-deps", "--use-feature=truststore", "--use-feature venv-isolation",
+    "--no-binary :all:", "--only-binary=six", "--no-binary=:none:", "--only-binary six,attrs",
+    "--all-releases :all:", "--only-final pkg", "--pre", "--prefer-binary", "-f ./wheels",
+    "-i https://x/simple", "-ihttps://x/simple", "--extra-index-url https://x",
+    "--trusted-host x", "--no-index", "--require-hashes", "--no-require-hashes",
+    "--extra https://x", "--pypi-url https://x", "--hash=sha256:abc", "--index-url=",
+    "--no-index --prefer-binary --pre",
+    # includes
+    "-r sub/inc.txt", "-c sub/con.txt", "--requirement=sub/inc.txt", "-rsub/inc.txt",
+    "--constraint sub/con.txt", "-r sub/inc.txt -r sub/other.txt", "-r file:sub/inc.txt",
+    "-r file://{root}/sub/inc.txt", "-r file://localhost{root}/sub/inc.txt", "-c sub/req-in-con.txt",
+    # refused: options
+    "--use-feature bogus", "--use-feature=2020-resolver", "--use-feature", "--use-feature=",
+    "--no-binary -x", "--no-binary=-six", "--only-binary -", "--all-releases -x",
+    "--only-final=-", "--only-binary --pre", "--install-option=x", "six==1.0 --global-option=x",
+    "-x foo", "--no", "--index-url", "--pre=1", "--no-index=yes", "-e", "--editable",
+    "six==1.0 --hash=md5:x", "six==1.0 --hash=abc", "six==1.0 -C nokv",
+    "six==1.0 --hash 'sha256:unclosed", "-r", "-Z",
+    # refused: requirements
+    "six=1.0", "six==1.0 extra", "six ; python_version >> '3'", "https://e.com/bad.whl",
+    "x @ https://e.com/x.tar.gz#egg=bad!name", "https://e.com/x.tar.gz#egg=a[b]",
+    "x @ file://otherhost/x.tar.gz", "file://otherhost/x-1.0-py3-none-any.whl", "./emptydir",
+    "./no/such/dir.txt", "-bad", "six==1.0 ;", "[extra]",
+    # refused: editables
+    "six -e ./localpkg", "six==1.0 --editable=./localpkg", "-e https://e.com/x.tar.gz",
+    "-e x @ https://e.com/x.tar.gz", "-e git+https://e.com/r.git",
+    "-e git+https://e.com/r#egg=a[b]", "-e file://otherhost/x", "-e ./nonexistent",
+    "-e six==1.0",
+    # refused: includes
+    "-r sub/missing.txt", "-c missing.txt", "-r file:sub/missing.txt",
+    "-r file://otherhost/etc/passwd", "-r sub/self.txt", "-c sub/econ.txt",
+]
+
+
+PIP_MODELLED = "26.3"
+
+
+@pytest.fixture(scope="module")
+def pip_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from importlib.metadata import version
+
+    if version("pip") != PIP_MODELLED:  # options and checks change between pip releases
+        pytest.skip(f"the oracle is pip {PIP_MODELLED}, the one drift-guard reads files as; "
+                    f"this environment has pip {version('pip')}")
+    root = tmp_path_factory.mktemp("pip-oracle")
+    write(root / "pyproject.toml", '[project]\nname = "oracle"\n')
+    write(root / "localpkg" / "pyproject.toml", '[project]\nname = "Local_Pkg"\n')
+    write(root / "other" / "setup.py", "")
+    (root / "emptydir").mkdir()
+    (root / "wheels").mkdir()
+    write(root / "dist" / "pkg-1.0-py3-none-any.whl", "")
+    write(root / "sub" / "inc.txt", "attrs==23.1.0\n")
+    write(root / "sub" / "other.txt", "idna==3.7\n")
+    write(root / "sub" / "con.txt", "urllib3<3\n")
+    write(root / "sub" / "req-in-con.txt", "-r inc.txt\n")
+    write(root / "sub" / "econ.txt", "-e ./localpkg\n")
+    write(root / "sub" / "self.txt", "-r self.txt\n")
+    return root
+
+
+def _ours(path: str) -> Dict[str, object]:
+    try:
+        source = reqs.read(path, CTX)
+    except DriftGuardError as exc:
+        assert "\n" not in str(exc)
+        return {"error": str(exc)}
+    return {"ok": [
+        {"name": r.name, "specifier": r.specifier, "marker": r.marker, "extras": list(r.extras),
+         "url": r.url, "editable": r.editable, "hashes": r.hashes, "constraint": constraint}
+        for constraint, group in ((False, source.requirements), (True, source.constraints))
+        for r in group]}
+
+
+def _normal(found: Dict[str, object], pip_names: bool = True) -> Dict[str, object]:
+    """Specifiers and markers in packaging's normal form (pip vendors its own packaging)."""
+    from packaging.markers import Marker
+    from packaging.specifiers import SpecifierSet
+
+    if "error" in found:
+        return {"error": True}
+    items = []
+    for item in found["ok"]:  # type: ignore[union-attr]
+        item = dict(item)
+        item["specifier"] = sorted(str(s) for s in SpecifierSet(item["specifier"]))
+        item["marker"] = str(Marker(item["marker"])) if item["marker"] else None
+        items.append(item)
+    # pip yields requirements and constraints in file order; drift-guard keeps them apart.
+    return {"ok": sorted(items, key=lambda i: (i["constraint"], json.dumps(i, sort_keys=True)))}
+
+
+def test_every_line_reads_as_pip_reads_it_and_is_refused_when_pip_refuses_it(
+        pip_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(pip_project)
+    files = []
+    for i, line in enumerate(PIP_CORPUS):
+        path = pip_project / f"case-{i:03}.txt"
+        write(path, line.replace("{root}", str(pip_project)) + "\n")
+        files.append(str(path))
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "_pip_oracle.py"), *files],
+                         capture_output=True, text=True, timeout=300, check=True)
+    verdicts = [json.loads(line) for line in out.stdout.splitlines()]
+    assert len(verdicts) == len(files)
+    differ = []
+    for line, path, pip in zip(PIP_CORPUS, files, verdicts):
+        ours = _ours(path)
+        if "ok" in pip and "ok" in ours:
+            for theirs in pip["ok"]:
+                if not theirs["name"]:  # unnamed for pip: a local project drift-guard names
+                    match = [o for o in ours["ok"] if o["url"] == theirs["url"]]
+                    if match:
+                        theirs["name"] = match[0]["name"]
+        if _normal(pip) != _normal(ours):
+            differ.append((line, pip, ours))
+    assert not differ, "\n".join(f"{line!r}:\n  pip:  {p}\n  ours: {o}" for line, p, o in differ)
+    refused = sum("error" in v for v in verdicts)
+    assert 40 < refused < len(PIP_CORPUS) - 60  # both kinds are well represented
+
+
+_MUTATIONS = [" ", "-", "--", "@", ";", "#", "[", "]", "'", '"', "\\", "=", "==", ",", ":",
+              "${DG_ORACLE}", "${DG_UNSET_VAR}", "-e ", "-r ", "--hash=", "file:", "#egg=",
+              "&", "!", ".", "/", "\t", "~=", "*", "<", " ; ", "x"]
+
+
+def _mutants(seed: int, count: int) -> List[str]:
+    import random
+
+    rng = random.Random(seed)
+    valid = [line for line in PIP_CORPUS if "{root}" not in line and "sub/" not in line]
+    result = []
+    for _ in range(count):
+        line = rng.choice(valid)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randint(0, len(line))
+            if rng.random() < 0.3 and len(line) > 1:  # delete a character
+                line = line[:at] + line[at + 1:]
+            else:
+                line = line[:at] + rng.choice(_MUTATIONS) + line[at:]
+        result.append(line)
+    return result
+
+
+@pytest.mark.parametrize("seed", [int(s) for s in os.environ.get("DG_SEEDS", "1,2").split(",")])
+def test_mutated_lines_are_accepted_and_refused_exactly_as_pip_does(
+        pip_project: Path, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    monkeypatch.chdir(pip_project)
+    monkeypatch.setenv("DG_ORACLE", "from-env")
+    lines = _mutants(seed, 400)
+    files = []
+    for i, line in enumerate(lines):
+        path = pip_project / f"mutant-{seed}-{i:03}.txt"
+        write(path, line + "\n")
+        files.append(str(path))
+    out = subprocess.run([sys.executable, str(ROOT / "tests" / "_pip_oracle.py"), *files],
+                         capture_output=True, text=True, timeout=300, check=True,
+                         env={**os.environ, "DG_ORACLE": "from-env"})
+    verdicts = [json.loads(v) for v in out.stdout.splitlines()]
+    differ = []
+    for line, path, pip in zip(lines, files, verdicts):
+        ours = _ours(path)
+        if "ok" in pip and "ok" in ours:
+            for theirs in pip["ok"]:
+                if theirs["url"]:  # drift-guard keeps ${VAR} in what it may show
+                    theirs["url"] = theirs["url"].replace("from-env", "${DG_ORACLE}")
+                match = [o for o in ours["ok"] if o["url"] == theirs["url"]]
+                if not theirs["name"] and match:
+                    theirs["name"] = match[0]["name"]
+        if "cannot evaluate the marker" in str(ours.get("error", "")):
+            continue  # pip refuses it only later, when it evaluates the marker
+        if _normal(pip) != _normal(ours):
+            differ.append((line, pip, ours))
+    assert not differ, "\n".join(f"{line!r}:\n  pip:  {p}\n  ours: {o}" for line, p, o in differ)
+
+
+# ------------------------------------------------------- linear time, bounded, quiet
+
+_shell_text = st.lists(st.sampled_from(list("ab -'\"\\\t=:") + ["\u00a0", "x y"]),
+                       max_size=30).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(text=_shell_text)
+def test_shell_split_is_shlex_split(text: str) -> None:
+    import shlex
+
+    try:
+        expected: object = shlex.split(text)
+    except ValueError:
+        expected = "refused"
+    try:
+        got: object = reqs.shell_split(text)
+    except ValueError:
+        got = "refused"
+    assert got == expected
+
+
+def _pip_expand(line: str, env: Dict[str, str]) -> str:
+    """pip 26.3's expand_env_variables, for one line."""
+    for token, name in re.findall(r"(\$\{([A-Z0-9_]+)\})", line):
+        value = env.get(name)
+        if value:
+            line = line.replace(token, value)
+    return line
+
+
+_piece = st.sampled_from(["${A}", "${B}", "${C}", "${", "}", "$", "{", "A", "B", "x", " "])
+_value = st.lists(st.sampled_from(["${A}", "${B}", "$", "{", "}", "A", "B", "v"]),
+                  max_size=6).map("".join)
+
+
+@settings(max_examples=500, deadline=None)
+@given(line=st.lists(_piece, max_size=12).map("".join),
+       env=st.fixed_dictionaries({"A": _value, "B": _value, "C": _value}))
+def test_variable_expansion_is_pips_even_when_values_hold_more_variables(
+        line: str, env: Dict[str, str]) -> None:
+    old = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        expanded, used = reqs.expand_tracked(line)
+    finally:
+        for k, v in old.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    assert expanded == _pip_expand(line, env)
+    assert set(used) <= {k for k, v in env.items() if v}
+
+
+def test_each_file_is_read_once_however_often_it_is_included(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for i in range(30):
+        write(project / f"r{i}.txt", f"-r r{i + 1}.txt\n-c r{i + 1}.txt\n-r r{i + 1}.txt\n")
+    write(project / "r30.txt", "six==1.0\n")
+    write(project / "requirements.txt", "-r r0.txt\n")
+    calls: List[str] = []
+    real = reqs.parse
+
+    def counting(path: str, **kw: object) -> reqs.RequirementsDocument:
+        calls.append(path)
+        return real(path, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(reqs, "parse", counting)
+    source = read(project / "requirements.txt")
+    assert len(calls) == len(set(calls)) == 32
+    assert [r.name for r in source.requirements] == ["six"]
+    assert [r.name for r in source.constraints] == ["six"]
+
+
+def test_a_chain_far_deeper_than_the_recursion_limit_is_read(project: Path) -> None:
+    depth = sys.getrecursionlimit() * 3
+    for i in range(depth):
+        write(project / f"c{i}.txt", f"-r c{i + 1}.txt\n")
+    write(project / f"c{depth}.txt", "six==1.0\n")
+    assert [r.name for r in read(project / "c0.txt").requirements] == ["six"]
+
+
+@pytest.mark.parametrize("kind", ["fifo", "environ", "zero", "directory"])
+def test_special_files_are_refused_without_reading_them(project: Path, kind: str) -> None:
+    target = project / "other.txt"
+    if kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "environ":
+        target.symlink_to("/proc/self/environ")
+    elif kind == "zero":
+        target.symlink_to("/dev/zero")
+    else:
+        target.mkdir()
+    write(project / "requirements.txt", "-r other.txt\n")
+    err = error_of(project / "requirements.txt")
+    assert err.line == 1 or err.path == "other.txt"
+    top = error_of(target) if kind != "directory" else None
+    assert top is None or top.path == "other.txt"
+
+
+def test_lines_of_files_outside_the_project_are_never_quoted(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / ".netrc", "machine example.com login bob password hunter2\n")
+    write(tmp_path / "app" / "requirements.txt", "-r ../.netrc\n")
+    monkeypatch.chdir(tmp_path / "app")
+    with pytest.raises(DriftGuardError) as info:
+        reqs.read("requirements.txt", ReadContext(markers={}, project_dir="."))
+    assert info.value.line == 1 and info.value.path.endswith(".netrc")
+    assert "hunter2" not in str(info.value) and "bob" not in str(info.value)
+
+
+@pytest.mark.parametrize("line", [
+    "x==${DG_TOKEN}", "-e ${DG_TOKEN}", "x==1 --hash=${DG_TOKEN}", "--use-feature=${DG_TOKEN}",
+    "x @ https://e.com/${DG_TOKEN}.tar.gz#egg=-${DG_TOKEN}", "-r ${DG_TOKEN}/x.txt",
+    "${DG_TOKEN}[ ==1", "x ; os_name == '${DG_TOKEN}' and",
+])
+def test_expanded_values_never_reach_messages(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                              line: str) -> None:
+    token = "tok-4e1c9-SECRET-value"
+    monkeypatch.setenv("DG_TOKEN", token)
+    write(project / "requirements.txt", line + "\n")
+    err = error_of(project / "requirements.txt")
+    for piece in (token, token[:6], token[-6:], "SECRET"):
+        assert piece not in str(err)
+    assert err.line == 1
+
+
+def test_kept_requirements_hold_the_variable_not_its_value(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DG_TOKEN", "tok-4e1c9")
+    write(project / "requirements.txt", "x @ https://u:${DG_TOKEN}@e.com/x-1.0.tar.gz\n")
+    req = read(project / "requirements.txt").requirements[0]
+    assert req.url == "https://u:${DG_TOKEN}@e.com/x-1.0.tar.gz"
+    assert "tok-4e1c9" not in req.text
+
+
+@pytest.mark.parametrize(("line", "words"), [
+    ("six==" + "1" * 5000, "more than 4300 digits"),
+    ("six ; python_version < '" + "1" * 5000 + "'", "more than 4300 digits"),
+    ("six ; python_version ~= '3'", "cannot evaluate the marker"),
+    ("six ; " + "(" * 2000 + "os_name == 'x'" + ")" * 2000, "invalid marker"),
+])
+def test_what_packaging_cannot_compare_is_bad_input_at_the_line(project: Path, line: str,
+                                                                words: str) -> None:
+    write(project / "requirements.txt", "ok==1\n" + line + "\n")
+    with pytest.raises(DriftGuardError) as info:
+        reqs.read(str(project / "requirements.txt"),
+                  ReadContext(markers={"python_version": "3.11", "os_name": "posix"}))
+    assert info.value.line == 2 and words in info.value.message
+    assert len(str(info.value)) < 400
+
+
+@pytest.mark.parametrize("encoding", ["rot13", "hex", "zlib_codec", "base64", "punycode"])
+def test_coding_comments_naming_no_text_encoding_are_bad_input(project: Path,
+                                                               encoding: str) -> None:
+    write(project / "requirements.txt", f"# coding: {encoding}\nsix==1.0\n#{'x' * 300}\n")
+    assert error_of(project / "requirements.txt").path == "requirements.txt"
+
+
+def test_an_sdist_filename_without_a_project_name_leaves_the_requirement_unnamed(
+        project: Path) -> None:
+    write(project / "requirements.txt", "https://e.com/-x-1.0.tar.gz\n")
+    assert read(project / "requirements.txt").requirements[0].name == ""

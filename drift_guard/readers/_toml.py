@@ -117,6 +117,12 @@ class Doc:
             self.expect(v, str, f"{key}[{i}]")
         return values
 
+    def name(self, table: Mapping[str, Any], field: str, where: str) -> str:
+        """`table[field]`, a required package name, canonical; an error naming the key when it
+        is not a PEP 508 name (a newline, `::`, a leading `-` or a space in it)."""
+        raw = self.string(table, field, where, required=True) or ""
+        return checked_name(self, raw, join_key(where, field))
+
     def tables(self, table: Mapping[str, Any], field: str, where: str) -> List[Dict[str, Any]]:
         """An array of tables."""
         key = join_key(where, field)
@@ -130,27 +136,40 @@ class Doc:
         return parse_marker(text, self, key)
 
 
+# What `pip list` (and so drift-guard's view of the environment) never shows: a lock that pins
+# one of them is not to be found missing.
+HIDDEN = frozenset({"python", "wsgiref", "argparse"})
+
+_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\Z")
+
+
+def checked_name(doc: Doc, raw: str, key: str) -> str:
+    """`raw` canonicalised, when it is a valid PEP 508 name; else an error naming `key`."""
+    if not _NAME.match(raw):
+        shown = raw if len(raw) <= 40 else raw[:40] + "..."
+        raise doc.error(key, f"{shown!r} is not a valid package name")
+    return canonical(raw)
+
+
 def _tuple(types: _Types) -> Tuple[Type[Any], ...]:
     return types if isinstance(types, tuple) else (types,)
 
 
 def join_key(where: str, field: str) -> str:
     """`where.field`, quoting a field that is not a bare TOML key (`default."zope.interface"`)."""
-    if not re.match(r"^[A-Za-z0-9_-]+$", field):
-        field = '"' + field.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if not re.match(r"^[A-Za-z0-9_-]+\Z", field):
+        import json
+
+        # escaped, so that a key is always on one line; cut short, as it may be anything
+        field = json.dumps(field if len(field) <= 60 else field[:60] + "...")
     return f"{where}.{field}" if where else field
 
 
 def _read_text(path: str, hint: str) -> str:
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise DriftGuardError("no such file", path=path) from None
-    except IsADirectoryError:
-        raise DriftGuardError("is a directory, not a file", path=path) from None
-    except OSError as exc:
-        raise DriftGuardError(f"cannot read it: {exc.strerror or exc}", path=path) from None
+    """The file as text: a regular file only, bounded (drift_guard._io), UTF-8."""
+    from drift_guard._io import read_bytes
+
+    data = read_bytes(path, what="lock file" if "lock" in hint else "file")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -169,6 +188,8 @@ def load_toml(path: str, hint: str) -> Doc:
         import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
     try:
         data = tomllib.loads(text)
+    except RecursionError:
+        raise DriftGuardError(f"invalid TOML: nested too deeply ({hint})", path=path) from None
     except tomllib.TOMLDecodeError as exc:
         message = str(exc).splitlines()[0] if str(exc) else "invalid TOML"
         found = _TOML_LINE.search(message)
@@ -176,6 +197,8 @@ def load_toml(path: str, hint: str) -> Doc:
         message = re.sub(r"\s*\(at line \d+, column \d+\)$", "", message)
         message = re.sub(r"\s*\(at end of document\)$", "", message)
         raise DriftGuardError(f"invalid TOML: {message} ({hint})", path=path, line=line) from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise DriftGuardError(f"invalid TOML: a number too large ({hint})", path=path) from None
     return Doc(path, data, text, hint)
 
 
@@ -191,6 +214,8 @@ def load_json(path: str, hint: str) -> Doc:
                               line=exc.lineno) from None
     except RecursionError:
         raise DriftGuardError(f"invalid JSON: nested too deeply ({hint})", path=path) from None
+    except ValueError:  # an integer of more digits than Python converts
+        raise DriftGuardError(f"invalid JSON: a number too large ({hint})", path=path) from None
     doc = Doc(path, {}, text, hint, json=True)
     doc.data = doc.expect(data, dict, "")
     return doc
@@ -249,6 +274,20 @@ def lock_marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str,
     full["extras"] = frozenset(extras)
     full["dependency_groups"] = frozenset(groups)
     return _evaluate(parse_marker(text, doc, key), full, doc, key, context="lock_file")
+
+
+_ANY_GROUP_TEST = re.compile(
+    r"""(['"])[^'"]*\1\s+(?:not\s+)?in\s+dependency_groups\b|"""
+    r"""\bdependency_groups\s+(?:not\s+)?in\s+(['"])[^'"]*\2""")
+
+
+def without_group_tests(text: str) -> str:
+    """`text` with every `'dev' in dependency_groups` test taken as true, as pipenv does
+    before installing (its category has already chosen the package): pipenv writes such
+    markers into pylock.toml and, from it, into Pipfile.lock."""
+    if "dependency_groups" not in text:
+        return text
+    return _ANY_GROUP_TEST.sub("python_version >= '0'", text)
 
 
 _SET_TEST = re.compile(r"""(['"])([^'"]*)\1\s+((?:not\s+)?in)\s+(extras|dependency_groups)\b""")
@@ -431,8 +470,8 @@ def lock_requirements(source: str, entries: Sequence[Locked], selected: Abstract
         )
 
     result: List[Requirement] = []
-    for indexes in by_name.values():
-        chosen = [i for i in indexes if i in selected]
+    for name, indexes in by_name.items():
+        chosen = [i for i in indexes if i in selected and name not in HIDDEN]
         if chosen:
             result.extend(make(i, True, entries[i].version) for i in chosen)
             continue

@@ -21,15 +21,20 @@ from typing import Any, Dict, List, Optional, Tuple
 from drift_guard._names import canonical
 from drift_guard.models import ReadContext, Requirement, Source
 from drift_guard.readers._toml import (
+    HIDDEN,
     Doc,
+    checked_name,
     join_key,
     load_json,
     local_url,
+    marker_holds,
     one_per_declaration,
     select_groups,
+    without_group_tests,
 )
 
 FORMAT = "Pipfile.lock"
+PIPFILE_SPEC = 6
 HINT = "regenerate it with `pipenv lock`"
 _DEFAULT = ("default", "develop")
 _ALIASES = {"main": "default", "packages": "default", "dev": "develop",
@@ -52,9 +57,11 @@ def read(path: str, ctx: ReadContext) -> Source:
     doc = load_json(path, HINT)
     meta = doc.get(doc.data, "_meta", dict, "", default={})
     spec = doc.get(meta, "pipfile-spec", int, "_meta")
-    if spec is not None and spec > 6:
-        raise doc.error("_meta.pipfile-spec", f"pipfile-spec {spec} is newer than drift-guard "
-                                              "reads (up to 6); upgrade drift-guard", hint=False)
+    if spec is not None and not 0 <= spec <= PIPFILE_SPEC:
+        raise doc.error("_meta.pipfile-spec",
+                        f"pipfile-spec {str(spec)[:20]} is not one drift-guard reads (up to "
+                        f"{PIPFILE_SPEC}, what pipenv writes since 2018); upgrade drift-guard, "
+                        "or rewrite it with `pipenv lock` of a pipenv that writes 6", hint=False)
     categories = [c for c in doc.data if c != "_meta"]
     for c in categories:
         doc.expect(doc.data[c], dict, join_key("", c))
@@ -67,16 +74,18 @@ def read(path: str, ctx: ReadContext) -> Source:
     for category in categories:
         for raw_name, entry in doc.data[category].items():
             key = join_key(join_key("", category), raw_name)
+            name = checked_name(doc, raw_name, key)
             doc.expect(entry, (dict, str), key)
             if isinstance(entry, str):  # hand-written `"name": "*"`, as in a Pipfile
                 entry = {"version": entry}
-            name = canonical(raw_name)
             req, is_project = _requirement(doc, entry, name, key, category, base)
             if is_project:
                 project = project or name
                 continue
+            expected = req.expected and category in groups and name not in HIDDEN
             requirements.append(req._replace(source=path, line=lines.get((category, raw_name)),
-                                             expected=req.expected and category in groups))
+                                             expected=expected))
+    requirements = _later_category_wins(doc, requirements, groups, ctx)
     return Source(
         path=path,
         format=FORMAT,
@@ -89,6 +98,31 @@ def read(path: str, ctx: ReadContext) -> Source:
     )
 
 
+def _later_category_wins(doc: Doc, requirements: List[Requirement], groups: List[str],
+                         ctx: ReadContext) -> List[Requirement]:
+    """pipenv installs the selected categories one after the other (`default`, then
+    `develop`, then the others), each with pip: of a name locked in several, the entry of the
+    last category whose marker holds for the target is what stays installed."""
+    order = {c: n for n, c in enumerate(sorted(groups, key=lambda c: (
+        c != "default", c != "develop")))}
+    last: Dict[str, Requirement] = {}
+    for req in requirements:
+        if not req.expected or not marker_holds(doc, req.marker, join_key(req.key or "",
+                                                                          "markers"), ctx.markers):
+            continue
+        known = last.get(req.name)
+        if known is None or order[req.group or ""] >= order[known.group or ""]:
+            last[req.name] = req
+    result = []
+    for req in requirements:
+        winner = last.get(req.name)
+        if req.expected and winner is not None and winner is not req and (
+                req.specifier, req.url) != (winner.specifier, winner.url):
+            req = req._replace(expected=False)
+        result.append(req)
+    return result
+
+
 def _requirement(doc: Doc, entry: Dict[str, Any], name: str, key: str, category: str,
                  base: str) -> Tuple[Requirement, bool]:
     version = doc.string(entry, "version", key)
@@ -96,7 +130,7 @@ def _requirement(doc: Doc, entry: Dict[str, Any], name: str, key: str, category:
     markers = []
     marker = doc.string(entry, "markers", key)
     if marker:
-        markers.append(marker)
+        markers.append(without_group_tests(marker))
     for field in _MARKER_KEYS:
         value = doc.string(entry, field, key)
         if value:

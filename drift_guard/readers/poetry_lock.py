@@ -22,6 +22,7 @@ from drift_guard.readers import pyproject
 from drift_guard.readers._toml import (
     Doc,
     Locked,
+    checked_name,
     entry_lines,
     join_key,
     load_toml,
@@ -72,7 +73,9 @@ def read(path: str, ctx: ReadContext) -> Source:
 
     if project is not None:
         available = list(project.groups)
-        default = list(project.default_groups)
+        # Poetry installs every group not marked `optional = true`, PEP 735
+        # `[dependency-groups]` included (Poetry 2.2+), not only uv's default `dev`.
+        default = [g for g in available if g not in project.optional_groups]
     else:
         available = [MAIN]
         for p in packages:
@@ -116,21 +119,37 @@ def read(path: str, ctx: ReadContext) -> Source:
     )
 
 
+# lock-version: 1.0 (Poetry 1.0), 1.1 (Poetry 1.1-1.2), 2.0 (Poetry 1.3-1.8), 2.1 (Poetry 2.x).
+# Poetry 2 reads >=1,<3 and refuses a file with no `[metadata]` or no `lock-version` (written
+# before Poetry 1.0).
+NEWEST = (2, 1)
+
+
 def _lock_version(doc: Doc) -> Tuple[int, int]:
+    if "metadata" not in doc.data:
+        raise doc.error("metadata", "missing: Poetry refuses a lock file without it; "
+                                    "regenerate it with `poetry lock`", hint=False)
     metadata = doc.table(doc.data, "metadata", "")
     text = doc.string(metadata, "lock-version", "metadata")
     if text is None:
-        return (1, 0)  # before lock-version existed: `category`, `[metadata.hashes]`
+        raise doc.error("metadata.lock-version",
+                        "missing: a poetry.lock from before Poetry 1.0, which Poetry no longer "
+                        "reads; regenerate it with `poetry lock`", hint=False)
     try:
         major, _, minor = text.partition(".")
         version = (int(major), int(minor or 0))
     except ValueError:
-        raise doc.error("metadata.lock-version", f"{text!r} is not a lock version") from None
+        raise doc.error("metadata.lock-version", f"{text[:20]!r} is not a lock version") from None
     if version[0] not in (1, 2):
         raise doc.error("metadata.lock-version",
-                        f"lock-version {text} is not one drift-guard reads (1.x and 2.x); "
-                        "upgrade drift-guard, or lock with the Poetry the project uses",
-                        hint=False)
+                        f"lock-version {text} is not one Poetry 2 or drift-guard reads (1.x and "
+                        "2.x); upgrade Poetry and drift-guard, or regenerate it with "
+                        "`poetry lock`", hint=False)
+    if version > NEWEST:
+        raise doc.error("metadata.lock-version",
+                        f"lock-version {text} is newer than drift-guard knows (up to 2.1, "
+                        "Poetry 2.x); upgrade drift-guard, or regenerate it with `poetry lock` "
+                        "of Poetry 2.x", hint=False)
     return version
 
 
@@ -145,7 +164,7 @@ def _packages(doc: Doc, version: Tuple[int, int]) -> List[Package]:
     result = []
     for i, entry in enumerate(entries):
         where = f"package[{i}]"
-        name = canonical(doc.string(entry, "name", where, required=True) or "")
+        name = doc.name(entry, "name", where)
         pkg_version = doc.string(entry, "version", where, required=True)
         optional = bool(doc.get(entry, "optional", bool, where, default=False))
         category = doc.string(entry, "category", where)
@@ -191,8 +210,9 @@ def _leading_name(text: str) -> str:
 def _edges(doc: Doc, entry: Dict[str, Any], where: str) -> List[Edge]:
     edges = []
     table_key = f"{where}.dependencies"
-    for name, value in doc.table(entry, "dependencies", where).items():
-        key = join_key(table_key, name)
+    for raw, value in doc.table(entry, "dependencies", where).items():
+        key = join_key(table_key, raw)
+        name = checked_name(doc, raw, key)
         values = value if isinstance(value, list) else [value]
         for j, v in enumerate(values):
             k = f"{key}[{j}]" if isinstance(value, list) else key
@@ -305,8 +325,10 @@ def _walk(doc: Doc, packages: Sequence[Package], project: pyproject.Project, gro
 
     active: Dict[int, Set[str]] = {}
     labels: Dict[int, str] = {}
+    constraints: Dict[str, List[Optional[str]]] = {}
     while queue:
         name, spec, want, label = queue.pop(0)
+        constraints.setdefault(name, []).append(spec)
         for i in _pick(packages, by_name.get(name, []), spec):
             known = active.get(i)
             if known is not None and want <= known:
@@ -322,7 +344,43 @@ def _walk(doc: Doc, packages: Sequence[Package], project: pyproject.Project, gro
                 if markers and not marker_holds(doc, edge.marker, edge.key, env, sorted(now)):
                     continue
                 queue.append((edge.name, edge.specifier, edge.extras, label))
-    return set(active), labels
+    return _one_per_name(packages, by_name, set(active), constraints), labels
+
+
+def _one_per_name(packages: Sequence[Package], by_name: Dict[str, List[int]], chosen: Set[int],
+                  constraints: Dict[str, List[Optional[str]]]) -> Set[int]:
+    """Poetry installs one version of a name: of several entries the walk reached, the one
+    every constraint that reached the name allows (the newest, if several do)."""
+    for name, indexes in by_name.items():
+        reached = [i for i in indexes if i in chosen]
+        if len(reached) < 2:
+            continue
+        fits = [i for i in reached
+                if all(_allows(spec, packages[i].locked.version) for spec in constraints[name])]
+        keep = max(fits or reached, key=lambda i: _sort_key(packages[i].locked.version))
+        chosen -= set(reached) - {keep}
+    return chosen
+
+
+def _allows(spec: Optional[str], version: Optional[str]) -> bool:
+    if not spec:
+        return True
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return SpecifierSet(spec).contains(Version(version or ""), prereleases=True)
+    except InvalidVersion:
+        return False
+
+
+def _sort_key(version: Optional[str]) -> Tuple[int, Any]:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (1, Version(version or ""))
+    except InvalidVersion:
+        return (0, version or "")
 
 
 def _pick(packages: Sequence[Package], indexes: List[int], spec: Optional[str]) -> List[int]:
@@ -333,10 +391,12 @@ def _pick(packages: Sequence[Package], indexes: List[int], spec: Optional[str]) 
     from packaging.version import InvalidVersion, Version
 
     spec_set = SpecifierSet(spec)
+    fits = []
     for i in indexes:
         try:
             if spec_set.contains(Version(packages[i].locked.version or ""), prereleases=True):
-                return [i]
+                fits.append(i)
         except InvalidVersion:
             continue
-    return indexes[:1]
+    # the newest that fits, as Poetry's solver prefers
+    return [max(fits, key=lambda i: _sort_key(packages[i].locked.version))] if fits else indexes[:1]

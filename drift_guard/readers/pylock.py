@@ -30,7 +30,9 @@ from drift_guard.readers._toml import (
     local_url,
     lock_marker_holds,
     lock_requirements,
+    marker_holds,
     select_groups,
+    without_group_tests,
 )
 
 FORMAT = "pylock.toml"
@@ -53,6 +55,8 @@ def read(path: str, ctx: ReadContext) -> Source:
     _check_version(doc)
     base = os.path.dirname(os.path.abspath(path))
 
+    # pipenv installs its own pylock.toml by its own rules, not PEP 751's (see below).
+    pipenv = created_by == "pipenv"
     lock_groups = [canonical(g) for g in doc.strings(doc.data, "dependency-groups", "")]
     default = [canonical(g) for g in doc.strings(doc.data, "default-groups", "")]
     available = list(dict.fromkeys([*default, *lock_groups]))
@@ -70,7 +74,7 @@ def read(path: str, ctx: ReadContext) -> Source:
     project: Optional[str] = None
     for i, entry in enumerate(entries):
         where = f"packages[{i}]"
-        name = canonical(doc.string(entry, "name", where, required=True) or "")
+        name = doc.name(entry, "name", where)
         version = doc.string(entry, "version", where)
         marker = doc.string(entry, "marker", where)
         key = join_key(where, "marker")
@@ -85,7 +89,11 @@ def read(path: str, ctx: ReadContext) -> Source:
         locked.append(Locked(name=name, version=version, key=where, line=lines[i], url=url,
                              editable=editable, hashes=hashes, group=group))
         installable = version is not None or any(s in entry for s in _SOURCES)
-        if installable and lock_marker_holds(doc, marker, key, env, extras, set(groups)):
+        if pipenv:
+            holds = _pipenv_installs(doc, marker, key, env, set(groups))
+        else:
+            holds = lock_marker_holds(doc, marker, key, env, extras, set(groups))
+        if installable and holds:
             if name in chosen_by_name:
                 first = chosen_by_name[name]
                 raise doc.error(where, f"packages[{first}] and packages[{i}] both apply to "
@@ -110,14 +118,38 @@ def read(path: str, ctx: ReadContext) -> Source:
     )
 
 
+def _pipenv_installs(doc: Doc, marker: Optional[str], key: str, env: Mapping[str, str],
+                     groups: Set[str]) -> bool:
+    """Whether `pipenv sync` (2026.10) installs an entry of its own pylock.toml.
+
+    pipenv turns the file into Pipfile.lock categories: an entry whose marker tests
+    `dependency_groups` and says "dev" or "test" goes to `develop` (installed with --dev),
+    every other one to `default`. It then drops the group tests, and installs an entry whose
+    remaining marker tests `extras` without evaluating it (pip's marker environment has no
+    `extras`): every listed extra is installed.
+    """
+    develop = bool(marker) and "dependency_groups" in (marker or "") and (
+        "dev" in (marker or "").lower() or "test" in (marker or "").lower())
+    if ("dev" if develop else "default") not in groups:
+        return False
+    if not marker:
+        return True
+    rest = without_group_tests(marker)
+    if re.search(r"\bextras\b", re.sub(r"'[^']*'|\"[^\"]*\"", "", rest)):
+        return True
+    return marker_holds(doc, rest, key, env)
+
+
 def _check_version(doc: Doc) -> None:
     text = doc.string(doc.data, "lock-version", "", required=True) or ""
     major = text.split(".", 1)[0]
     if not major.isdigit():
         raise doc.error("lock-version", f"{text!r} is not a lock version")
     if int(major) != 1:
-        raise doc.error("lock-version", f"lock-version {text} is not one drift-guard reads "
-                                        "(1.x); upgrade drift-guard", hint=False)
+        # PEP 751: an installer must refuse a major version it does not know.
+        raise doc.error("lock-version", f"lock-version {text[:20]} is not one drift-guard "
+                                        "reads (1.x, PEP 751); upgrade drift-guard, or "
+                                        f"{doc.hint}", hint=False)
 
 
 def _has_hashes(value: Any) -> bool:

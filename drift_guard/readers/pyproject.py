@@ -17,12 +17,12 @@ import os
 import re
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Set, Tuple
 
-from drift_guard._names import canonical
+from drift_guard._names import VALID_NAME, canonical
+from drift_guard.errors import DriftGuardError
 from drift_guard.models import ReadContext, Requirement, Source
 from drift_guard.readers._toml import (
     Doc,
     join_key,
-    load_toml,
     local_url,
     one_per_declaration,
     select_groups,
@@ -31,6 +31,12 @@ from drift_guard.readers._toml import (
 FORMAT = "pyproject.toml"
 HINT = "fix pyproject.toml"
 MAIN = "main"
+
+# Python (3.11+) refuses to turn more digits than this into an int: such a version cannot be
+# compared, on any Python.
+_DIGITS_LIMIT = 4300
+_LONG_NUMBER = re.compile(r"[0-9]{%d}" % (_DIGITS_LIMIT + 1))
+_TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$")
 
 
 class Dep(NamedTuple):
@@ -71,7 +77,9 @@ def read(path: str, ctx: ReadContext) -> Source:
 
     Dependencies of unselected groups and extras are declared but not expected.
     """
-    project = parse(load_toml(path, HINT))
+    doc = load(path)
+    project = parse(doc)
+    _check_markers(doc, project, ctx.markers)
     groups = select_groups(project.groups, project.default_groups, ctx)
     extras = selected_extras(project, ctx.extras)
     poetry_selected = {n for e in extras for n in project.extras.get(e, ())}
@@ -128,18 +136,18 @@ def selected_extras(project: Project, chosen: Tuple[str, ...]) -> Set[str]:
 def project_name(path: str) -> Optional[str]:
     """The canonical name of the project pyproject.toml describes (`[project].name`, else
     `[tool.poetry].name`); None when the file or the name is absent."""
-    if not os.path.isfile(path):
+    if not os.path.lexists(path):
         return None
-    doc = load_toml(path, HINT)
+    doc = load(path)
     return _name(doc)
 
 
 def read_tool_config(path: str) -> Dict[str, Any]:
     """The `[tool.drift-guard]` table of pyproject.toml (`[tool.drift_guard]` also accepted);
     an empty dict when the file or the table is absent."""
-    if not os.path.isfile(path):
+    if not os.path.lexists(path):
         return {}
-    doc = load_toml(path, HINT)
+    doc = load(path)
     tool = doc.table(doc.data, "tool", "")
     for spelling in ("drift-guard", "drift_guard"):
         if spelling in tool:
@@ -147,13 +155,86 @@ def read_tool_config(path: str) -> Dict[str, Any]:
     return {}
 
 
+# ------------------------------------------------------------------------------- loading
+
+def load(path: str) -> Doc:
+    """pyproject.toml, read as a bounded regular file and parsed; every failure (a FIFO, a
+    special file, bytes that are not UTF-8, invalid or too deeply nested TOML) is one
+    DriftGuardError naming the file, never its content."""
+    from drift_guard._io import read_text
+
+    text = read_text(path, what="pyproject.toml", shown=path)
+    try:
+        import tomllib  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # Python < 3.11
+        import tomli as tomllib  # type: ignore[import-not-found,no-redef,unused-ignore]
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        first = str(exc).splitlines()[0] if str(exc) else "invalid TOML"
+        found = _TOML_AT.search(first)
+        line = getattr(exc, "lineno", None) or (int(found.group(1)) if found else None)
+        first = _TOML_AT.sub("", first)
+        first = re.sub(r"\s*\(at end of document\)$", "", first)
+        raise DriftGuardError(f"invalid TOML: {first} ({HINT})", path=path, line=line) from None
+    except RecursionError:
+        raise DriftGuardError(f"invalid TOML: nested too deeply ({HINT})", path=path) from None
+    return Doc(path, data, text, HINT)
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    return repr(text) if len(text) <= limit else repr(text[:limit]) + "..."
+
+
+def _key(where: str, field: str) -> str:
+    """`join_key`, with a field that holds control characters or is long written safely."""
+    if not field.isprintable() or len(field) > 60:
+        field = field[:60].encode("unicode_escape").decode("ascii") + (
+            "..." if len(field) > 60 else "")
+    return join_key(where, field)
+
+
+def _valid_name(doc: Doc, name: str, where: str, what: str = "name",
+                field: Optional[str] = None) -> str:
+    """`name` if it is a PEP 508 name, else an error naming `where` (the key of the table
+    that holds it) or `where.field`."""
+    if not VALID_NAME.match(name):
+        if field is not None and field.startswith("["):
+            key = where + field
+        else:
+            key = _key(where, name if field is None else field)
+        raise doc.error(key, f"{_shown(name)} is not a valid {what}: letters, digits, '.', "
+                             "'-' and '_', starting and ending with a letter or digit")
+    return name
+
+
+def _check_numbers(doc: Doc, dep: Dep) -> None:
+    for what, text in (("version", dep.specifier), ("marker", dep.marker or "")):
+        if _LONG_NUMBER.search(text):
+            raise doc.error(dep.key, f"the {what} holds a number of more than {_DIGITS_LIMIT} "
+                                     "digits, which cannot be compared")
+
+
+def _check_markers(doc: Doc, project: Project, markers: Mapping[str, str]) -> None:
+    """Every marker must evaluate in the target (packaging raises on `python_version ~= '3'`)."""
+    from drift_guard.markers import check
+
+    for dep in project.deps:
+        if dep.marker:
+            check(dep.marker, markers, path=doc.path, key=dep.key)
+
+
 # ------------------------------------------------------------------------------- parsing
 
 def _name(doc: Doc) -> Optional[str]:
     name = doc.string(doc.table(doc.data, "project", ""), "name", "project")
+    where = "project"
     if name is None:
         poetry = doc.table(doc.table(doc.data, "tool", ""), "poetry", "tool")
         name = doc.string(poetry, "name", "tool.poetry")
+        where = "tool.poetry"
+    if name:
+        _valid_name(doc, name, where, "project name", field="name")
     return canonical(name) if name else None
 
 
@@ -184,6 +265,7 @@ def parse(doc: Doc) -> Project:
     for i, text in enumerate(doc.strings(project, "dependencies", "project")):
         deps.append(_pep508(doc, text, f"project.dependencies[{i}]", MAIN, None, sources))
     for extra, texts in doc.table(project, "optional-dependencies", "project").items():
+        _valid_name(doc, extra, "project.optional-dependencies", "extra name")
         where = join_key("project.optional-dependencies", extra)
         doc.expect(texts, list, where)
         for i, text in enumerate(texts):
@@ -202,6 +284,7 @@ def parse(doc: Doc) -> Project:
         add_group("dev", True)
         deps.extend(_poetry_table(doc, poetry, "dev-dependencies", "tool.poetry", "dev", base))
     for group, table in doc.table(poetry, "group", "tool.poetry").items():
+        _valid_name(doc, group, "tool.poetry.group", "group name")
         where = join_key("tool.poetry.group", group)
         doc.expect(table, dict, where)
         optional = doc.get(table, "optional", bool, where, default=False)
@@ -212,10 +295,12 @@ def parse(doc: Doc) -> Project:
         deps.extend(_poetry_table(doc, table, "dependencies", where, g, base))
     extras: Dict[str, Tuple[str, ...]] = {}
     for extra, names in doc.table(poetry, "extras", "tool.poetry").items():
+        _valid_name(doc, extra, "tool.poetry.extras", "extra name")
         where = join_key("tool.poetry.extras", extra)
         doc.expect(names, list, where)
         for i, n in enumerate(names):
             doc.expect(n, str, f"{where}[{i}]")
+            _valid_name(doc, n, where, field=f"[{i}]")
         extras[canonical(extra)] = tuple(canonical(n) for n in names)
 
     # PEP 735 groups; uv installs `dev` by default, or its `default-groups`.
@@ -255,14 +340,17 @@ def _pep508(doc: Doc, text: str, key: str, group: str, extra: Optional[str],
 
     try:
         req = Parsed(text)
-    except InvalidRequirement as exc:
+    except (InvalidRequirement, ValueError, RecursionError) as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid"
-        raise doc.error(key, f"invalid requirement {text!r}: {first}") from None
+        if isinstance(exc, RecursionError):
+            first = "nested too deeply"
+        first = first if len(first) <= 120 else first[:120] + "..."
+        raise doc.error(key, f"invalid requirement {_shown(text)}: {first}") from None
     name = canonical(req.name)
     url, editable = req.url, False
     if url is None and name in sources:
         url, editable = sources[name]
-    return Dep(
+    dep = Dep(
         name=name,
         specifier=str(req.specifier),
         marker=str(req.marker) if req.marker is not None else None,
@@ -274,6 +362,8 @@ def _pep508(doc: Doc, text: str, key: str, group: str, extra: Optional[str],
         url=url,
         editable=editable,
     )
+    _check_numbers(doc, dep)
+    return dep
 
 
 def _dependency_groups(doc: Doc, sources: Mapping[str, Tuple[Optional[str], bool]]
@@ -282,11 +372,12 @@ def _dependency_groups(doc: Doc, sources: Mapping[str, Tuple[Optional[str], bool
     table = doc.table(doc.data, "dependency-groups", "")
     raw: Dict[str, Tuple[str, List[Any]]] = {}
     for group, entries in table.items():
+        _valid_name(doc, group, "dependency-groups", "group name")
         where = join_key("dependency-groups", group)
         doc.expect(entries, list, where)
         g = canonical(group)
         if g in raw:
-            raise doc.error(where, f"group {group!r} is declared twice (as {raw[g][0]!r}); "
+            raise doc.error(where, f"group {_shown(group)} is declared twice (as {_shown(raw[g][0])}); "
                                    "merge them")
         raw[g] = (group, entries)
 
@@ -310,7 +401,7 @@ def _dependency_groups(doc: Doc, sources: Mapping[str, Tuple[Optional[str], bool
             target = doc.expect(entry["include-group"], str, f"{key}.include-group")
             t = canonical(target)
             if t not in raw:
-                raise doc.error(f"{key}.include-group", f"no dependency group {target!r}")
+                raise doc.error(f"{key}.include-group", f"no dependency group {_shown(target)}")
             if t in chain:
                 cycle = " -> ".join((*chain, t))
                 raise doc.error(f"{key}.include-group", f"include cycle {cycle}; remove one "
@@ -329,6 +420,7 @@ def _uv_sources(doc: Doc, uv: Mapping[str, Any], base: str
     """`[tool.uv.sources]`: name -> (URL or file URL, editable)."""
     result: Dict[str, Tuple[Optional[str], bool]] = {}
     for name, value in doc.table(uv, "sources", "tool.uv").items():
+        _valid_name(doc, name, "tool.uv.sources")
         where = join_key("tool.uv.sources", name)
         if isinstance(value, list):
             if not value:
@@ -366,6 +458,7 @@ def _poetry_table(doc: Doc, table: Mapping[str, Any], field: str, where: str, gr
     for name, value in doc.table(table, field, where).items():
         if canonical(name) == "python":
             continue
+        _valid_name(doc, name, join_key(where, field))
         key = join_key(join_key(where, field), name)
         values = value if isinstance(value, list) else [value]
         for i, v in enumerate(values):
@@ -401,6 +494,8 @@ def poetry_dep(doc: Doc, name: str, value: Any, key: str, group: str, base: str)
     elif markers:
         combined = " and ".join(f"({m})" for m in markers)
     extras = doc.strings(value, "extras", key)
+    for i, e in enumerate(extras):
+        _valid_name(doc, e, join_key(key, "extras"), "extra name", field=f"[{i}]")
     url = _source_url(doc, value, key, base)
     editable = bool(doc.get(value, "develop", bool, key, default=False)) and url is not None
     optional = doc.get(value, "optional", bool, key, default=False)
@@ -426,7 +521,7 @@ def _clauses(text: str) -> List[List[Tuple[str, str]]]:
             m = _CLAUSE.match(part)
             op, version = (m.group(1) or "", m.group(2)) if m else ("", part)
             if not version:
-                raise ValueError(f"{part!r} has no version")
+                raise ValueError(f"{_shown(part)} has no version")
             clauses.append((op, version))
         result.append(clauses)
     return result
@@ -435,7 +530,7 @@ def _clauses(text: str) -> List[List[Tuple[str, str]]]:
 def _bump(version: str, index: int) -> str:
     m = _RELEASE.match(version)
     if not m:
-        raise ValueError(f"{version!r} is not a version")
+        raise ValueError(f"{_shown(version)} is not a version")
     parts = [int(p) for p in m.group(1).split(".")]
     while len(parts) <= index:
         parts.append(0)
@@ -445,21 +540,23 @@ def _bump(version: str, index: int) -> str:
 def _pep440(op: str, version: str) -> List[Tuple[str, str]]:
     from packaging.version import InvalidVersion, Version
 
+    if _LONG_NUMBER.search(version):
+        raise ValueError(f"a number of more than {_DIGITS_LIMIT} digits cannot be compared")
     try:
         Version(version[:-2] if version.endswith(".*") else version)
-    except InvalidVersion:
-        raise ValueError(f"{version!r} is not a version") from None
+    except (InvalidVersion, ValueError):
+        raise ValueError(f"{_shown(version)} is not a version") from None
     if op == "^":
         m = _RELEASE.match(version)
         if not m:
-            raise ValueError(f"{version!r} is not a version")
+            raise ValueError(f"{_shown(version)} is not a version")
         parts = [int(p) for p in m.group(1).split(".")]
         nonzero = next((i for i, p in enumerate(parts) if p), len(parts) - 1)
         return [(">=", version), ("<", _bump(version, nonzero))]
     if op == "~":
         m = _RELEASE.match(version)
         if not m:
-            raise ValueError(f"{version!r} is not a version")
+            raise ValueError(f"{_shown(version)} is not a version")
         index = 0 if "." not in m.group(1) else 1
         return [(">=", version), ("<", _bump(version, index))]
     if op in ("", "="):
@@ -481,7 +578,7 @@ def poetry_specifier(text: str) -> Optional[str]:
         try:
             SpecifierSet(spec)
         except InvalidSpecifier:
-            raise ValueError(f"{text!r} is not a version constraint") from None
+            raise ValueError(f"{_shown(text)} is not a version constraint") from None
     return spec
 
 

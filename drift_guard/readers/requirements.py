@@ -24,9 +24,11 @@ from typing import (
     Iterable,
     Iterator,
     List,
+    Mapping,
     NamedTuple,
     Optional,
     Sequence,
+    Set,
     Tuple,
 )
 
@@ -85,6 +87,22 @@ _LONG_OPTIONS = {
 _SHORT_OPTIONS = {"-i": "--index-url", "-c": "--constraint", "-r": "--requirement",
                   "-e": "--editable", "-f": "--find-links", "-C": "--config-settings"}
 _ALIASES = {"--pypi-url": "--index-url"}
+# pip 26.3's --use-feature choices (current ones and the always-enabled ones it still accepts).
+_FEATURES = ("fast-deps", "inprocess-build-deps", "venv-isolation", "truststore",
+             "no-binary-enable-wheel-cache", "build-constraint")
+# Options whose value pip's callback refuses when it starts with "-".
+_NO_DASH_VALUE = {"--no-binary": "--no-binary / --only-binary",
+                  "--only-binary": "--no-binary / --only-binary",
+                  "--all-releases": "--all-releases / --only-final",
+                  "--only-final": "--all-releases / --only-final"}
+# Messages quote at most this much of the line they are about.
+EXCERPT = 60
+# A version or marker value with a number longer than this cannot be compared (Python refuses
+# to convert longer digit strings to int since 3.11); it is bad input on every Python.
+_DIGITS_LIMIT = 4300
+_LONG_NUMBER = re.compile(r"[0-9]{%d}" % (_DIGITS_LIMIT + 1))
+# Expanding ${VAR}s may not make a logical line longer than this.
+_EXPANDED_LIMIT = 64 * 1024 * 1024
 
 
 class Line(NamedTuple):
@@ -114,6 +132,8 @@ class Entry(NamedTuple):
     """Include/constraint: the absolute path of the named file (or its URL)."""
     local_dir: Optional[str] = None
     """Requirement: the local project directory it points at, when it is one."""
+    variables: Tuple[Tuple[str, str], ...] = ()
+    """The `${VAR}`s expanded in the line, (name, value): never to be shown."""
 
     @property
     def line(self) -> int:
@@ -162,16 +182,18 @@ def decode(data: bytes, display: str) -> Tuple[str, str, bytes]:
             return _decode_as(data[len(bom):], encoding, display, len(bom)), encoding, bom
     import codecs
 
-    for lineno, head in enumerate(data.split(b"\n")[:2], start=1):
+    for lineno, head in enumerate(data.split(b"\n", 2)[:2], start=1):
         if head[:1] == b"#":
             found = _PEP263.search(head)
             if found is not None:
                 encoding = found.group(1).decode("ascii")
                 try:
-                    codecs.lookup(encoding)
+                    if not codecs.lookup(encoding)._is_text_encoding:  # type: ignore[attr-defined]
+                        raise LookupError(encoding)  # rot13, hex, zlib: not for text
                 except LookupError:
                     raise DriftGuardError(
-                        f"unknown encoding {encoding!r} in the coding comment; name one Python "
+                        f"unknown encoding {excerpt(encoding, 30)} in the coding comment; name "
+                        "one Python "
                         "knows (e.g. utf-8, latin-1) or remove the comment",
                         path=display, line=lineno) from None
                 return _decode_as(data, encoding, display, 0), encoding, b""
@@ -195,7 +217,10 @@ def decode(data: bytes, display: str) -> Tuple[str, str, bytes]:
 def _decode_as(body: bytes, encoding: str, display: str, offset: int) -> str:
     try:
         return body.decode(encoding)
-    except UnicodeDecodeError as exc:
+    except (LookupError, ValueError) as exc:
+        if not isinstance(exc, UnicodeDecodeError):  # punycode, idna: UnicodeError only
+            raise DriftGuardError(f"cannot be decoded as {encoding}; save the file in the "
+                                  "encoding it declares", path=display) from None
         # Count lines in the decoded prefix so UTF-16/32 files report the right line.
         pieces = body[:exc.start].decode(encoding, errors="replace").splitlines(True)
         line = len(pieces) + (1 if not pieces or pieces[-1][-1] in SEPARATORS else 0)
@@ -304,13 +329,82 @@ def strip_comment(joined: str) -> Tuple[str, int]:
 
 def expand_variables(text: str) -> str:
     """Replace `${NAME}` by the environment variable NAME when it is set and not empty."""
+    return expand_tracked(text)[0]
+
+
+def expand_tracked(text: str) -> Tuple[str, Dict[str, str]]:
+    """`expand_variables`, plus the variables it expanded (name -> value).
+
+    pip replaces each `${NAME}` found in the line, in order, with `str.replace` over the
+    whole line. One `re.sub` pass gives the same text unless a value (or a value next to its
+    neighbours) forms a new `${NAME}` that a later replacement would catch; only then is pip's
+    loop replayed. Either way the work is linear in the expanded line for ordinary values."""
     if "${" not in text:
-        return text
-    for name in _ENV_VAR.findall(text):
+        return text, {}
+    names = _ENV_VAR.findall(text)
+    values: Dict[str, str] = {}
+    for name in dict.fromkeys(names):
         value = os.environ.get(name)
         if value:
-            text = text.replace("${" + name + "}", value)
+            values[name] = value
+    if not values:
+        return text, {}
+    total = len(text) + sum(len(values.get(n, "")) for n in names)
+    if total > _EXPANDED_LIMIT:
+        raise _TooLong(sorted(values))
+    expanded = _ENV_VAR.sub(lambda m: values.get(m.group(1), m.group(0)), text)
+    if not any("${" + name + "}" in expanded for name in values):
+        return expanded, values
+    line = text
+    for name in names:  # pip's own loop, for the rare line that needs it
+        token = "${" + name + "}"
+        value = values.get(name)
+        if value and token in line:
+            line = line.replace(token, value)
+            if len(line) > _EXPANDED_LIMIT:
+                raise _TooLong(sorted(values))
+    return line, values
+
+
+class _TooLong(ValueError):
+    def __init__(self, names: Sequence[str]) -> None:
+        shown = ", ".join("${%s}" % n for n in names)
+        super().__init__(f"expanding {shown} makes the line longer than {_EXPANDED_LIMIT} "
+                         "characters")
+
+
+def excerpt(text: str, limit: int = EXCERPT) -> str:
+    """`text` quoted for a message, cut to `limit` characters."""
+    if len(text) > limit:
+        return repr(text[:limit]) + "..."
+    return repr(text)
+
+
+def _cut(text: str, limit: int) -> str:
+    """`text` shortened to `limit` characters, unquoted (for option names)."""
+    text = text.encode("unicode_escape").decode("ascii")
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def redact(text: str, values: Dict[str, str]) -> str:
+    """`text` with each expanded value written back as its `${NAME}`."""
+    for name, value in sorted(values.items(), key=lambda kv: -len(kv[1])):
+        if len(value) >= 3:
+            text = text.replace(value, "${" + name + "}")
     return text
+
+
+def _leaks(message: str, values: Dict[str, str], width: int = 6) -> bool:
+    """Does `message` hold any `width`-character piece of a value (or a whole short one)?"""
+    grams = {message[i:i + width] for i in range(len(message) - width + 1)}
+    for value in values.values():
+        if len(value) < width:
+            if len(value) >= 3 and value in message:
+                return True
+            continue
+        if any(value[i:i + width] in grams for i in range(len(value) - width + 1)):
+            return True
+    return False
 
 
 def split_options(text: str) -> Tuple[str, str]:
@@ -324,6 +418,43 @@ def split_options(text: str) -> Tuple[str, str]:
 
 # ------------------------------------------------------------------------ options
 
+# One token of POSIX shell words as `shlex.split` reads them: plain characters, a single-quoted
+# run, a double-quoted run (where a backslash escapes only `"` and `\\`), a backslash escape,
+# blanks, or a quote or backslash left open.
+_SH_TOKEN = re.compile(
+    r"""([^ \t\r\n'"\\]+)|'([^']*)'|"((?:[^"\\]|\\[\s\S])*)"|\\([\s\S])|([ \t\r\n]+)|(['"\\])""")
+_SH_DQ_ESCAPE = re.compile(r'\\(["\\])')
+
+
+def shell_split(text: str) -> List[str]:
+    """`shlex.split(text)`, in linear time (shlex reads a character at a time in Python, which
+    takes minutes on the megabytes an expanded `${VAR}` can make). Raises ValueError as it."""
+    words: List[str] = []
+    current: List[str] = []
+    started = False
+    for m in _SH_TOKEN.finditer(text):
+        plain, single, double, escaped, blank, open_ = m.groups()
+        if blank is not None:
+            if started:
+                words.append("".join(current))
+                current, started = [], False
+            continue
+        if open_ is not None:
+            raise ValueError("No escaped character" if open_ == "\\" else "No closing quotation")
+        started = True
+        if plain is not None:
+            current.append(plain)
+        elif single is not None:
+            current.append(single)
+        elif double is not None:
+            current.append(_SH_DQ_ESCAPE.sub(r"\1", double))
+        else:
+            current.append(escaped)
+    if started:
+        words.append("".join(current))
+    return words
+
+
 
 def _match_long(opt: str) -> str:
     if opt in _LONG_OPTIONS:
@@ -332,7 +463,7 @@ def _match_long(opt: str) -> str:
     if len(matches) == 1:  # optparse accepts any unambiguous prefix
         return matches[0]
     if not matches:
-        raise ValueError(f"no such option: {opt}")
+        raise ValueError(f"no such option: {_cut(opt, 30)}")
     raise ValueError(f"ambiguous option: {opt} ({', '.join(matches)}?)")
 
 
@@ -341,12 +472,11 @@ def parse_options(options: str) -> List[Tuple[str, str]]:
 
     Positional leftovers are ignored, as pip ignores them. Raises ValueError with pip's
     wording."""
-    import shlex
-
     try:
-        args = shlex.split(options)
+        args = shell_split(options)
     except ValueError:
-        raise ValueError(f"could not split the options: {options}") from None
+        raise ValueError(f"could not split the options: {excerpt(options)} (an unclosed quote?)"
+                         ) from None
     result: List[Tuple[str, str]] = []
     while args:
         arg = args.pop(0)
@@ -368,7 +498,7 @@ def parse_options(options: str) -> List[Tuple[str, str]]:
         elif arg.startswith("-") and len(arg) > 1:
             short = arg[:2]
             if short not in _SHORT_OPTIONS:
-                raise ValueError(f"no such option: {short}")
+                raise ValueError(f"no such option: {_cut(short, 30)}")
             value = arg[2:]
             if not value:
                 if not args:
@@ -392,12 +522,30 @@ def _check_value(shown: str, opt: str, value: str) -> None:
                              f"{', '.join(_STRONG_HASHES)}")
     elif opt == "--config-settings" and "=" not in value:
         raise ValueError(f"arguments to {shown} must be of the form KEY=VAL")
+    elif opt == "--use-feature" and value not in _FEATURES:
+        raise ValueError(f"option {shown}: invalid choice {excerpt(value)} (choose from "
+                         f"{', '.join(_FEATURES)})")
+    elif opt in _NO_DASH_VALUE and value.startswith("-"):
+        raise ValueError(f"{_NO_DASH_VALUE[opt]} option requires 1 argument "
+                         f"(found {excerpt(value, 20)})")
 
 
 # -------------------------------------------------------------------- requirements
 
 
 def _scheme(text: str) -> str:
+    """The URL scheme as pip's `is_url` and `Link` see it (`urllib.parse.urlsplit`, which drops
+    tabs and newlines first). Raises ValueError where urlsplit does (`https://e[.com`)."""
+    from urllib.parse import urlsplit
+
+    try:
+        return urlsplit(text).scheme
+    except ValueError as exc:
+        raise ValueError(f"invalid URL {excerpt(text)}: {exc}") from None
+
+
+def _include_scheme(text: str) -> str:
+    """The scheme pip's requirements-file reader sees in an -r/-c target (a plain regex)."""
     found = _SCHEME.match(text)
     return found.group(1).lower() if found else ""
 
@@ -434,7 +582,8 @@ def _plain_pin(args: str) -> Optional[Tuple[str, str]]:
 
 
 def _first_line(exc: BaseException) -> str:
-    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text if len(text) <= 2 * EXCERPT else text[:2 * EXCERPT] + "..."
 
 
 def _file_url(path: str) -> str:
@@ -461,7 +610,10 @@ def _url_path(url: str, bases: Sequence[str]) -> str:
     else:
         path = unquote(parts.path)
     if parts.netloc and parts.netloc != "localhost":
-        path = "//" + parts.netloc + path
+        if os.name != "nt":
+            raise ValueError(f"non-local file URLs are not supported: {excerpt(url)}; "
+                             "use file:///absolute/path or a relative path")
+        path = "//" + parts.netloc + path  # pragma: no cover - Windows UNC path
     return _resolve(path, bases)
 
 
@@ -483,6 +635,8 @@ def project_name(directory: str) -> Optional[str]:
     """The distribution name a local project directory declares, where a file says it
     statically: pyproject.toml `[project].name` (or `[tool.poetry].name`), else setup.cfg
     `[metadata] name`."""
+    from drift_guard._io import METADATA_LIMIT, read_text
+
     pyproject = os.path.join(directory, "pyproject.toml")
     if os.path.isfile(pyproject):
         import sys
@@ -491,10 +645,11 @@ def project_name(directory: str) -> Optional[str]:
             import tomllib
         else:  # pragma: no cover - Python < 3.11
             import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+        text = read_text(pyproject, limit=METADATA_LIMIT, what="pyproject.toml",
+                         shown=display_path(pyproject), errors="replace")
         try:
-            with open(pyproject, "rb") as f:
-                data = tomllib.load(f)
-        except (OSError, ValueError):
+            data = tomllib.loads(text)
+        except (ValueError, RecursionError):
             data = {}
         tool = data.get("tool")
         for table in (data.get("project"), tool.get("poetry") if isinstance(tool, dict) else None):
@@ -506,11 +661,13 @@ def project_name(directory: str) -> Optional[str]:
     if os.path.isfile(setup_cfg):
         import configparser
 
+        text = read_text(setup_cfg, limit=METADATA_LIMIT, what="setup.cfg",
+                         shown=display_path(setup_cfg), errors="replace")
         parser = configparser.ConfigParser(interpolation=None)
         try:
-            parser.read(setup_cfg, encoding="utf-8")
+            parser.read_string(text)
             name = parser.get("metadata", "name", fallback="").strip()
-        except (configparser.Error, UnicodeDecodeError):
+        except (configparser.Error, ValueError):
             name = ""
         if VALID_NAME.match(name):
             return name
@@ -541,13 +698,16 @@ def _packaging_requirement(text: str) -> PackagingRequirement:
 
     try:
         return PackagingRequirement(text)
-    except InvalidRequirement as exc:
+    except (InvalidRequirement, ValueError, RecursionError) as exc:
         hint = "; correct the line (pip rejects it too)"
-        if os.sep in text:
+        if isinstance(exc, RecursionError):
+            exc = ValueError("nested too deeply")
+        elif os.sep in text:
             hint = "; it looks like a path, but there is no such file: fix the path"
         elif "=" in text and not any(op in text for op in _OPERATORS):
             hint = "; = is not a valid operator, did you mean ==?"
-        raise ValueError(f"invalid requirement {text!r}: {_first_line(exc)}{hint}") from None
+        raise ValueError(f"invalid requirement {excerpt(text)}: {_first_line(exc)}{hint}"
+                         ) from None
 
 
 def _extras_of(text: str) -> Tuple[str, ...]:
@@ -569,7 +729,8 @@ def _egg(url: str) -> Optional[str]:
         return None
     name = found.group(1)
     if not VALID_NAME.match(name):
-        raise ValueError(f"{url!r} has an invalid #egg= fragment {name!r}; it must be a "
+        raise ValueError(f"{excerpt(url)} has an invalid #egg= fragment {excerpt(name, 30)}; "
+                         "it must be a "
                          "project name (without extras or version)")
     return name
 
@@ -580,6 +741,7 @@ def _from_link(url: str, bases: Sequence[str], extras: Tuple[str, ...],
     metadata, an sdist's filename; else unnamed (name "")."""
     from urllib.parse import unquote, urlsplit
 
+    _scheme(url)  # a URL urlsplit refuses is refused here with a message
     path = unquote(urlsplit(url).path)
     filename = path.rstrip("/").rsplit("/", 1)[-1]
     local_dir = None
@@ -593,8 +755,13 @@ def _from_link(url: str, bases: Sequence[str], extras: Tuple[str, ...],
         try:
             name, version, _, _ = parse_wheel_filename(filename)
         except InvalidWheelFilename as exc:
-            raise ValueError(f"{filename!r} is not a valid wheel filename: {_first_line(exc)}; "
+            raise ValueError(f"{excerpt(filename)} is not a valid wheel filename: "
+                             f"{_first_line(exc)}; "
                              "rename it as the wheel specification says") from None
+        raw_name = filename.split("-", 1)[0].replace("_", "-")
+        if not VALID_NAME.match(raw_name):  # pip makes "NAME==VERSION" of it, and refuses that
+            raise ValueError(f"{excerpt(filename)} is not a valid wheel filename: "
+                             f"{excerpt(raw_name, 30)} is not a project name")
         return _Parsed(canonical(name), f"=={version}", marker, extras, url, None)
     egg = _egg(url)
     if egg:
@@ -607,8 +774,10 @@ def _from_link(url: str, bases: Sequence[str], extras: Tuple[str, ...],
 
         try:
             sdist_name: str = parse_sdist_filename(filename)[0]
-        except InvalidSdistFilename:
+        except (InvalidSdistFilename, ValueError):
             sdist_name = ""
+        if not VALID_NAME.match(sdist_name):
+            sdist_name = ""  # left unnamed, as pip leaves every sdist without #egg=
         return _Parsed(canonical(sdist_name), "", marker, extras, url, None)
     return _Parsed("", "", marker, extras, url, None)
 
@@ -632,9 +801,10 @@ def parse_requirement(text: str, bases: Sequence[str]) -> _Parsed:
 
             try:
                 marker = str(Marker(marker_text))
-            except InvalidMarker as exc:
-                raise ValueError(f"invalid marker {marker_text!r} in {text.strip()!r}: "
-                                 f"{_first_line(exc)}") from None
+            except (InvalidMarker, ValueError, RecursionError) as exc:
+                why = "nested too deeply" if isinstance(exc, RecursionError) else _first_line(exc)
+                raise ValueError(f"invalid marker {excerpt(marker_text)} in "
+                                 f"{excerpt(text.strip())}: {why}") from None
     text = text.strip()
     if url_like:
         return _from_link(text, bases, (), marker)
@@ -644,7 +814,7 @@ def parse_requirement(text: str, bases: Sequence[str]) -> _Parsed:
         path = _resolve(path_text, bases)
         if path_like and os.path.isdir(path):
             if not _installable(path):
-                raise ValueError(f"directory {text!r} is not installable: it has neither "
+                raise ValueError(f"directory {excerpt(text)} is not installable: it has neither "
                                  "setup.py nor pyproject.toml")
             return _from_link(_file_url(path), bases, _extras_of(extras_text), marker)
         if _is_archive(path):
@@ -652,8 +822,18 @@ def parse_requirement(text: str, bases: Sequence[str]) -> _Parsed:
             if os.path.isfile(path) or len(before_at) < 2 or _looks_like_path(before_at[0]):
                 return _from_link(_file_url(path), bases, _extras_of(extras_text), marker)
     req = _packaging_requirement(text)
+    if req.url:
+        _check_link(req.url, bases)
     return _Parsed(canonical(req.name), str(req.specifier), marker,
                    _canonical_extras(req.extras), req.url or None, None)
+
+
+def _check_link(url: str, bases: Sequence[str]) -> None:
+    """What pip's `Link` and its later use refuse in a direct reference: a URL urlsplit
+    refuses, an invalid `#egg=` and a `file:` URL on another host."""
+    _egg(url)
+    if _scheme(url) == "file":
+        _url_path(url, bases)
 
 
 def _direct_editable(value: str) -> Optional[PackagingRequirement]:
@@ -671,6 +851,10 @@ def parse_editable(value: str, bases: Sequence[str]) -> _Parsed:
     """An `-e` value, as pip's `parse_editable` reads it. Raises ValueError."""
     req = _direct_editable(value)
     if req is not None and req.url:
+        _check_link(req.url, bases)
+        if _scheme(req.url) not in _VCS_SCHEMES and not req.url.startswith("file:"):
+            raise ValueError(f"-e {_cut(value, EXCERPT)}: an editable URL must be a VCS URL "
+                             "(git+https://..., hg+..., svn+..., bzr+...) or a file: URL")
         marker = str(req.marker) if req.marker else None
         parsed = _from_link(req.url, bases, _canonical_extras(req.extras), marker)
         return parsed._replace(name=canonical(req.name))
@@ -687,12 +871,12 @@ def parse_editable(value: str, bases: Sequence[str]) -> _Parsed:
             url = f"{vcs}+{url}"
             break
     if _scheme(url) not in _VCS_SCHEMES:
-        raise ValueError(f"-e {value}: not a local project directory or a VCS URL "
+        raise ValueError(f"-e {_cut(value, EXCERPT)}: not a local project directory or a VCS URL "
                          "(git+https://..., hg+..., svn+..., bzr+...); fix the path (relative "
                          "paths start from the current directory, as pip reads them)")
     egg = _egg(url)
     if not egg:
-        raise ValueError(f"-e {value}: cannot tell the project's name; add #egg=NAME or "
+        raise ValueError(f"-e {_cut(value, EXCERPT)}: cannot tell the project's name; add #egg=NAME or "
                          "write it as -e NAME @ URL")
     return _Parsed(canonical(egg), "", None, (), url, None)
 
@@ -709,46 +893,64 @@ def _bases(path: str, project_dir: str = ".") -> Tuple[str, ...]:
 
 
 def parse(path: str, *, display: Optional[str] = None,
-          bases: Optional[Sequence[str]] = None) -> RequirementsDocument:
+          bases: Optional[Sequence[str]] = None, quote: bool = True) -> RequirementsDocument:
     """Read one requirements file (no includes followed) into a lossless document.
 
     `bases` are the directories relative project paths are tried against (default: the
     current directory, then the file's directory). Raises DriftGuardError for anything pip
-    would reject."""
+    would reject. With `quote` False (a file outside the project) error messages name the
+    file and line but quote nothing of its content."""
+    from drift_guard._io import read_bytes
+
     path = os.path.abspath(path)
     shown = display if display is not None else display_path(path)
-    try:
-        with open(path, "rb") as f:
-            raw = f.read()
-    except OSError as exc:
-        raise DriftGuardError(f"cannot read the file: {exc.strerror or exc}; check the path",
-                              path=shown) from None
+    raw = read_bytes(path, what="requirements file", shown=shown)
     text, encoding, bom = decode(raw, shown)
     lines = split_lines(text)
     search = tuple(bases) if bases is not None else _bases(path)
-    entries = [_entry(start, end, joined, search, path, shown)
+    entries = [_entry(start, end, joined, search, path, shown, quote)
                for start, end, joined in logical_lines(lines)]
     return RequirementsDocument(path, shown, raw, encoding, bom, lines, entries)
 
 
+def _safe_message(message: str, raw: str, values: Dict[str, str], quote: bool) -> str:
+    """The error message for a line, with nothing in it the line should not give away: no
+    content of a file outside the project, no value of an expanded `${VAR}`."""
+    if not quote:
+        return ("pip rejects this line (its text is not shown: the file is outside the "
+                "project); fix the line")
+    if not values:
+        return message
+    message = redact(message, values)
+    if _leaks(message, values):
+        shown = ", ".join("${%s}" % n for n in values)
+        return (f"pip rejects the line {excerpt(raw)} once {shown} is expanded (the expanded "
+                "text is not shown); fix the line or the variable")
+    return message
+
+
 def _entry(start: int, end: int, joined: str, bases: Sequence[str], path: str,
-           shown: str) -> Entry:
+           shown: str, quote: bool = True) -> Entry:
     stripped, _ = strip_comment(joined)
     if not stripped:
         return Entry("comment" if "#" in joined else "blank", start, end)
-    text = expand_variables(stripped)
-    args, option_text = split_options(text)
+    values: Dict[str, str] = {}
     try:
-        options = tuple(parse_options(option_text)) if option_text else ()
-    except ValueError as exc:
-        raise DriftGuardError(f"{exc}; fix or remove the option (pip rejects it too)",
-                              path=shown, line=start + 1) from None
-    try:
-        if args:
+        text, values = expand_tracked(stripped)
+        args, option_text = split_options(text)
+        try:
+            options = tuple(parse_options(option_text)) if option_text else ()
+        except ValueError as exc:
+            raise ValueError(f"{exc}; fix or remove the option (pip rejects it too)") from None
+        editables = [v for o, v in options if o == "--editable"]
+        if args and editables:
+            # pip reads the requirement itself as the editable then (and refuses most).
+            parsed = parse_editable(args, bases)
+            editable = True
+        elif args:
             parsed = parse_requirement(args, bases)
             editable = False
         else:
-            editables = [v for o, v in options if o == "--editable"]
             includes = [v for o, v in options if o in ("--requirement", "--constraint")]
             if not editables:
                 if includes:
@@ -757,26 +959,43 @@ def _entry(start: int, end: int, joined: str, bases: Sequence[str], path: str,
                     kind = "include" if first is not None else "constraint"
                     target = first if first is not None else includes[0]
                     return Entry(kind, start, end, text, "", options,
-                                 target=_include_target(target, path))
+                                 target=_include_target(target, path),
+                                 variables=tuple(values.items()))
                 return Entry("option", start, end, text, "", options)
             args = editables[0]
             parsed = parse_editable(args, bases)
             editable = True
+        _check_numbers(parsed)
     except ValueError as exc:
-        raise DriftGuardError(f"{exc}", path=shown, line=start + 1) from None
+        raise DriftGuardError(_safe_message(str(exc), stripped, values, quote),
+                              path=shown, line=start + 1) from None
     hashes = not editable and any(o == "--hash" for o, _ in options)
+    url = parsed.url
+    written = ("-e " + args) if editable else args.strip()
+    if values:  # what is kept (and may be shown) never holds a variable's value
+        written = redact(written, values)
+        url = redact(url, values) if url else url
     requirement = Requirement(
         name=parsed.name, specifier=parsed.specifier, source=shown, line=start + 1,
-        end_line=end + 1, marker=parsed.marker, extras=parsed.extras, url=parsed.url,
-        editable=editable, hashes=hashes, text=("-e " + args) if editable else args.strip())
+        end_line=end + 1, marker=parsed.marker, extras=parsed.extras, url=url,
+        editable=editable, hashes=hashes, text=written)
     return Entry("requirement", start, end, text, "" if editable else args, options,
                  requirement, local_dir=parsed.local_dir)
 
 
+def _check_numbers(parsed: _Parsed) -> None:
+    for what, text in (("version", parsed.specifier), ("marker", parsed.marker or "")):
+        if _LONG_NUMBER.search(text):
+            raise ValueError(f"the {what} holds a number of more than {_DIGITS_LIMIT} digits, "
+                             "which cannot be compared; correct it")
+
+
 def _include_target(target: str, including: str) -> str:
-    scheme = _scheme(target)
+    scheme = _include_scheme(target)
     if scheme == "file":
-        return _url_path(target, (os.path.dirname(including),))
+        # pip fetches a file: URL, and the URL's path is absolute: file:x is /x.
+        path = _url_path(target, ("/",))
+        return path if os.path.isabs(path) else os.path.join(os.sep, path)
     if scheme in ("http", "https"):
         return target
     return os.path.abspath(os.path.join(os.path.dirname(including), target))
@@ -797,64 +1016,134 @@ def _pinned(req: Requirement) -> bool:
     return False
 
 
+class _Frame(NamedTuple):
+    path: str
+    shown: str
+    constraint: bool
+    doc: RequirementsDocument
+
+
 class _Walk:
-    def __init__(self, bases: Sequence[str]) -> None:
+    """Every file reachable through -r/-c, depth first in pip's order, without recursion.
+
+    Each file is read once and each (file, requirements-or-constraints) pair is walked once,
+    so a file that includes the next one twice, over and over, costs linear time; a file that
+    includes one of the files it is included from is a cycle, as in pip."""
+
+    def __init__(self, bases: Sequence[str], root: str,
+                 markers: Optional[Mapping[str, str]] = None) -> None:
         self.bases = bases
+        self.root = root
+        self.markers = markers
         self.requirements: List[Requirement] = []
         self.constraints: List[Requirement] = []
         self.files: List[str] = []
         self.local_dirs: List[Tuple[str, str]] = []
+        self._docs: Dict[str, RequirementsDocument] = {}
+        self._walked: Set[Tuple[str, bool]] = set()
 
-    def visit(self, path: str, constraint: bool, chain: Tuple[Tuple[str, str], ...]) -> None:
-        doc = parse(path, display=chain[-1][1], bases=self.bases)
-        if doc.display not in self.files:
+    def _inside(self, path: str) -> bool:
+        real = os.path.realpath(path)
+        return real == self.root or real.startswith(self.root.rstrip(os.sep) + os.sep)
+
+    def _parse(self, path: str, shown: str) -> RequirementsDocument:
+        doc = self._docs.get(path)
+        if doc is None:
+            doc = parse(path, display=shown, bases=self.bases, quote=self._inside(path))
+            self._docs[path] = doc
             self.files.append(doc.display)
-        for entry in doc.entries:
-            if entry.kind == "requirement":
-                assert entry.requirement is not None
-                if constraint:
-                    if entry.requirement.editable:
-                        raise DriftGuardError(
-                            "editable requirements are not allowed as constraints; move the "
-                            "-e line to a requirements file", path=doc.display, line=entry.line)
-                    self.constraints.append(entry.requirement)
-                else:
-                    self.requirements.append(entry.requirement)
-                    if entry.local_dir is not None:
-                        self.local_dirs.append((entry.local_dir, entry.requirement.name))
-            elif entry.kind in ("include", "constraint"):
-                self._include(doc, entry, chain)
+        return doc
 
-    def _include(self, doc: RequirementsDocument, entry: Entry,
-                 chain: Tuple[Tuple[str, str], ...]) -> None:
+    def run(self, top: str, shown: str) -> None:
+        self._walked.add((top, False))
+        stack: List[Tuple[_Frame, Iterator[Entry]]] = []
+        chain: Dict[str, int] = {}  # path -> how many frames of the stack hold it
+
+        def push(path: str, shown: str, constraint: bool) -> None:
+            doc = self._parse(path, shown)
+            stack.append((_Frame(path, shown, constraint, doc), iter(doc.entries)))
+            chain[path] = chain.get(path, 0) + 1
+
+        push(top, shown, False)
+        while stack:
+            frame, entries = stack[-1]
+            entry = next(entries, None)
+            if entry is None:
+                stack.pop()
+                chain[frame.path] -= 1
+                if not chain[frame.path]:
+                    del chain[frame.path]
+                continue
+            if entry.kind == "requirement":
+                self._requirement(frame, entry)
+            elif entry.kind in ("include", "constraint"):
+                target = self._target(frame, entry, stack, chain)
+                if target is not None:
+                    push(*target)
+
+    def _requirement(self, frame: _Frame, entry: Entry) -> None:
+        req = entry.requirement
+        assert req is not None
+        if self.markers is not None and req.marker:
+            from drift_guard.markers import check
+
+            check(req.marker, self.markers, path=frame.doc.display, line=entry.line,
+                  quote=self._inside(frame.path))
+        if frame.constraint:
+            if req.editable:
+                raise DriftGuardError(
+                    "editable requirements are not allowed as constraints; move the "
+                    "-e line to a requirements file", path=frame.doc.display, line=entry.line)
+            self.constraints.append(req)
+        else:
+            self.requirements.append(req)
+            if entry.local_dir is not None:
+                self.local_dirs.append((entry.local_dir, req.name))
+
+    def _target(self, frame: _Frame, entry: Entry,
+                stack: Sequence[Tuple[_Frame, Iterator[Entry]]],
+                chain: Mapping[str, int]) -> Optional[Tuple[str, str, bool]]:
+        doc = frame.doc
         target = entry.target
         assert target is not None
         flag = "-r" if entry.kind == "include" else "-c"
-        if _scheme(target) in ("http", "https"):
+        if _include_scheme(target) in ("http", "https"):
             raise DriftGuardError(
-                f"{flag} {target}: drift-guard reads local files only; download the file "
-                "and include it by path", path=doc.display, line=entry.line)
-        shown = display_path(target)
-        if any(p == target for p, _ in chain):
-            loop = " -> ".join([s for _, s in chain] + [shown])
+                f"{flag} {excerpt(redact(target, dict(entry.variables)))}: drift-guard reads "
+                "local files only; download the "
+                "file and include it by path", path=doc.display, line=entry.line)
+        # A path made from a ${VAR} is shown (in messages and as a source) with the name.
+        shown = redact(display_path(target), dict(entry.variables))
+        if target in chain:
+            names = [f.shown for f, _ in stack] + [shown]
+            if len(names) > 8:
+                names = names[:3] + [f"... ({len(names) - 6} more)"] + names[-3:]
             raise DriftGuardError(
-                f"{flag} {shown} includes a file that includes it again ({loop}); remove "
-                "one of these -r/-c lines", path=doc.display, line=entry.line)
+                f"{flag} {shown} includes a file that includes it again "
+                f"({' -> '.join(names)}); remove one of these -r/-c lines",
+                path=doc.display, line=entry.line)
+        # A -r inside a constraints file names requirements again, as in pip.
+        constraint = entry.kind == "constraint"
+        if (target, constraint) in self._walked:
+            return None
         if not os.path.isfile(target):
             why = "is a directory" if os.path.isdir(target) else "does not exist"
+            if os.path.exists(target) and not os.path.isdir(target):
+                why = "is not a regular file"
             raise DriftGuardError(
                 f"cannot read the included file {shown}: it {why}; fix the {flag} path "
                 "(it is relative to this file's directory)", path=doc.display, line=entry.line)
-        # A -r inside a constraints file names requirements again, as in pip.
-        self.visit(target, entry.kind == "constraint", (*chain, (target, shown)))
+        self._walked.add((target, constraint))
+        return target, shown, constraint
 
 
 def read(path: str, ctx: ReadContext) -> Source:
     """Read a requirements file and everything it includes into a `Source`."""
     top = os.path.abspath(path)
     shown = display_path(top)
-    walk = _Walk(_bases(top, ctx.project_dir))
-    walk.visit(top, False, ((top, shown),))
+    root = os.path.realpath(ctx.project_dir)
+    walk = _Walk(_bases(top, ctx.project_dir), root, ctx.markers)
+    walk.run(top, shown)
     requirements = tuple(walk.requirements)
     project = None
     homes = {os.path.dirname(top), os.path.abspath(ctx.project_dir)}

@@ -13,7 +13,20 @@ the files uv 0.13 writes (version 1, revision 5) and accepts older revisions.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
+import re
+from typing import (
+    Any,
+    Dict,
+    FrozenSet,
+    Iterable,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+)
 
 from drift_guard._names import canonical
 from drift_guard.models import ReadContext, Source
@@ -41,6 +54,8 @@ class Edge(NamedTuple):
     marker: Optional[str]
     extras: FrozenSet[str]
     key: str
+    specifier: Optional[str] = None
+    """A PEP 440 specifier (the requirements of a workspace root that is no project)."""
 
 
 class Package(NamedTuple):
@@ -57,30 +72,36 @@ def read(path: str, ctx: ReadContext) -> Source:
     """What uv.lock locks; expected: what `uv sync` installs for the target (the project,
     its default groups, changed by --with/--without/--only; extras by `extras`)."""
     doc = load_toml(path, HINT)
-    version = doc.get(doc.data, "version", int, "", required=True)
-    if version != 1:
-        raise doc.error("version", f"uv.lock version {version} is not one drift-guard reads "
-                                   "(1); upgrade drift-guard, or lock with the uv the project "
-                                   "uses", hint=False)
+    _check_version(doc)
     base = os.path.dirname(os.path.abspath(path))
     packages = _packages(doc, base)
     roots, project = _roots(doc, packages)
+    manifest_groups = _manifest_groups(doc)
 
     available = [MAIN]
     for r in roots:
         available.extend(g for g in packages[r].groups if g not in available)
+    available.extend(g for g in manifest_groups if g not in available)
     default = [MAIN, *_default_groups(doc, packages, roots, available)]
     groups = select_groups(available, default, ctx)
     extras = {canonical(e) for e in ctx.extras}
     every_extra = {e for r in roots for e in packages[r].optional}
     env = ctx.markers
+    active = _conflict_items(packages, roots, groups, extras)
+    everything = _conflict_items(packages, roots, available, every_extra)
 
-    selected, labels = _walk(doc, packages, roots, set(groups), extras, env)
-    reachable, _ = _walk(doc, packages, roots, set(available), every_extra, env)
-    _, anywhere = _walk(doc, packages, roots, set(available), every_extra, env, markers=False)
+    selected, labels = _walk(doc, packages, roots, set(groups), extras, env, active,
+                             manifest_groups)
+    reachable, _ = _walk(doc, packages, roots, set(available), every_extra, env, everything,
+                         manifest_groups)
+    _, anywhere = _walk(doc, packages, roots, set(available), every_extra, env, everything,
+                        manifest_groups, markers=False)
     for i, label in anywhere.items():
         labels.setdefault(i, label)
-    skip = {project} if project else set()
+    # uv never installs a virtual package (no build system), a workspace member or the root.
+    skip = {packages[r].locked.name for r in roots if "virtual" in packages[r].source}
+    if project:
+        skip.add(project)
     requirements = lock_requirements(path, [p.locked for p in packages], selected, reachable,
                                      labels, skip=skip)
     return Source(
@@ -94,9 +115,97 @@ def read(path: str, ctx: ReadContext) -> Source:
     )
 
 
+# The schema uv reads: version 1 (uv 0.2 wrote it with `[[distribution]]`, uv 0.3 on with
+# `[[package]]`), with revisions up to 5 (what uv 0.13 writes). uv refuses any other version
+# ("uses an unsupported schema version ... remove the `uv.lock` prior to running `uv lock`").
+VERSION = 1
+REVISION = 5
+
+
+def _check_version(doc: Doc) -> None:
+    version = doc.data.get("version")
+    if isinstance(version, bool) or not isinstance(version, int):
+        doc.get(doc.data, "version", int, "", required=True)
+    if version != VERSION:
+        raise doc.error("version", f"uv.lock schema version {version} is not one uv 0.3-0.13 "
+                                   f"or drift-guard reads (only {VERSION}); remove uv.lock and "
+                                   "run `uv lock` with the uv the project uses", hint=False)
+    revision = doc.get(doc.data, "revision", int, "", default=0)
+    if revision > REVISION or revision < 0:
+        raise doc.error("revision", f"uv.lock revision {revision} is newer than drift-guard "
+                                    f"knows (up to {REVISION}, written by uv 0.13); upgrade "
+                                    "drift-guard, or rewrite it with `uv lock` of uv 0.13",
+                        hint=False)
+
+
+def _manifest_groups(doc: Doc) -> Dict[str, Tuple[Edge, ...]]:
+    """The dependency groups of a workspace root that is no project: uv keeps them, as
+    requirements, in `[manifest.dependency-groups]`."""
+    manifest = doc.table(doc.data, "manifest", "")
+    result: Dict[str, Tuple[Edge, ...]] = {}
+    where = "manifest.dependency-groups"
+    for group, reqs in doc.table(manifest, "dependency-groups", "manifest").items():
+        key = join_key(where, group)
+        doc.expect(reqs, list, key)
+        edges = []
+        for j, req in enumerate(reqs):
+            edge = _edge(doc, req, f"{key}[{j}]")
+            spec = doc.string(req, "specifier", f"{key}[{j}]")
+            extras = frozenset(canonical(e) for e in doc.strings(req, "extras", f"{key}[{j}]"))
+            edges.append(edge._replace(specifier=spec, extras=edge.extras | extras))
+        result[canonical(group)] = tuple(edges)
+    return result
+
+
+def _conflict_items(packages: Sequence[Package], roots: Sequence[int], groups: Iterable[str],
+                    extras: Iterable[str]) -> FrozenSet[str]:
+    """The names uv gives the selected extras and groups in conflict markers: with
+    `[tool.uv] conflicts`, uv writes `extra == 'extra-3-pkg-cpu'` (an extra of `pkg`),
+    `extra == 'group-3-pkg-dev'` (a group) and `extra == 'project-3-pkg'`, the number being
+    the length of the package name, and evaluates them as "is selected"."""
+    result = set()
+    for r in roots:
+        name = packages[r].locked.name
+        n = len(name.encode())
+        result.add(f"project-{n}-{name}")
+        result.update(f"extra-{n}-{name}-{e}" for e in extras)
+        result.update(f"group-{n}-{name}-{g}" for g in groups if g != MAIN)
+    return frozenset(result)
+
+
+_CONFLICT = r"(?:extra|group|project)-\d+-[^'\"]*"
+_CONFLICT_TEST = re.compile(
+    rf"""\bextra\s*(==|!=)\s*(['"])({_CONFLICT})\2|(['"])({_CONFLICT})\4\s*(==|!=)\s*extra\b""")
+
+
+def _decide_conflicts(text: str, active: FrozenSet[str]) -> str:
+    """`text` with each conflict test decided for the selection (a test every Python passes,
+    or none does)."""
+    if "extra" not in text:
+        return text
+
+    def decide(m: re.Match[str]) -> str:
+        op, item = (m.group(1), m.group(3)) if m.group(1) else (m.group(6), m.group(5))
+        holds = (item in active) == (op == "==")
+        return "python_version >= '0'" if holds else "python_version < '0'"
+
+    return _CONFLICT_TEST.sub(decide, text)
+
+
+def _holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str],
+           active: FrozenSet[str]) -> bool:
+    if not text:
+        return True
+    return marker_holds(doc, _decide_conflicts(text, active), key, env)
+
+
 def _edge(doc: Doc, value: Any, key: str) -> Edge:
     doc.expect(value, dict, key)
-    name = canonical(doc.string(value, "name", key, required=True) or "")
+    if isinstance(value.get("extra"), str):
+        raise doc.error(join_key(key, "extra"), "an extra written as a string (the form uv 0.2 "
+                                                "wrote) is one uv no longer reads; remove "
+                                                "uv.lock and run `uv lock`", hint=False)
+    name = doc.name(value, "name", key)
     marker = doc.string(value, "marker", key)
     if marker:
         doc.marker(marker, join_key(key, "marker"))
@@ -116,17 +225,26 @@ def _edge_table(doc: Doc, entry: Mapping[str, Any], field: str, where: str
 
 
 def _packages(doc: Doc, base: str) -> List[Package]:
-    entries = doc.tables(doc.data, "package", "")
-    lines = entry_lines(doc.text, "package", len(entries))
+    # uv before 0.3 wrote `[[distribution]]`; uv still reads it as `[[package]]`.
+    table = "package" if "package" in doc.data or "distribution" not in doc.data else "distribution"
+    entries = doc.tables(doc.data, table, "")
+    lines = entry_lines(doc.text, table, len(entries))
     result = []
     for i, entry in enumerate(entries):
-        where = f"package[{i}]"
-        name = canonical(doc.string(entry, "name", where, required=True) or "")
+        where = f"{table}[{i}]"
+        name = doc.name(entry, "name", where)
         version = doc.string(entry, "version", where)
+        if isinstance(entry.get("source"), str):
+            raise doc.error(f"{where}.source", "a source written as a string (the form early "
+                                               "uv 0.2 releases wrote) is one uv no longer reads; "
+                                               "remove uv.lock and run `uv lock`", hint=False)
         source = doc.table(entry, "source", where)
-        resolution = tuple(doc.strings(entry, "resolution-markers", where))
+        # uv 0.2 called them `environment-markers`.
+        field = ("environment-markers" if "environment-markers" in entry
+                 and "resolution-markers" not in entry else "resolution-markers")
+        resolution = tuple(doc.strings(entry, field, where))
         for j, m in enumerate(resolution):
-            doc.marker(m, f"{where}.resolution-markers[{j}]")
+            doc.marker(m, f"{where}.{field}[{j}]")
         edges = tuple(_edge(doc, e, f"{where}.dependencies[{j}]")
                       for j, e in enumerate(doc.array(entry, "dependencies", where)))
         optional = _edge_table(doc, entry, "optional-dependencies", where)
@@ -187,20 +305,22 @@ def _roots(doc: Doc, packages: Sequence[Package]) -> Tuple[List[int], Optional[s
 
 def _default_groups(doc: Doc, packages: Sequence[Package], roots: Sequence[int],
                     available: Sequence[str]) -> List[str]:
-    """The root's `default-groups` (uv writes them when `[tool.uv] default-groups` is set),
-    else pyproject.toml's, else `dev`."""
-    for r in roots:
-        value = packages[r].default_groups
+    """The root's `default-groups` (uv writes them, in the root package or, for a workspace
+    root that is no project, in `[manifest]`, when `[tool.uv] default-groups` is set), else
+    pyproject.toml's, else `dev`."""
+    manifest = doc.table(doc.data, "manifest", "")
+    found = [(r, packages[r].default_groups, f"{packages[r].locked.key}.default-groups")
+             for r in roots]
+    found.insert(0, (-1, manifest.get("default-groups"), "manifest.default-groups"))
+    for r, value, key in found:
         if value is not None:
             if value == "all":
                 return [g for g in available if g != MAIN]
-            if isinstance(value, str):
-                raise doc.error(f"{packages[r].locked.key}.default-groups",
-                                'expected an array of group names or "all"')
-            return [canonical(doc.expect(g, str, f"{packages[r].locked.key}.default-groups[{j}]"))
-                    for j, g in enumerate(value)]
+            if not isinstance(value, list):
+                raise doc.error(key, 'expected an array of group names or "all"')
+            return [canonical(doc.expect(g, str, f"{key}[{j}]")) for j, g in enumerate(value)]
     project_path = os.path.join(os.path.dirname(doc.path), "pyproject.toml")
-    if os.path.isfile(project_path):
+    if any(_is_here(p.source) for p in packages) and os.path.isfile(project_path):
         from drift_guard.readers import pyproject
 
         project = pyproject.parse(load_toml(project_path, pyproject.HINT))
@@ -209,7 +329,8 @@ def _default_groups(doc: Doc, packages: Sequence[Package], roots: Sequence[int],
 
 
 def _walk(doc: Doc, packages: Sequence[Package], roots: Sequence[int], groups: Set[str],
-          extras: Set[str], env: Mapping[str, str], markers: bool = True
+          extras: Set[str], env: Mapping[str, str], conflicts: FrozenSet[str],
+          manifest_groups: Mapping[str, Tuple[Edge, ...]], markers: bool = True
           ) -> Tuple[Set[int], Dict[int, str]]:
     """The packages reached from `roots` (with `markers` False: on any platform, for naming
     the group of the others), and the group each was first reached through."""
@@ -231,12 +352,17 @@ def _walk(doc: Doc, packages: Sequence[Package], roots: Sequence[int], groups: S
         for group, edges in root.groups.items():
             if group in groups:
                 queue.extend((e, group) for e in edges)
+    for group, edges in manifest_groups.items():
+        if group in groups:
+            queue.extend((e, group) for e in edges)
 
     while queue:
         edge, label = queue.pop(0)
-        if markers and not marker_holds(doc, edge.marker, join_key(edge.key, "marker"), env):
+        if markers and not _holds(doc, edge.marker, join_key(edge.key, "marker"), env,
+                                  conflicts):
             continue
-        target = _target(doc, packages, by_name.get(edge.name, []), edge, env, markers)
+        target = _target(doc, packages, by_name.get(edge.name, []), edge, env, conflicts,
+                         markers)
         if target is None:
             continue
         known = active.get(target)
@@ -253,7 +379,7 @@ def _walk(doc: Doc, packages: Sequence[Package], roots: Sequence[int], groups: S
 
 
 def _target(doc: Doc, packages: Sequence[Package], indexes: List[int], edge: Edge,
-            env: Mapping[str, str], markers: bool) -> Optional[int]:
+            env: Mapping[str, str], active: FrozenSet[str], markers: bool) -> Optional[int]:
     """The entry an edge means: by its version and source, else the fork whose
     resolution-markers hold."""
     candidates = indexes
@@ -261,9 +387,29 @@ def _target(doc: Doc, packages: Sequence[Package], indexes: List[int], edge: Edg
         candidates = [i for i in candidates if packages[i].locked.version == edge.version]
     if len(candidates) > 1 and edge.source is not None:
         candidates = [i for i in candidates if packages[i].source == edge.source]
+    if len(candidates) > 1 and edge.specifier:
+        candidates = _matching(packages, candidates, edge.specifier) or candidates
     if len(candidates) > 1 and markers:
         forks = [i for i in candidates if any(
-            marker_holds(doc, m, f"{packages[i].locked.key}.resolution-markers", env)
+            _holds(doc, m, f"{packages[i].locked.key}.resolution-markers", env, active)
             for m in packages[i].resolution_markers)]
         candidates = forks or candidates
     return candidates[0] if candidates else None
+
+
+def _matching(packages: Sequence[Package], indexes: List[int], specifier: str) -> List[int]:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        spec = SpecifierSet(specifier)
+    except InvalidSpecifier:
+        return []
+    result = []
+    for i in indexes:
+        try:
+            if spec.contains(Version(packages[i].locked.version or ""), prereleases=True):
+                result.append(i)
+        except InvalidVersion:
+            continue
+    return result

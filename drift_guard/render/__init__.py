@@ -124,10 +124,10 @@ def describe(f: Finding) -> str:
         have = f"installed {f.installed}" if f.installed else "not installed"
         what = f"{needers} requires {spelled(f)}, {have}"
     elif f.kind == "unresolved":
-        what = f"{f.name} is imported but nothing installed provides it"
-        if f.imported_by:
-            what += f" (imported by {', '.join(f.imported_by)})"
-        return what
+        what = (
+            f"{f.name} is imported ({', '.join(f.imported_by[:5])}) but no installed "
+            "package, project module or standard library module provides it"
+        )
     else:
         what = f"{f.name} {f.installed} is installed but not declared"
         if f.dependencies:
@@ -135,5 +135,8 @@ def describe(f: Finding) -> str:
         if f.required_by:
             what += f" (needed by {', '.join(f.required_by)})"
         if f.imported_by:
-            what += f" (imported by {', '.join(f.imported_by)})"
+            what += (
+                f", and the code imports it ({', '.join(f.imported_by[:5])}): "
+                "the deploy fails without it"
+            )
     return what

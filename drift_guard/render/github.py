@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from typing import List, Optional
 
-from drift_guard.models import Report
+from drift_guard.models import Finding, Report
 from drift_guard.render import describe, fix_hint, notes
 from drift_guard.render._escape import github_data as _data
 from drift_guard.render._escape import github_property as _prop
@@ -23,7 +23,7 @@ _TITLES = {
     "undeclared": "installed but not declared",
     "unpinned": "not pinned",
     "broken": "requirement of an installed package not met",
-    "unresolved": "imported but not installed",
+    "unresolved": "imported, but nothing installed provides it",
 }
 
 
@@ -41,6 +41,13 @@ def _repo_path(path: str, workspace: Optional[str]) -> str:
     return rel.replace(os.sep, "/")
 
 
+def _message(report: Report, f: Finding) -> str:
+    what = describe(f)
+    if f.reason:
+        what += f" ({f.reason})"
+    return f"{what}. Fix: {fix_hint(report, f)}"
+
+
 def render(report: Report, workspace: Optional[str] = None) -> str:
     """One `::error` / `::warning` per finding, then a plain summary line for the log.
 
@@ -55,6 +62,19 @@ def render(report: Report, workspace: Optional[str] = None) -> str:
         f"::warning title=drift-guard%3A incomplete check::{_data(w)}" for w in report.warnings
     ]
     for f in report.findings:
+        level = "warning" if f.kind == "unpinned" or f.tolerated else "error"
+        if f.imported_by:
+            # On each importing line (at most 10): that is where the deploy breaks.
+            what = _message(report, f)
+            title = _prop(f"drift-guard: {f.name} {_TITLES.get(f.kind, f.kind)}")
+            for site in f.imported_by[:10]:
+                path, _, line = site.rpartition(":")
+                props = [f"file={_prop(_repo_path(path, workspace))}"]
+                if line.isdigit():
+                    props.append(f"line={line}")
+                lines.append(f"::{level} {','.join([*props, f'title={title}'])}::{_data(what)}")
+            if f.kind == "unresolved":
+                continue
         # Undeclared packages have no line of their own: they belong in the first file.
         source = f.source or first
         props = []
@@ -66,11 +86,7 @@ def render(report: Report, workspace: Optional[str] = None) -> str:
                     props.append(f"endLine={f.end_line}")
         title = _TITLES.get(f.kind, f.kind)
         props.append(f"title={_prop(f'drift-guard: {f.name} {title}')}")
-        what = describe(f)
-        if f.reason:
-            what += f" ({f.reason})"
-        what += f". Fix: {fix_hint(report, f)}"
-        level = "warning" if f.kind == "unpinned" else "error"
+        what = _message(report, f)
         lines.append(f"::{level} {','.join(props)}::{_data(what)}")
     lines.extend(f"::notice title=drift-guard::{_data(note)}" for note in notes(report))
     n = len(report.findings)

@@ -24,10 +24,12 @@ def _finding(report: Report, f: Finding) -> Dict[str, Any]:
         data["dependencies"] = list(f.dependencies)
     if f.required_by:
         data["required_by"] = list(f.required_by)
-    if f.imported_by:
+    if f.kind in ("undeclared", "unresolved") or f.imported_by:
         data["imported_by"] = list(f.imported_by)
     if f.reason:
         data["reason"] = f.reason
+    if f.tolerated:
+        data["fails"] = False
     if f.key is not None:
         data["key"] = f.key
     data["hint"] = fix_hint(report, f)
@@ -39,6 +41,7 @@ def render(report: Report) -> str:
     doc = {
         "schema": 1,
         "ok": report.ok,
+        "fails": report.fails,
         "environment": {
             "prefix": env.prefix,
             "python_version": env.python_version,

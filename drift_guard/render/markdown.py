@@ -25,9 +25,14 @@ def _package(f: Finding) -> str:
         label = "required by" if f.kind == "broken" else "needed by"
         name += f" ({label} {', '.join(f.required_by)})"
     if f.imported_by:
-        name += f" (imported by {', '.join(f.imported_by)})"
+        name += f" (imported by {', '.join(f.imported_by[:5])}"
+        name += f", and {len(f.imported_by) - 5} more)" if len(f.imported_by) > 5 else ")"
+        if f.kind == "undeclared":
+            name += ": the deploy fails without it"
     if f.reason:
         name += f" ({f.reason})"
+    if f.tolerated:
+        name += " (reported only)"
     return name
 
 

@@ -7,31 +7,45 @@ a line, move the cursor or recolour the terminal.
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 from drift_guard._paths import display_path
 from drift_guard.models import Finding, Report
 from drift_guard.render import fix_hint, notes, spelled, where
 from drift_guard.render._escape import text as _escape
 
-_KINDS = ("broken", "missing", "mismatch", "undeclared", "unresolved", "unpinned")
+# "imported" is the undeclared findings the code imports: shown first, they break a deploy.
+_KINDS = ("imported", "broken", "missing", "mismatch", "undeclared", "unpinned", "unresolved")
 _HEADINGS = {
     "broken": "broken: an installed package's requirement is not met",
     "missing": "missing: declared, not installed",
     "mismatch": "mismatch: installed version differs from the declaration",
     "undeclared": "undeclared: installed, not declared",
-    "unresolved": "unresolved: imported, but nothing installed provides it",
     "unpinned": "unpinned: declared without an exact pin",
+    "imported": "undeclared, and the code imports it: the deploy fails without it",
+    "unresolved": "unresolved: imported, but no installed package, project module or "
+    "standard library module provides it",
 }
 _COLOURS = {
+    "imported": "1;31",
     "broken": "31",
     "missing": "31",
     "mismatch": "33",
     "undeclared": "35",
-    "unresolved": "35",
     "unpinned": "36",
+    "unresolved": "33",
 }
+_SHORT = {"imported": "undeclared, imported: the deploy fails without it"}
 _WARNING_COLOUR = "1;33"
+
+
+def _group(findings: Sequence[Finding], kind: str) -> List[Finding]:
+    """The findings shown under `kind`; "imported" is the undeclared the code imports."""
+    if kind == "imported":
+        return [f for f in findings if f.kind == "undeclared" and f.imported_by]
+    if kind == "undeclared":
+        return [f for f in findings if f.kind == "undeclared" and not f.imported_by]
+    return [f for f in findings if f.kind == kind]
 
 
 def environment_line(report: Report) -> str:
@@ -77,11 +91,11 @@ def render(report: Report, *, color: bool = False, short: bool = False) -> str:
     lines.extend(warnings)
     kinds = [*_KINDS, *sorted({f.kind for f in report.findings} - set(_KINDS))]
     for kind in kinds:
-        group = [f for f in report.findings if f.kind == kind]
+        group = _group(report.findings, kind)
         if not group:
             continue
         if short:
-            lines.append((f"{kind}:", None))
+            lines.append((_SHORT.get(kind, f"{kind}:"), None))
         else:
             lines.append((_HEADINGS.get(kind, f"{kind}:"), _COLOURS.get(kind)))
         for f in group:
@@ -110,6 +124,17 @@ def _join(lines: List[Tuple[str, Optional[str]]], color: bool) -> str:
 
 
 def _describe(f: Finding) -> str:
+    text = _describe_kind(f)
+    if f.imported_by:
+        shown = ", ".join(f.imported_by[:5])
+        more = len(f.imported_by) - 5
+        text += f"  (imported by {shown}{f', and {more} more' if more > 0 else ''})"
+    if f.tolerated:
+        text += "  [reported only: does not fail the run]"
+    return text
+
+
+def _describe_kind(f: Finding) -> str:
     place = where(f)
     at = f"  ({place})" if place else ""
     if f.kind == "missing":
@@ -124,13 +149,10 @@ def _describe(f: Finding) -> str:
         have = f"installed {f.installed}" if f.installed else "not installed"
         return f"{needers} requires {spelled(f)}, {have}"
     if f.kind == "unresolved":
-        by = f" (imported by {', '.join(f.imported_by)})" if f.imported_by else ""
-        return f"{f.name}{by}"
+        return f.name
     text = f"{f.name} {f.installed}"
     if f.dependencies:
         text += f", with its dependencies {', '.join(f.dependencies)}"
     if f.required_by:
         text += f" (needed by {', '.join(f.required_by)})"
-    if f.imported_by:
-        text += f" (imported by {', '.join(f.imported_by)})"
     return text
