@@ -86,7 +86,9 @@ def hint(
 ) -> str:
     """One short instruction for `finding`, declared in a file of format `fmt`; `pip` is how
     to run the target environment's pip (see `pip_for`), `python` its interpreter or prefix
-    as shown to the user (for `uv pip --python`)."""
+    as shown to the user (for `uv pip --python`). A hint names at most one command that acts
+    on the environment; running those of a report, in order, leaves nothing to report (or
+    `drift-guard --fix` records the rest)."""
     name, installed, declared = finding.name, finding.installed, finding.declared
     if finding.kind == "unresolved":
         return (f"install the package that provides {name} into this environment and declare "
@@ -95,15 +97,13 @@ def hint(
     if not valid_name(name):
         return f"not a valid package name: check {where} (no command is suggested for it)"
     if finding.kind == "broken":
-        return _broken(finding, pip)
-    if finding.kind == "missing":
-        near = near_name(finding)
-        if near is not None:
-            place = f"{finding.source}:{finding.line}" if finding.line else where
-            return (
-                f"correct the name in {place} (did you mean {near}?); "
-                f"{name} is unverified: check it before installing it"
-            )
+        return _broken(finding, fmt, where, pip, python)
+    if finding.kind == "missing" and near_name(finding):
+        return (
+            f"correct the name in {where} to {near_name(finding)} if that is what was meant "
+            f"(nothing named {name} is installed: {name} is unverified, installing it would "
+            "fetch an unchecked project), or drop the line (drift-guard --fix)"
+        )
     if fmt in LOCK_TOOLS:
         sync, record = LOCK_TOOLS[fmt]
         if finding.kind == "undeclared":
@@ -115,13 +115,13 @@ def hint(
             else:
                 req = pin(name, installed or "")
                 recorded = shell([a.format(requirement=req) for a in record])
-            return _or_uninstall(finding, recorded, pip)
+            return _undeclared(finding, recorded, pip)
         if finding.kind == "unpinned":
             return f"pin it: {pin(name, installed)}" if installed else "pin it with =="
         return shell([a.format(path=where, python=python) for a in sync])
     if fmt == "pyproject.toml":
         if finding.kind == "undeclared":
-            return _or_uninstall(finding, f"add {name} to the project's dependencies", pip)
+            return _undeclared(finding, f"add {name} to the project's dependencies", pip)
         if finding.kind == "unpinned":
             return f"pin it: {pin(name, installed)}" if installed else "pin it with =="
         return shell(pip.argv("install", spelled(name, declared)))
@@ -139,27 +139,43 @@ def hint(
     if finding.kind == "unpinned":
         return f"pin it: {pin(name, installed)}" if installed else "pin it with =="
     record = f"record it (drift-guard --fix adds {pin(name, installed or '')})"
-    return _or_uninstall(finding, record, pip)
+    return _undeclared(finding, record, pip)
 
 
-def _or_uninstall(finding: Finding, record: str, pip: Pip) -> str:
-    """`record`, or -- for a package nothing installed needs -- uninstalling it together with
-    the undeclared packages only it needed."""
-    if needed(finding):
-        needers = ", ".join(finding.required_by) or "another installed package"
-        return f"{record}; keep it installed: {needers} needs it"
-    names = [finding.name, *(d for d in finding.dependencies if valid_name(d))]
-    uninstall = shell(pip.argv("uninstall", *names))
-    if _MARKER.search(finding.reason or ""):
-        # Declared, but for other targets: a fresh install leaves it out here.
-        return f"{uninstall}, or change the marker that excludes it"
-    return f"{record}, or {uninstall}"
+def _undeclared(finding: Finding, record: str, pip: Pip) -> str:
+    """`record`, or the uninstall that removes the package with what only it needed -- never
+    the uninstall of a package something that stays needs."""
+    meant = near_name(finding)
+    if meant is not None:
+        # Most likely the declaration misspells it: uninstalling it would be the wrong fix.
+        return f"if the declared {meant} is a misspelling of it, correct that name; else {record}"
+    names = [n for n in finding.uninstall if valid_name(n)]
+    if names:
+        before = ""
+        if finding.required_by:
+            needers = ", ".join(finding.required_by)
+            verb = "is" if len(finding.required_by) == 1 else "are"
+            before = f"once {needers} {verb} gone or as declared: "
+        uninstall = shell(pip.argv("uninstall", *names))
+        if _MARKER.search(finding.reason or "") and not finding.required_by:
+            # Declared, but for other targets: a fresh install leaves it out here.
+            return f"{uninstall}, or change the marker that excludes it"
+        return f"{record}, or {before}{uninstall}"
+    reason = finding.reason or ""
+    if "goes with " in reason:
+        root = reason.split("goes with ", 1)[1].split(";", 1)[0]
+        return f"{record}, or uninstall it together with {root} (see {root})"
+    needers = ", ".join(finding.required_by) or "another installed package"
+    return f"{record}; {needers} {'needs' if len(finding.required_by) <= 1 else 'need'} it"
 
 
-def _broken(finding: Finding, pip: Pip) -> str:
-    """An unmet requirement of an installed package: install what satisfies it."""
-    wanted = spelled(finding.name, finding.declared)
-    return shell(pip.argv("install", wanted))
+def _broken(finding: Finding, fmt: Optional[str], where: str, pip: Pip, python: str) -> str:
+    if finding.suggested is None:
+        names = ", ".join(finding.required_by)
+        return f"uninstalling {names} as suggested for it ends this"
+    if fmt in LOCK_TOOLS and finding.source:
+        return shell([a.format(path=where, python=python) for a in LOCK_TOOLS[fmt][0]])
+    return shell(pip.argv("install", finding.suggested))
 
 
 def spelled(name: str, declared: Optional[str]) -> str:

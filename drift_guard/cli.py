@@ -9,10 +9,12 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import List, NoReturn, Optional, Sequence, Tuple
+from typing import Any, List, NamedTuple, NoReturn, Optional, Sequence, Tuple
 
 from drift_guard import __version__
 from drift_guard.errors import DriftGuardError
+
+
 
 FORMATS = ("text", "json", "github", "markdown")
 
@@ -75,10 +77,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--diff", action="store_true", help="print what --fix would change, and change nothing"
     )
     parser.add_argument(
+        "--allow-broken",
+        action="store_true",
+        help="let --fix record an environment that does not satisfy itself (pip check "
+        "conflicts); by default --fix refuses",
+    )
+    parser.add_argument(
         "--ignore",
         action="append",
         metavar="NAME",
         help="leave this package out (repeatable, or comma-separated)",
+    )
+    parser.add_argument(
+        "--top-level",
+        dest="top_level",
+        action="append",
+        metavar="FILE",
+        help="read this requirements file as top-level: it lists what you chose, and what "
+        "those packages need is covered (repeatable; checked like a FILE argument)",
     )
     parser.add_argument(
         "--require-pins",
@@ -205,36 +221,234 @@ def _requested_format(argv: Sequence[str]) -> Optional[str]:
 
 
 def _run(argv: Optional[Sequence[str]]) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        start = os.getcwd()
+    except OSError:
+        raise DriftGuardError("the current directory no longer exists; cd into the project")
+    from drift_guard.config import find_root
+
+    root = find_root(start)
+    # Paths are shown relative to the project root, as pre-commit runs hooks there.
+    files = tuple(_from_root(os.path.join(start, f), root) for f in args.files)
+    args.top_level = [_from_root(os.path.join(start, f), root) for f in args.top_level or ()]
+    # --python / --venv name paths from where the user is (a bare name is looked up on PATH).
+    for option in ("python", "venv"):
+        value = getattr(args, option)
+        if value and (os.sep in value or (os.altsep and os.altsep in value)
+                      or os.path.exists(os.path.join(start, value))):
+            setattr(args, option, os.path.join(start, os.path.expanduser(value)))
+    if root != start:
+        os.chdir(root)
+    try:
+        return _run_at(args, root, start, files)
+    finally:
+        if root != start:
+            os.chdir(start)
+
+
+def _from_root(path: str, root: str) -> str:
+    absolute = os.path.abspath(path)
+    rel = os.path.relpath(absolute, root)
+    return absolute if rel == os.pardir or rel.startswith(os.pardir + os.sep) else rel
+
+
+class _Project(NamedTuple):
+    directory: str
+    """Relative to the root ("." for a single project)."""
+    cfg: Any
+
+
+def _projects(args: argparse.Namespace, root: str, files: Tuple[str, ...]) -> List[_Project]:
+    """The projects this run checks: the root alone, or a monorepo's `projects`."""
     from drift_guard import config as config_mod
 
-    args = build_parser().parse_args(argv)
-    cwd = os.getcwd()
     base = config_mod.load(".")
-    cfg = config_mod.merge(
-        base,
-        sources=tuple(args.files),
-        ignore=base.ignore + _names(args.ignore),
-        python=args.python,
-        venv=args.venv,
-        require_pins=args.require_pins,
-        with_groups=_names(args.with_groups),
-        without_groups=_names(args.without_groups),
-        only_groups=_names(args.only_groups),
-        extras=_names(args.extras),
-        unresolved=args.unresolved,
-    )
+
+    def with_options(cfg: Any, sources: Tuple[str, ...]) -> Any:
+        return config_mod.merge(
+            cfg,
+            sources=sources,
+            ignore=cfg.ignore + _names(args.ignore),
+            top_level=cfg.top_level + tuple(args.top_level or ()),
+            require_pins=args.require_pins,
+            with_groups=_names(args.with_groups),
+            without_groups=_names(args.without_groups),
+            only_groups=_names(args.only_groups),
+            extras=_names(args.extras),
+            unresolved=args.unresolved,
+        )
+
+    if not base.projects or files:
+        return [_Project(".", with_options(base, files))]
     if args.python or args.venv:
-        # An explicit --python / --venv outranks the configured one, whichever kind it is.
-        cfg = cfg._replace(python=args.python, venv=args.venv)
+        raise DriftGuardError(
+            "--python/--venv name one environment, and [tool.drift-guard] projects lists "
+            f"{len(base.projects)} projects; run drift-guard inside one project, or set "
+            "python/venv in each project's own [tool.drift-guard]"
+        )
+    projects = []
+    inherited = base._replace(projects=(), sources=(), python=None, venv=None)
+    for directory in dict.fromkeys(base.projects):
+        if not os.path.isdir(directory):
+            raise DriftGuardError(
+                f"[tool.drift-guard] projects: {directory!r} is not a directory", path="pyproject.toml"
+            )
+        own = config_mod.load(directory)
+        if own.projects:
+            raise DriftGuardError(
+                "[tool.drift-guard] projects: only the repository root lists projects",
+                path=os.path.join(directory, "pyproject.toml"),
+            )
+        table = config_mod.table_of(directory)
+        cfg = config_mod.overlay(inherited, table, "[tool.drift-guard]",
+                                 path=os.path.join(directory, "pyproject.toml"),
+                                 base_dir=directory) if table else inherited
+        projects.append(_Project(directory, with_options(cfg, ())))
+    return projects
 
-    from drift_guard.pipeline import check, render
 
-    report, installed = check(cfg, cwd=cwd)
+def _environ_for(project: str) -> Tuple[Any, Tuple[str, ...]]:
+    """The variables discovery sees for one project of a monorepo: an activated environment
+    that lies outside a project with a venv of its own (./.venv, ./venv) is another
+    project's, and is passed over for that project's own."""
+    from drift_guard.environment import has_local_venv
 
+    if not has_local_venv(project):
+        return None, ()
+    top = os.path.realpath(project)
+    environ = dict(os.environ)
+    notes = []
+    for name in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        value = environ.get(name)
+        if not value:
+            continue
+        real = os.path.realpath(value)
+        if real != top and not real.startswith(top + os.sep):
+            del environ[name]
+            if name == "VIRTUAL_ENV" and os.path.realpath(sys.prefix) == real:
+                continue  # drift-guard's own (a hook env): nothing to say
+            notes.append(f"{name} {value} lies outside this project of the monorepo, which has "
+                         "an environment of its own: that one was checked")
+    return environ, tuple(notes)
+
+
+def _checked(
+    args: argparse.Namespace, project: _Project, root: str, start: str, monorepo: bool
+) -> Tuple[_Project, str, Any, Any]:
+    """(project, its directory, its report, what is installed) for one project."""
+    from drift_guard.pipeline import check
+
+    cwd = os.path.join(root, project.directory) if project.directory != "." else root
+    environ, passed_over = _environ_for(cwd) if monorepo else (None, ())
+    report, installed = check(project.cfg, cwd=cwd, python=args.python, venv=args.venv,
+                              environ=environ)
+    if passed_over:
+        report = report._replace(notes=(*passed_over, *report.notes))
+    if root != start and not monorepo:
+        report = report._replace(notes=(
+            f"checked the project at {root} (the nearest directory above "
+            f"{os.path.relpath(start, root)} with a declaration file; paths here are "
+            "relative to it)", *report.notes,
+        ))
+    return project, cwd, report, installed
+
+
+def _run_at(args: argparse.Namespace, root: str, start: str, files: Tuple[str, ...]) -> int:
+    from drift_guard.pipeline import render
+
+    projects = _projects(args, root, files)
+    monorepo = len(projects) > 1 or projects[0].directory != "."
     if args.fix or args.diff:
-        from drift_guard.fix import run_fix
+        return _fix(args, projects, root, start, monorepo)
+    results = [_checked(args, project, root, start, monorepo) for project in projects]
 
-        code, output, errors = run_fix(report, installed, write=not args.diff, root=cwd)
+    if not monorepo:
+        report = results[0][2]
+        sys.stdout.write(render(report, args.format, quiet=args.quiet))
+        if args.quiet and report.ok and report.warnings and args.format != "json":
+            # Quiet means nothing on stdout when there is no drift; an incomplete check is
+            # still worth a word.
+            from drift_guard.render._escape import text as escaped
+
+            for warning in report.warnings:
+                print(f"drift-guard: warning: {escaped(warning)}", file=sys.stderr)
+        return 0 if not report.fails or args.exit_zero else 1
+
+    ok = not any(report.fails for _, _, report, _ in results)
+    if args.format == "json":
+        import json
+
+        docs = []
+        for project, _, report, _ in results:
+            doc = json.loads(render(report, "json"))
+            docs.append({"path": project.directory, **doc})
+        sys.stdout.write(json.dumps({"schema": 1, "ok": ok, "projects": docs}, indent=2) + "\n")
+    else:
+        parts = []
+        for project, _, report, _ in results:
+            text = render(report, args.format, quiet=args.quiet)
+            if args.quiet and report.ok and report.warnings:
+                # Quiet means nothing on stdout when there is no drift; an incomplete check
+                # is still worth a word.
+                from drift_guard.render._escape import text as escaped
+
+                for warning in report.warnings:
+                    print(f"drift-guard: warning: {escaped(warning)}", file=sys.stderr)
+            if text and args.format == "text":
+                text = f"[{project.directory}]\n{text}"
+            parts.append(text)
+        sys.stdout.write(("\n" if args.format == "text" else "").join(p for p in parts if p))
+    return 0 if ok or args.exit_zero else 1
+
+
+def _fix(
+    args: argparse.Namespace, projects: List[_Project], root: str, start: str, monorepo: bool
+) -> int:
+    import contextlib
+
+    from drift_guard.fix import run_fix
+    from drift_guard.pipeline import render
+
+    broken = sorted({f.name for _, _, report, _ in results for f in report.findings
+                     if f.kind == "broken"})
+    if broken:
+        # Recording such an environment would declare versions that cannot be installed
+        # together (or leave out what is needed): nothing is written, exit 2.
+        for _, _, report, _ in results:
+            if report.findings and not (monorepo and args.format == "json"):
+                sys.stdout.write(render(report, args.format))
+        raise DriftGuardError(
+            f"the environment does not satisfy itself ({', '.join(broken)}: see above); "
+            "--fix records only an environment that does: mend it first"
+        )
+    worst = 0
+    docs = []
+    for project in projects:
+        cwd = os.path.join(root, project.directory) if project.directory != "." else root
+        if args.fix and not args.diff:
+            # One --fix at a time per project, held from the check to the last write: a second
+            # run checks what the first one wrote instead of fixing the same drift again.
+            from drift_guard.fix._lock import ProjectLock
+
+            guard: Any = ProjectLock(cwd)
+        else:
+            guard = contextlib.nullcontext()
+        with guard:
+            _, _, report, installed = _checked(args, project, root, start, monorepo)
+            code, output, errors = run_fix(
+                report,
+                installed,
+                write=not args.diff,
+                root=cwd,
+                allow_broken=args.allow_broken,
+                top_level=tuple(project.cfg.top_level),
+                ignore=project.cfg.ignore,
+            )
+        worst = max(worst, code)
+        if code == 2:  # refused: bad input, told on stderr in every format
+            sys.stderr.write(errors)
+            continue
         if args.format == "json":
             # stdout stays one JSON document: the report, and what the fix did or would do.
             import json
@@ -246,24 +460,22 @@ def _run(argv: Optional[Sequence[str]]) -> int:
                 "output": output,
                 "messages": errors.splitlines(),
             }
-            sys.stdout.write(json.dumps(doc, indent=2) + "\n")
-            return code
+            docs.append({"path": project.directory, **doc} if monorepo else doc)
+            continue
         if output:
             sys.stdout.write(output)
         if errors:
             sys.stderr.write(errors)
-        return code
+    if args.format == "json" and docs:
+        import json
 
-    sys.stdout.write(render(report, args.format, quiet=args.quiet))
-    if args.quiet and report.ok and report.warnings and args.format != "json":
-        # Quiet means nothing on stdout when there is no drift; an incomplete check is still
-        # worth a word.
-        from drift_guard.render._escape import text
-
-        for warning in report.warnings:
-            print(f"drift-guard: warning: {text(warning)}", file=sys.stderr)
-    return 0 if not report.fails or args.exit_zero else 1
-
+        if monorepo:
+            ok = all(d.get("ok") for d in docs)
+            sys.stdout.write(json.dumps({"schema": 1, "ok": ok, "projects": docs}, indent=2)
+                             + "\n")
+        else:
+            sys.stdout.write(json.dumps(docs[0], indent=2) + "\n")
+    return worst
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from typing import (
-    TYPE_CHECKING,
     AbstractSet,
     Dict,
     FrozenSet,
@@ -21,17 +20,16 @@ from typing import (
     Tuple,
 )
 
+from drift_guard import requires
 from drift_guard._names import CANONICAL_VERSION, canonical
 from drift_guard.markers import evaluate
 from drift_guard.models import Finding, Installed, Requirement, Source
 
-if TYPE_CHECKING:
-    from packaging.requirements import Requirement as PackagingRequirement
-
 # Never undeclared: the installers themselves, present in every environment pip makes.
 ALWAYS_ALLOWED = frozenset({"pip", "setuptools", "wheel", "distribute", "drift-guard"})
 
-KIND_ORDER = {"missing": 0, "mismatch": 1, "undeclared": 2, "unpinned": 3}
+KIND_ORDER = {"broken": 0, "missing": 1, "mismatch": 2, "undeclared": 3, "unpinned": 4,
+              "unresolved": 5}
 
 _PINNING_OPERATORS = ("===", "==")
 
@@ -46,12 +44,13 @@ def compare(
     projects: Iterable[str] = (),
     require_pins: bool = False,
 ) -> List[Finding]:
-    """Every difference between `installed` and the union of `sources`.
+    """Every difference between `installed` and the union of `sources`, and every unmet
+    requirement among the installed distributions themselves (`broken`, as `pip check`).
 
     `markers` is the target's marker environment. `ignore` names are left out entirely;
-    `allow` names (and what they need) may be installed without being declared, like pip and
-    drift-guard itself; `projects` are the project's own distributions, never missing or
-    undeclared.
+    `allow` names (and what only they need) may be installed without being declared, like pip
+    and drift-guard itself; `projects` are the project's own distributions, never missing or
+    undeclared. Neither `allow` nor `ignore` covers a package that a declared package needs.
     """
     ignored = {canonical(n) for n in ignore}
     own = {canonical(n) for n in projects} | {s.project for s in sources if s.project}
@@ -64,19 +63,27 @@ def compare(
                 declared.setdefault(req.name, []).append(req)
 
     findings: List[Finding] = []
+    # Declared for this target: a requirement whose marker is false here declares nothing
+    # (a fresh `pip install -r` leaves the package out).
+    active: Dict[str, List[Requirement]] = {}
+    excluded: Dict[str, Requirement] = {}
+    mismatched: Set[str] = set()
     for name, reqs in declared.items():
-        active = [r for r in reqs if evaluate(r.marker, markers)]
+        holding = [r for r in reqs if evaluate(r.marker, markers)]
+        if holding or any(not r.expected for r in reqs):
+            active[name] = holding
+        else:
+            excluded[name] = reqs[0]
         dist = installed.get(name)
         if dist is None:
-            expected = [r for r in active if r.expected]
+            expected = [r for r in holding if r.expected]
             if expected:
                 findings.append(_finding("missing", expected[0], None))
             continue
-        findings.extend(
-            _finding("mismatch", req, dist.version)
-            for req in active
-            if not satisfies(dist.version, req.specifier)
-        )
+        for req in holding:
+            if not satisfies(dist.version, req.specifier):
+                findings.append(_finding("mismatch", req, dist.version))
+                mismatched.add(name)
 
     for source in sources:
         for con in source.constraints:
@@ -89,9 +96,20 @@ def compare(
             ):
                 findings.append(_finding("mismatch", con, dist.version))
 
-    findings.extend(
-        _undeclared(installed, sources, declared, markers, skip, {canonical(n) for n in allow})
+    requested = [
+        (req.name, frozenset(canonical(e) for e in req.extras))
+        for reqs in active.values()
+        for req in reqs
+        if req.extras
+    ]
+    graph, requesters = requires.edges(installed, markers, requested)
+
+    undeclared, removable = _undeclared(
+        installed, sources, active, excluded, mismatched, graph, requesters, markers, skip,
+        {canonical(n) for n in allow},
     )
+    findings.extend(_broken(installed, graph, active, ignored, removable))
+    findings.extend(undeclared)
 
     if require_pins:
         findings.extend(
@@ -103,6 +121,7 @@ def compare(
             if req.name and req.name not in skip and not is_pinned(req)
         )
 
+    findings = _near_misses(findings)
     findings.sort(key=lambda f: (KIND_ORDER[f.kind], f.name, f.source or "", f.line or 0))
     return findings
 
@@ -164,24 +183,7 @@ def satisfies(version: str, specifier: str) -> bool:
     return spec_set.contains(parsed, prereleases=True)
 
 
-# --- undeclared -------------------------------------------------------------------------
-
-_PARSED: Dict[str, Optional[PackagingRequirement]] = {}
-
-
-def _parse_requires(text: str) -> Optional[PackagingRequirement]:
-    req = _PARSED.get(text, _PARSED)
-    if req is _PARSED:
-        from packaging.requirements import InvalidRequirement
-        from packaging.requirements import Requirement as PackagingRequirement
-
-        try:
-            req = PackagingRequirement(text)
-        except InvalidRequirement:
-            # A broken Requires-Dist in someone's metadata: pip ignores it too.
-            req = None
-        _PARSED[text] = req
-    return req  # type: ignore[return-value]
+# --- the dependency graph ----------------------------------------------------------------
 
 
 def dependencies(
@@ -190,14 +192,9 @@ def dependencies(
     """What `dist` (with `extras`) requires in the target: (canonical name, extras) pairs."""
     result = []
     for text in dist.requires:
-        req = _parse_requires(text)
-        if req is None:
-            continue
-        if req.marker is not None:
-            holds = any(req.marker.evaluate({**markers, "extra": e}) for e in ("", *extras))
-            if not holds:
-                continue
-        result.append((canonical(req.name), frozenset(canonical(e) for e in req.extras)))
+        dep = requires.parse(text)
+        if dep is not None and requires.marker_holds(dep.marker, markers, extras):
+            result.append((dep.name, dep.extras))
     return result
 
 
@@ -229,79 +226,295 @@ def closure(
     return set(seen)
 
 
+# --- broken: the environment does not satisfy itself -------------------------------------
+
+
+def _broken(
+    installed: Mapping[str, Installed],
+    graph: Mapping[str, List[requires.Edge]],
+    active: Mapping[str, List[Requirement]],
+    ignored: AbstractSet[str],
+    removable: AbstractSet[str],
+) -> List[Finding]:
+    """`pip check`'s problems: a requirement of an installed distribution (as it holds in the
+    target, with the extras requested of it) that is not installed or not satisfied."""
+    unmet: Dict[str, List[requires.Edge]] = {}
+    wanted: Dict[str, List[requires.Edge]] = {}
+    for requirer in sorted(graph):
+        if requirer in ignored:
+            continue
+        for edge in graph[requirer]:
+            if edge.name in ignored or edge.name == requirer:
+                continue
+            wanted.setdefault(edge.name, []).append(edge)
+            dist = installed.get(edge.name)
+            if dist is None or not requires.satisfies(dist.version, edge.specifier):
+                unmet.setdefault(edge.name, []).append(edge)
+    findings = []
+    for name, edges in sorted(unmet.items()):
+        dist = installed.get(name)
+        version = dist.version if dist is not None else None
+        specs = list(dict.fromkeys(e.specifier for e in edges if e.specifier))
+        why = "; ".join(
+            f"{installed[e.requirer].raw_name} {installed[e.requirer].version} requires "
+            f"{name}{e.specifier or ''}"
+            for e in edges
+        )
+        why += f"; installed {version}" if version is not None else ", which is not installed"
+        required_by = tuple(sorted({e.requirer for e in edges}))
+        suggested: Optional[str] = None
+        source = line = None
+        every = [e for e in wanted[name]]
+        if not set(required_by) <= removable:
+            all_specs = ",".join(dict.fromkeys(e.specifier for e in every if e.specifier))
+            decl = _declared_pin(active.get(name, ()), all_specs)
+            if decl is not None:
+                suggested = _spelled(decl)
+                source, line = decl.source or None, decl.line
+            else:
+                extras = sorted(set().union(*(e.extras for e in every)))
+                suggested = name + (f"[{','.join(extras)}]" if extras else "") + all_specs
+        else:
+            why += (
+                f"; {', '.join(required_by)} {'is' if len(required_by) == 1 else 'are'} "
+                "not declared: uninstalling as suggested ends this"
+            )
+        findings.append(
+            Finding(
+                "broken",
+                name,
+                version,
+                ",".join(specs),
+                source=source,
+                line=line,
+                required_by=required_by,
+                reason=why,
+                suggested=suggested,
+            )
+        )
+    return findings
+
+
+def _declared_pin(reqs: Iterable[Requirement], specifier: str) -> Optional[Requirement]:
+    """The declared pin that satisfies `specifier`, if any."""
+    for req in reqs:
+        if is_pinned(req) and not req.url:
+            version = req.specifier.lstrip("=").strip()
+            if requires.satisfies(version, specifier):
+                return req
+    return None
+
+
+def _spelled(req: Requirement) -> str:
+    extras = f"[{','.join(req.extras)}]" if req.extras else ""
+    return f"{req.name}{extras}{req.specifier}"
+
+
+# --- undeclared ----------------------------------------------------------------------------
+
+
 def _undeclared(
     installed: Mapping[str, Installed],
     sources: Sequence[Source],
-    declared: Mapping[str, List[Requirement]],
+    active: Mapping[str, List[Requirement]],
+    excluded: Mapping[str, Requirement],
+    mismatched: AbstractSet[str],
+    graph: Mapping[str, List[requires.Edge]],
+    requesters: Mapping[str, Set[str]],
     markers: Mapping[str, str],
     skip: Set[str],
     allow: Set[str],
-) -> List[Finding]:
+) -> Tuple[List[Finding], Set[str]]:
+    """The undeclared findings, and the set of undeclared packages that may be uninstalled."""
     candidates = {
         name
         for name in installed
-        if name not in declared and name not in skip and name not in ALWAYS_ALLOWED
+        if name not in active and name not in skip and name not in ALWAYS_ALLOWED
     }
     if not candidates:
-        return []
+        return [], set()
 
-    # What may be installed without being declared: drift-guard's own dependencies and the
-    # callers' allow-list (e.g. Zappa and what it needs), and -- for top-level files -- what
-    # the declared packages need.
-    covered_roots: List[Tuple[str, FrozenSet[str]]] = [
-        (n, frozenset()) for n in ALWAYS_ALLOWED | allow | skip if n in installed
+    def roots_of(reqs: Iterable[Requirement]) -> List[Tuple[str, FrozenSet[str]]]:
+        return [
+            (r.name, frozenset(canonical(e) for e in r.extras))
+            for r in reqs
+            if r.name in installed
+        ]
+
+    # What the declared packages need: never hidden by `allow` or `ignore`.
+    needed = closure(roots_of(r for reqs in active.values() for r in reqs), installed, markers)
+    # What may be installed without being declared: the installers, drift-guard, the allowed
+    # tools (e.g. Zappa) and ignored packages, with what only they need -- and, for top-level
+    # files, what the declared packages need.
+    tools = [(n, frozenset()) for n in ALWAYS_ALLOWED | allow | skip if n in installed]
+    covered = closure(tools, installed, markers) - needed if tools else set()
+    top_level = [
+        r
+        for source in sources
+        if not source.frozen
+        for r in source.requirements
+        if r.name in active and evaluate(r.marker, markers)
     ]
-    for source in sources:
-        if source.frozen:
-            continue
-        for req in source.requirements:
-            if req.name in installed and evaluate(req.marker, markers):
-                covered_roots.append((req.name, frozenset(canonical(e) for e in req.extras)))
-    covered = closure(covered_roots, installed, markers) if covered_roots else set()
+    if top_level:
+        covered |= closure(roots_of(top_level), installed, markers)
     undeclared = candidates - covered
     if not undeclared:
-        return []
+        return [], set()
 
-    # Group the undeclared: a root is installed for its own sake; the rest are installed
-    # because a root needs them.
-    needs: Dict[str, Set[str]] = {
-        name: {dep for dep, _ in dependencies(installed[name], frozenset(), markers)}
-        & undeclared - {name}
-        for name in undeclared
-    }
-    reach = {
-        name: closure([(name, frozenset())], installed, markers) & undeclared - {name}
-        for name in undeclared
-    }
-    # Reach, not direct need: `requests[socks]` can bring an undeclared PySocks in through a
-    # declared requests, and it is then the requirer of requests[socks] that explains it.
-    roots = {name for name in undeclared if not any(name in reach[o] for o in undeclared)}
-    # Dependency cycles among undeclared packages leave some unreached; the first name of
-    # each such cycle stands as its root.
-    reached = set(roots).union(*(reach[r] for r in roots)) if roots else set()
-    for name in sorted(undeclared):
-        if name not in reached:
-            roots.add(name)
-            reached |= {name} | reach[name]
+    # Who needs each package: its requirers, and for a requirement that holds only through
+    # an extra, whoever asked for that extra ("" = the declarations).
+    direct: Dict[str, Set[str]] = {}
+    effective: Dict[str, Set[str]] = {}
+    for requirer, edges in graph.items():
+        for edge in edges:
+            if edge.name == requirer or edge.name not in undeclared:
+                continue
+            direct.setdefault(edge.name, set()).add(requirer)
+            who = requesters.get(requirer, set()) if edge.via_extra else {requirer}
+            effective.setdefault(edge.name, set()).update(who)
+
+    # Removable: nothing that stays needs it. A declared package installed at another
+    # version than declared does not count as staying: a frozen file lists everything its
+    # packages need, so what only that version needs goes once it is as declared.
+    removable = set(undeclared)
+    changed = True
+    while changed:
+        changed = False
+        for name in sorted(removable):
+            if any(p not in removable and p not in mismatched for p in effective.get(name, ())):
+                removable.discard(name)
+                changed = True
+
+    # Each removable package is uninstalled with a root: a package nothing removable needs
+    # (or, for shared dependencies and cycles, one picked in name order).
+    owner: Dict[str, str] = {}
+    owned: Dict[str, List[str]] = {}
+    first = sorted(n for n in removable if not (effective.get(n, set()) & removable))
+    rest = sorted(removable)
+    for root in [*first, *rest]:
+        if root in owner:
+            continue
+        owner[root] = root
+        group = {root}
+        grown = True
+        while grown:
+            grown = False
+            for name in rest:
+                if name in owner:
+                    continue
+                need = effective.get(name, set())
+                if need and need <= group | mismatched and need & group:
+                    owner[name] = root
+                    group.add(name)
+                    grown = True
+        owned[root] = sorted(group - {root})
 
     frozen = any(s.frozen for s in sources) or not sources
     findings = []
     for name in sorted(undeclared):
         dist = installed[name]
-        if name in roots:
+        reasons = []
+        if name in excluded:
+            req = excluded[name]
+            where = f"{req.source}:{req.line}" if req.line else req.source or "the declarations"
+            reasons.append(
+                f"{where} declares it only where {req.marker}; the marker excludes it here"
+            )
+        required_by = tuple(sorted(direct.get(name, ())))
+        if name not in removable:
             findings.append(
-                Finding(
-                    "undeclared", name, dist.version, None, dependencies=tuple(sorted(reach[name]))
+                Finding("undeclared", name, dist.version, None, required_by=required_by,
+                        reason="; ".join(reasons) or None)
+            )
+            continue
+        root = owner[name]
+        if root != name:
+            if frozen:
+                reasons.append(f"goes with {root}")
+                findings.append(
+                    Finding("undeclared", name, dist.version, None, required_by=required_by,
+                            reason="; ".join(reasons))
                 )
+            continue
+        staying = sorted(effective.get(name, set()) & mismatched)
+        after = sorted((effective.get(name, set()) & removable) - {name})
+        if staying:
+            reasons.append(
+                f"needed only by {', '.join(staying)} as installed, not as declared"
             )
-        elif frozen:
-            direct = [o for o in undeclared if name in needs[o]]
-            required_by = tuple(sorted(direct or (r for r in roots if name in reach[r])))
-            findings.append(
-                Finding("undeclared", name, dist.version, None, required_by=required_by)
+        if after:
+            reasons.append(f"needed only by {', '.join(after)}, which are not declared")
+        findings.append(
+            Finding(
+                "undeclared",
+                name,
+                dist.version,
+                None,
+                dependencies=tuple(owned[name]),
+                required_by=required_by,
+                reason="; ".join(reasons) or None,
+                uninstall=(name, *owned[name]),
             )
-    return findings
+        )
+    return findings, removable
 
+
+# --- did you mean -------------------------------------------------------------------------
+
+
+def _distance(a: str, b: str) -> int:
+    """Optimal string alignment distance (edits, with adjacent transpositions)."""
+    prev2: List[int] = []
+    prev = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        cur = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                cur[j] = min(cur[j], prev2[j - 2] + 1)
+        prev2, prev = prev, cur
+    return prev[len(b)]
+
+
+def near_miss(a: str, b: str) -> bool:
+    """Whether two different names are likely one name mistyped."""
+    if a == b or min(len(a), len(b)) < 4:
+        return False
+    limit = 2 if min(len(a), len(b)) >= 8 else 1
+    return abs(len(a) - len(b)) <= limit and _distance(a, b) <= limit
+
+
+def _near_misses(findings: List[Finding]) -> List[Finding]:
+    """A declared name that is missing while a near-identical one is installed undeclared:
+    most likely a typo on one side. Both findings say so."""
+    missing = [f for f in findings if f.kind == "missing"]
+    undeclared = [f for f in findings if f.kind == "undeclared"]
+    if not missing or not undeclared:
+        return findings
+    said: Dict[int, str] = {}
+    for m in missing:
+        for u in undeclared:
+            if near_miss(m.name, u.name):
+                place = f"{m.source}:{m.line}" if m.source and m.line else m.source or "a file"
+                said.setdefault(
+                    id(m),
+                    f"did you mean {u.name}? {u.name} {u.installed} is installed and not "
+                    "declared",
+                )
+                said.setdefault(
+                    id(u), f"did you mean {m.name}? {place} declares {m.name}, not installed"
+                )
+                break
+    if not said:
+        return findings
+    result = []
+    for f in findings:
+        text = said.get(id(f))
+        if text is not None:
+            f = f._replace(reason=f"{text}; {f.reason}" if f.reason else text)
+        result.append(f)
+    return result
 
 # --- unnamed direct references -----------------------------------------------------------
 

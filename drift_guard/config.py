@@ -36,6 +36,12 @@ class Config(NamedTuple):
     """Look for imports nothing provides (always on when `fail_on` names "unresolved")."""
     imports: bool = True
     """Read the code's imports to rank undeclared findings (false: never scan)."""
+    projects: Tuple[str, ...] = ()
+    """A monorepo's projects, relative to the directory of the pyproject.toml naming them;
+    each is checked on its own (its declarations, its environment, its own config)."""
+    top_level: Tuple[str, ...] = ()
+    """Requirements files read as top-level (what their packages need is covered), whatever
+    their pins suggest; each is a declaration file of its own."""
 
 
 _LISTS = {
@@ -49,6 +55,8 @@ _LISTS = {
     "code": "code",
     "code_exclude": "code_exclude",
     "fail_on": "fail_on",
+    "projects": "projects",
+    "top_level": "top_level",
 }
 _STRINGS = {"python": "python", "venv": "venv", "undeclared": "undeclared"}
 _BOOLS = {"require_pins": "require_pins", "unresolved": "unresolved", "imports": "imports"}
@@ -74,13 +82,18 @@ def from_mapping(
     for raw_key, value in table.items():
         key = str(raw_key).replace("-", "_")
         spelled = f"{where}.{raw_key}"
+        strings = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        if any(isinstance(v, str) and "\x00" in v for v in strings):
+            raise DriftGuardError(f"{spelled} holds a NUL character", path=path)
         if key in _LISTS:
             if isinstance(value, str):
                 value = [value]
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 raise DriftGuardError(f"{spelled} must be a list of strings", path=path)
-            if key == "sources":
+            if key in ("sources", "top_level"):
                 value = [_relative(v, base_dir) for v in value]
+            elif key == "projects":
+                value = [_project_dir(v, spelled, path) for v in value]
             bad = [v for v in value if key in _CHOICES and v not in _CHOICES[key]]
             if bad:
                 raise DriftGuardError(
@@ -131,21 +144,114 @@ def _relative(value: str, base_dir: str) -> str:
     return os.path.join(base_dir, value)
 
 
-def load(directory: str = ".") -> Config:
-    """`[tool.drift-guard]` of `directory`/pyproject.toml (defaults when there is none)."""
+def _project_dir(value: str, spelled: str, path: Optional[str]) -> str:
+    """A monorepo project: a relative directory inside the repository, written with "/"."""
+    norm = os.path.normpath(value.replace("\\", "/")) if value.strip() else ""
+    if (not norm or norm == "." or os.path.isabs(value)
+            or any(ord(c) < 32 or ord(c) == 127 for c in value) or value.startswith(("~", "/"))
+            or norm == os.pardir or norm.startswith(os.pardir + os.sep)):
+        raise DriftGuardError(
+            f"{spelled}: {value[:80]!r} is not a directory below this one; list project "
+            'directories relative to it, e.g. "services/api"',
+            path=path,
+        )
+    return norm
+
+
+def table_of(directory: str = ".") -> Dict[str, Any]:
+    """The raw `[tool.drift-guard]` table of `directory`/pyproject.toml ({} when none).
+
+    pyproject.toml is read as a bounded regular file: a FIFO, a special file or an
+    unreadable one is bad input (exit 2), never a hang or an internal error.
+    """
+    from drift_guard import _io
+
     path = os.path.join(directory, "pyproject.toml")
-    if not os.path.isfile(path):
-        return Config()
+    if not os.path.lexists(path):
+        return {}
     # Cheap pre-check: most projects have no drift-guard table, and parsing TOML is not free.
-    with open(path, "rb") as f:
-        if b"drift-guard" not in f.read():
-            return Config()
+    data = _io.read_bytes(path, what="pyproject.toml", shown=_shown(directory, path))
+    if b"drift-guard" not in data and b"drift_guard" not in data:
+        return {}
     from drift_guard.readers.pyproject import read_tool_config
 
-    shown = os.path.relpath(path) if not os.path.isabs(directory) else path
+    return read_tool_config(path)
+
+
+def _shown(directory: str, path: str) -> str:
+    return os.path.relpath(path) if not os.path.isabs(directory) else path
+
+
+def load(directory: str = ".") -> Config:
+    """`[tool.drift-guard]` of `directory`/pyproject.toml (defaults when there is none)."""
+    table = table_of(directory)
+    if not table:
+        return Config()
+    path = os.path.join(directory, "pyproject.toml")
     return from_mapping(
-        read_tool_config(path), "[tool.drift-guard]", path=shown, base_dir=directory
+        table, "[tool.drift-guard]", path=_shown(directory, path), base_dir=directory
     )
+
+
+# The files that make a directory a project root (besides `[tool.drift-guard]`).
+ROOT_MARKERS = ("poetry.lock", "Pipfile.lock", "uv.lock", "pylock.toml", "requirements.txt")
+
+
+def find_root(start: str) -> str:
+    """The project root for a run started in `start`: the nearest directory, upward, with a
+    declaration file or a `[tool.drift-guard]` table, never above the git work tree's root
+    (nor, outside git, above the user's home). `start` itself when none is found.
+    """
+    here = os.path.abspath(start)
+    home = os.path.abspath(os.path.expanduser("~"))
+    top = _git_root(here)
+    current = here
+    while True:
+        if _is_root(current):
+            return current
+        parent = os.path.dirname(current)
+        if (current == top or parent == current
+                or (top is None and (current == home or not _below(here, home)))):
+            return here
+        current = parent
+
+
+def _below(path: str, ancestor: str) -> bool:
+    return path == ancestor or path.startswith(ancestor.rstrip(os.sep) + os.sep)
+
+
+def _git_root(start: str) -> Optional[str]:
+    """The nearest directory at or above `start` holding `.git` (a directory, or the file a
+    worktree or submodule has), read from disk without running git."""
+    current = start
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _is_root(directory: str) -> bool:
+    for name in ROOT_MARKERS:
+        if os.path.lexists(os.path.join(directory, name)):
+            return True
+    path = os.path.join(directory, "pyproject.toml")
+    if not os.path.lexists(path):
+        return False
+    from drift_guard import _io
+
+    data = _io.read_bytes(path, what="pyproject.toml")
+    return b"[tool.drift-guard" in data or b"[tool.drift_guard" in data or (
+        b"drift-guard" in data and _has_tool_table(path)
+    )
+
+
+def _has_tool_table(path: str) -> bool:
+    from drift_guard.readers.pyproject import read_tool_config
+
+    return bool(read_tool_config(path))
 
 
 def merge(base: Config, **overrides: Any) -> Config:

@@ -3,8 +3,17 @@
 In the default mode nothing of the target is run or imported: `pyvenv.cfg` gives its Python
 version, its directory layout gives the directories `pip list` would scan, and `.pth` files
 are read as site.py reads them (path lines only; `import` lines are code and are skipped).
-Only `--python` pointing at an interpreter outside any venv is asked, once, for its
-`sys.path`: a base interpreter's path depends on distribution patches no layout rule covers.
+Every file is read as a bounded regular file (drift_guard/_io.py).
+
+What may be run, and only then:
+- `--python` / `DRIFT_GUARD_PYTHON` -- the user's own choice -- pointing at an interpreter
+  outside any venv is asked once, under `-S -I` (no site.py, no `.pth`, no sitecustomize, no
+  PYTHON* variables, not the current directory), for its site directories and marker values;
+  a base interpreter's layout depends on distribution patches no rule covers.
+- `poetry env info --path` and `pipenv --venv`, last in the discovery order, without plugins,
+  without the repository's `.env`, with a scrubbed environment and a timeout.
+A path the checked repository names (`[tool.drift-guard] python`) is never run: it is taken
+only when it is the interpreter of a virtualenv, which is then read from disk.
 """
 
 from __future__ import annotations
@@ -15,15 +24,37 @@ import re
 import sys
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
+from drift_guard import _io
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Environment
 
-_TOOL_TIMEOUT = 30.0
-_QUERY_TIMEOUT = 30.0
+_TOOL_TIMEOUT = 20.0
+_QUERY_TIMEOUT = 20.0
 
-# Removed before asking poetry / pipenv: pre-commit points VIRTUAL_ENV at the hook's own env,
-# and both tools then answer with that env instead of the project's (python-poetry/poetry#9393).
-_TOOL_ENV_DROP = ("VIRTUAL_ENV", "PIPENV_ACTIVE", "POETRY_ACTIVE")
+# What a tool probe may see of the caller's environment: enough to find its configuration and
+# its environments, nothing that could carry a secret (tokens, passwords, cloud credentials).
+_TOOL_ENV_KEEP = frozenset({
+    "PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP",
+    "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
+    "PYENV_ROOT", "PYENV_VERSION", "WORKON_HOME",
+    "SYSTEMROOT", "SYSTEMDRIVE", "WINDIR", "COMSPEC", "PATHEXT", "APPDATA", "LOCALAPPDATA",
+    "USERPROFILE", "PROGRAMDATA",
+    "POETRY_HOME", "POETRY_CONFIG_DIR", "POETRY_CACHE_DIR", "POETRY_DATA_DIR",
+})
+# Tool settings that say where environments live, kept by prefix.
+_TOOL_ENV_PREFIXES = ("POETRY_VIRTUALENVS_", "PIPENV_")
+# Never kept, whatever their prefix: pre-commit points VIRTUAL_ENV at the hook's own env, and
+# both tools then answer with that env instead of the project's (python-poetry/poetry#9393).
+_TOOL_ENV_DROP = frozenset({"VIRTUAL_ENV", "PIPENV_ACTIVE", "POETRY_ACTIVE"})
+_SECRET_WORDS = ("PASSWORD", "TOKEN", "SECRET", "CREDENTIAL", "AUTH", "KEY")
+# Set for every probe: no `.env` of the repository, no prompt, no spinner.
+_TOOL_ENV_SET = {
+    "PIPENV_DONT_LOAD_ENV": "1",
+    "PIPENV_NOSPIN": "1",
+    "PIPENV_YES": "1",
+    "POETRY_NO_INTERACTION": "1",
+    "PYTHONDONTWRITEBYTECODE": "1",
+}
 
 _HOW_TO_POINT = "point at one with --python PATH, --venv DIR or DRIFT_GUARD_PYTHON=PATH"
 
@@ -36,10 +67,12 @@ _CONDA_PYTHON = re.compile(r"^python-(\d+\.\d+\.\d+[0-9a-z.+]*)-[^-]+\.json$")
 _PATCHLEVEL = re.compile(r'^#define\s+PY_VERSION\s+"([^"]+)"', re.MULTILINE)
 _LIB_DIR = re.compile(r"^(python|pypy)(\d+)\.(\d+)(t?)$")
 
-# Printed by the target interpreter under `-I` for --python pointing outside a venv. It mirrors
-# packaging.markers.default_environment() without importing packaging, which the target may
-# lack. `-I` also disables the user site, which `pip list` run by that interpreter would see,
-# so it is added back where site.py would put it (before the global site-packages).
+# Printed by a base interpreter (--python outside a venv) run with `-S -I`: no site.py, so no
+# .pth line and no sitecustomize runs; `import site` under -S defines the functions without
+# running site.main(). The site directories are what site.py would add (a distribution's
+# patched getsitepackages included); drift-guard reads their .pth files itself. The marker
+# values mirror packaging.markers.default_environment() without importing packaging, which
+# the target may lack.
 _QUERY = r"""
 import json, os, platform, site, sys
 impl = sys.implementation
@@ -47,24 +80,21 @@ iv = impl.version
 impl_version = "%d.%d.%d" % (iv.major, iv.minor, iv.micro)
 if iv.releaselevel != "final":
     impl_version += iv.releaselevel[0] + str(iv.serial)
-paths = [p for p in sys.path if p and os.path.isdir(p)]
+try:
+    sites = list(site.getsitepackages())
+except Exception:
+    sites = []
 user = None
-if sys.prefix == getattr(sys, "base_prefix", sys.prefix) and not os.environ.get("PYTHONNOUSERSITE"):
+if sys.prefix == getattr(sys, "base_prefix", sys.prefix):
     try:
         user = site.getusersitepackages()
     except Exception:
         user = None
-if user and os.path.isdir(user) and user not in paths:
-    before = len(sys.path)
-    site.addsitedir(user)
-    added = [p for p in sys.path[before:] if os.path.isdir(p)]
-    known = set(site.getsitepackages())
-    at = next((i for i, p in enumerate(paths) if p in known), len(paths))
-    paths[at:at] = added
 print(json.dumps({
     "prefix": sys.prefix,
     "implementation": impl.name,
-    "paths": paths,
+    "sites": sites,
+    "user": user,
     "markers": {
         "implementation_name": impl.name,
         "implementation_version": impl_version,
@@ -81,6 +111,18 @@ print(json.dumps({
 }))
 """
 
+CONFIG_LABEL = "[tool.drift-guard]"
+
+_WHY = {
+    "--python": "--python was given",
+    "--venv": "--venv was given",
+    "DRIFT_GUARD_PYTHON": "DRIFT_GUARD_PYTHON is set",
+    "VIRTUAL_ENV": "VIRTUAL_ENV is set (an activated venv comes first)",
+    "PATH": "a venv activated before the hook started comes first",
+    "CONDA_PREFIX": "CONDA_PREFIX is set (an activated conda env comes first)",
+    CONFIG_LABEL: f"{CONFIG_LABEL} names it",
+}
+
 
 def find_environment(
     python: Optional[str] = None,
@@ -88,20 +130,47 @@ def find_environment(
     *,
     cwd: str = ".",
     environ: Optional[Mapping[str, str]] = None,
+    configured: bool = False,
 ) -> Environment:
     """The project's environment, found in the contract's order (CONTRACT.md).
 
-    Under a pre-commit `language: python` hook VIRTUAL_ENV is the hook's own env; it is
-    skipped, and an activated project venv is still found further down PATH.
+    `configured`: `python` / `venv` come from the checked repository's `[tool.drift-guard]`,
+    not from the user: such a `python` is accepted only as a virtualenv's interpreter, and
+    read, never run. Under a pre-commit `language: python` hook VIRTUAL_ENV is the hook's own
+    env; it is skipped, and a venv activated before the hook started is found next on PATH.
+    Notes on the choice (a project-local .venv not checked) are in `Environment.notes`.
     """
     if environ is None:
         environ = os.environ
+    env = _find(python, venv, cwd, environ, configured)
+    notes = []
+    active = environ.get("VIRTUAL_ENV")
+    if not (python or venv) and active and env.found_by != "VIRTUAL_ENV":
+        own = _own_env(active, environ, cwd)
+        if own and own != _HOOK_ENV:
+            # Activated by hand, yet not the project's: say why it was passed over.
+            notes.append(f"VIRTUAL_ENV {active} was not checked: it is {own}")
+    note = _other_local_env(env, cwd)
+    if note:
+        notes.append(note)
+    if notes:
+        env = env._replace(notes=(*env.notes, *notes))
+    return env
+
+
+def _find(
+    python: Optional[str], venv: Optional[str], cwd: str, environ: Mapping[str, str],
+    configured: bool,
+) -> Environment:
     if python and venv:
-        raise DriftGuardError("--python and --venv both given; give one of them")
+        where = f"{CONFIG_LABEL} python and venv" if configured else "--python and --venv"
+        raise DriftGuardError(f"{where} both given; give one of them")
     if python:
+        if configured:
+            return _from_configured_python(python, cwd, environ)
         return _from_python(python, "--python", cwd, environ)
     if venv:
-        return _from_directory(venv, "--venv", cwd, environ)
+        return _from_directory(venv, CONFIG_LABEL if configured else "--venv", cwd, environ)
 
     tried: List[str] = []
     value = environ.get("DRIFT_GUARD_PYTHON")
@@ -109,18 +178,22 @@ def find_environment(
         return _from_python(value, "DRIFT_GUARD_PYTHON", cwd, environ)
     tried.append("DRIFT_GUARD_PYTHON")
 
+    hidden_by_hook = False
     value = environ.get("VIRTUAL_ENV")
-    if value and _is_own_env(value, environ):
-        tried.append(f"VIRTUAL_ENV (skipped: {value} is drift-guard's own pre-commit env)")
+    own = _own_env(value, environ, cwd) if value else None
+    if value and own:
+        tried.append(f"VIRTUAL_ENV (skipped: {value} is {own})")
+        hidden_by_hook = own == _HOOK_ENV
     elif value:
         return _from_directory(value, "VIRTUAL_ENV", cwd, environ)
     else:
         tried.append("VIRTUAL_ENV")
 
-    prefix = _venv_on_path(environ)
-    if prefix is not None:
-        return environment_at(prefix, "PATH", environ=environ)
-    tried.append("an activated venv on PATH")
+    if hidden_by_hook:
+        prefix = _venv_on_path(environ, str(value))
+        if prefix is not None:
+            return environment_at(prefix, "PATH", environ=environ)
+        tried.append("a venv activated before the hook (PATH)")
 
     value = environ.get("CONDA_PREFIX")
     if value:
@@ -129,12 +202,13 @@ def find_environment(
 
     for name in (".venv", "venv"):
         path = os.path.join(cwd, name)
-        if os.path.isfile(os.path.join(path, "pyvenv.cfg")):
+        if _has_cfg(path):
             return environment_at(path, "./" + name, environ=environ)
     tried.append(f"./.venv and ./venv in {os.path.abspath(cwd)}")
 
     for tool, locks, args in (
-        ("poetry", ("poetry.lock",), ("env", "info", "--path")),
+        ("poetry", ("poetry.lock",),
+         ("--no-plugins", "--no-interaction", "--no-ansi", "env", "info", "--path")),
         ("pipenv", ("Pipfile.lock", "Pipfile"), ("--venv",)),
     ):
         if not any(os.path.isfile(os.path.join(cwd, lock)) for lock in locks):
@@ -150,11 +224,44 @@ def find_environment(
     )
 
 
+def _other_local_env(env: Environment, cwd: str) -> Optional[str]:
+    """A note when the project has its own ./.venv (or ./venv) and another env was chosen."""
+    if env.found_by in ("./.venv", "./venv"):
+        return None
+    chosen = _real(env.prefix)
+    for name in (".venv", "venv"):
+        path = os.path.join(cwd, name)
+        if not _has_cfg(path) or _real(path) == chosen:
+            continue
+        why = _WHY.get(env.found_by, f"{env.found_by} comes first in the discovery order")
+        return (
+            f"checked {env.prefix} (found by {env.found_by}: {why}), not the project's "
+            f"./{name}; to check ./{name}, run with --venv {name}"
+        )
+    return None
+
+
+def has_local_venv(project: str) -> bool:
+    """Whether `project` has a venv of its own, ./.venv or ./venv."""
+    return any(_has_cfg(os.path.join(project, name)) for name in (".venv", "venv"))
+
+
+def _has_cfg(prefix: str) -> bool:
+    # lexists, not isfile: a pyvenv.cfg that is a FIFO or a dangling link marks a venv that
+    # cannot be read (an error), not a directory to pass over.
+    return os.path.lexists(os.path.join(prefix, "pyvenv.cfg"))
+
+
 def environment_at(
     prefix: str, found_by: str, *, environ: Optional[Mapping[str, str]] = None
 ) -> Environment:
     """Describe the environment rooted at `prefix` (a venv, a conda env or a base prefix)
-    from its files alone, without running its interpreter."""
+    from its files alone, without running its interpreter.
+
+    A site directory that is missing or cannot be listed, or a `.pth` file that cannot be
+    read, is a warning in `Environment.warnings` (naming the path): the listing of such an
+    environment is incomplete, and --fix must not act on it.
+    """
     if environ is None:
         environ = os.environ
     prefix = os.path.abspath(prefix)
@@ -178,6 +285,12 @@ def environment_at(
         )
     lib_name = layout[0] if layout else None
     site_dirs = list(layout[1]) if layout else []
+    warnings: List[str] = []
+    if cfg is not None and not site_dirs:
+        warnings.append(
+            f"{_shown(prefix)}: no site-packages directory (lib/pythonX.Y/site-packages is "
+            "missing or unreadable); nothing installed there could be read"
+        )
 
     if version is None:
         version = _patchlevel_version(prefix, lib_name)
@@ -210,28 +323,40 @@ def environment_at(
         python=_interpreter(prefix),
         python_version=version,
         found_by=found_by,
-        paths=_expand_pth(dirs),
+        paths=_expand_pth(dirs, warnings),
         implementation=implementation,
+        warnings=tuple(warnings),
     )
 
 
 # --- the discovery steps -------------------------------------------------------------------
 
+_HOOK_ENV = "drift-guard's own pre-commit env"
 
-def _is_own_env(prefix: str, environ: Mapping[str, str]) -> bool:
-    """Whether `prefix` is drift-guard's own isolated env: a pre-commit `language: python`
-    hook env, named `py_env-<version>` inside pre-commit's store.
 
-    Sameness with sys.prefix alone does not count, and neither does PRE_COMMIT alone: a
-    `language: system` hook runs drift-guard from the project venv with PRE_COMMIT=1 set,
-    and that venv is the one to check.
+def _own_env(prefix: str, environ: Mapping[str, str], cwd: str) -> Optional[str]:
+    """Why `prefix` (VIRTUAL_ENV) is drift-guard's own environment rather than the project's,
+    or None when it is to be checked.
+
+    Only the environment drift-guard runs from can be its own. It is skipped when it is a
+    pre-commit `language: python` hook env (`py_env-<version>` in pre-commit's store), a
+    pipx venv, or when the project has a local .venv / venv of its own. Otherwise drift-guard
+    installed in the activated project venv (`language: system`, CI) checks that venv.
     """
     own = _real(sys.prefix)
     if _real(prefix) != own:
-        return False
-    if os.path.basename(own).startswith("py_env-"):
-        return True
-    return bool(environ.get("PRE_COMMIT")) and _in_pre_commit_store(own, environ)
+        return None
+    if os.path.basename(own).startswith("py_env-") or (
+        environ.get("PRE_COMMIT") and _in_pre_commit_store(own, environ)
+    ):
+        return _HOOK_ENV
+    if _in_pipx(own, environ):
+        return "drift-guard's own pipx env"
+    for name in (".venv", "venv"):
+        local = os.path.join(cwd, name)
+        if _has_cfg(local) and _real(local) != own:
+            return f"the environment drift-guard runs from, and the project has ./{name}"
+    return None
 
 
 def _in_pre_commit_store(path: str, environ: Mapping[str, str]) -> bool:
@@ -243,18 +368,98 @@ def _in_pre_commit_store(path: str, environ: Mapping[str, str]) -> bool:
     return path.startswith(store + os.sep)
 
 
-def _venv_on_path(environ: Mapping[str, str]) -> Optional[str]:
-    """The first venv whose bin (Scripts) directory is on PATH and is not our own env."""
-    for entry in environ.get("PATH", "").split(os.pathsep):
-        if not entry:
+def _in_pipx(path: str, environ: Mapping[str, str]) -> bool:
+    homes = [environ.get("PIPX_HOME", "")]
+    home = environ.get("HOME", "")
+    if home:
+        homes += [os.path.join(home, ".local", "pipx"), os.path.join(home, ".local", "share", "pipx")]
+    for pipx in homes:
+        if pipx and path.startswith(_real(os.path.join(pipx, "venvs")) + os.sep):
+            return True
+    return False
+
+
+def _venv_on_path(environ: Mapping[str, str], hook_env: str) -> Optional[str]:
+    """The venv that was activated before a pre-commit hook hid it, or None.
+
+    pre-commit puts its hook env's bin directory in front of the caller's PATH (and git puts
+    its exec path in front of that); an activated venv's bin directory is then the first entry
+    after them. A venv's bin directory anywhere else on PATH -- drift-guard's own tools venv,
+    a Docker image's `PATH=/opt/dg/bin:$PATH` -- is not an activated venv and does not count.
+    """
+    entries = [
+        os.path.normpath(os.path.abspath(e))
+        for e in environ.get("PATH", "").split(os.pathsep) if e
+    ]
+    hook_bins = {_real(os.path.join(hook_env, d)) for d in ("bin", "Scripts")}
+    at = next((i for i, e in enumerate(entries) if _real(e) in hook_bins), None)
+    if at is None:
+        return None
+    git_exec = environ.get("GIT_EXEC_PATH")
+    own = _real(sys.prefix)
+    for entry in entries[at + 1:]:
+        if _real(entry) in hook_bins:
             continue
-        entry = os.path.normpath(os.path.abspath(entry))
+        if (git_exec and _real(entry) == _real(git_exec)) or os.path.basename(entry) == "git-core":
+            continue
         if os.path.basename(entry).lower() not in ("bin", "scripts"):
-            continue
+            return None
         prefix = os.path.dirname(entry)
-        if os.path.isfile(os.path.join(prefix, "pyvenv.cfg")) and not _is_own_env(prefix, environ):
-            return prefix
+        if not os.path.isfile(os.path.join(prefix, "pyvenv.cfg")) or _real(prefix) == own:
+            return None
+        if _in_pipx(_real(prefix), environ):
+            return None
+        return prefix
     return None
+
+
+def _tool_environ(environ: Mapping[str, str]) -> Dict[str, str]:
+    """The scrubbed environment a tool probe runs with."""
+    env = {}
+    for key, value in environ.items():
+        upper = key.upper()
+        if upper in _TOOL_ENV_DROP or any(word in upper for word in _SECRET_WORDS):
+            continue
+        if upper in _TOOL_ENV_KEEP or upper.startswith(_TOOL_ENV_PREFIXES):
+            env[key] = value
+    env.update(_TOOL_ENV_SET)
+    return env
+
+
+def run_bounded(
+    args: List[str], *, cwd: str, env: Mapping[str, str], timeout: float
+) -> Tuple[int, str, str]:
+    """(exit status, stdout, stderr) of a program run without a terminal, with nothing on its
+    stdin, and killed -- with every process it started -- after `timeout` seconds.
+
+    Raises subprocess.TimeoutExpired when the time is up, OSError when it cannot start.
+    """
+    import signal
+    import subprocess
+
+    posix = os.name == "posix"
+    proc = subprocess.Popen(
+        args, cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, start_new_session=posix,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        # Its whole process group: a child it started would keep the pipes open.
+        with contextlib.suppress(OSError):
+            if posix:
+                os.killpg(proc.pid, signal.SIGKILL)
+            else:
+                proc.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.communicate(timeout=5)
+        raise
+    limit = 1 << 20
+    return (
+        proc.returncode,
+        out[:limit].decode("utf-8", "replace"),
+        err[:limit].decode("utf-8", "replace"),
+    )
 
 
 def _ask_tool(
@@ -263,43 +468,63 @@ def _ask_tool(
     """(the env directory `tool ARGS` prints, None) or (None, why not). Any failure of the
     tool means "not found": it is a last resort, not something to report."""
     import shutil
+    import subprocess
 
     exe = shutil.which(tool, path=environ.get("PATH", ""))
     if exe is None:
         return None, "not on PATH"
-    import subprocess
-
-    env = {k: v for k, v in environ.items() if k not in _TOOL_ENV_DROP}
+    shown = f"{tool} {' '.join(a for a in args if not a.startswith('--no-'))}"
     try:
-        done = subprocess.run(
-            [exe, *args], cwd=cwd, env=env, capture_output=True, text=True,
-            timeout=_TOOL_TIMEOUT, check=False,
+        code, out, _ = run_bounded(
+            [exe, *args], cwd=cwd, env=_tool_environ(environ), timeout=_TOOL_TIMEOUT
         )
     except subprocess.TimeoutExpired:
-        return None, f"no answer within {_TOOL_TIMEOUT:.0f}s"
+        return None, f"`{shown}` gave no answer within {_TOOL_TIMEOUT:.0f}s and was stopped"
     except (OSError, subprocess.SubprocessError) as e:
-        return None, f"could not run it: {e}"
-    lines = [line.strip() for line in done.stdout.splitlines() if line.strip()]
-    if done.returncode != 0 or not lines:
+        return None, f"could not run it: {getattr(e, 'strerror', None) or type(e).__name__}"
+    lines = [line.strip() for line in out.splitlines() if line.strip()]
+    if code != 0 or not lines:
         return None, "no env for this project"
     path = os.path.join(cwd, lines[-1])
     if not os.path.isdir(path):
-        return None, f"it named {lines[-1]}, which does not exist"
+        return None, f"it named {lines[-1][:200]!r}, which does not exist"
     return path, ""
 
 
 def _from_directory(
     value: str, label: str, cwd: str, environ: Mapping[str, str]
 ) -> Environment:
+    shown = value if label != CONFIG_LABEL else f"venv = {value}"
     path = os.path.join(cwd, os.path.expanduser(value))
     if os.path.isfile(path):
         raise DriftGuardError(
-            f"{label} {value}: is a file, not an environment directory; "
+            f"{label} {shown}: is a file, not an environment directory; "
             "give the venv's directory, or the interpreter with --python"
         )
     if not os.path.isdir(path):
-        raise DriftGuardError(f"{label} {value}: no such directory; {_HOW_TO_POINT}")
+        raise DriftGuardError(f"{label} {shown}: no such directory; {_HOW_TO_POINT}")
     return environment_at(path, label, environ=environ)
+
+
+def _from_configured_python(value: str, cwd: str, environ: Mapping[str, str]) -> Environment:
+    """`[tool.drift-guard] python`: the repository chose it, so it is never run. Only a
+    virtualenv's interpreter (or its directory) is taken, and the venv is read from disk."""
+    path = os.path.abspath(os.path.join(cwd, os.path.expanduser(value)))
+    if os.path.isdir(path):
+        return _from_directory(path, CONFIG_LABEL, cwd, environ)
+    prefix = os.path.dirname(os.path.dirname(path))
+    if os.path.isfile(path) and _has_cfg(prefix):
+        return environment_at(prefix, CONFIG_LABEL, environ=environ)._replace(python=path)
+    if not os.path.lexists(path):
+        raise DriftGuardError(
+            f"{CONFIG_LABEL} python = {value}: no such file; name the project venv's "
+            "interpreter (e.g. .venv/bin/python)"
+        )
+    raise DriftGuardError(
+        f"{CONFIG_LABEL} python = {value}: not the interpreter of a virtualenv, and "
+        "drift-guard never runs a program the checked repository names; give it yourself "
+        "with --python PATH or DRIFT_GUARD_PYTHON=PATH"
+    )
 
 
 def _from_python(value: str, label: str, cwd: str, environ: Mapping[str, str]) -> Environment:
@@ -321,24 +546,31 @@ def _from_python(value: str, label: str, cwd: str, environ: Mapping[str, str]) -
         )
     # Not resolved through symlinks: a venv's python is a symlink to the base interpreter.
     prefix = os.path.dirname(os.path.dirname(path))
-    if os.path.isfile(os.path.join(prefix, "pyvenv.cfg")):
+    if _has_cfg(prefix):
         return environment_at(prefix, label, environ=environ)._replace(python=path)
-    return _query(path, value, label)
+    return _query(path, value, label, environ)
 
 
-def _query(python: str, value: str, label: str) -> Environment:
-    """Ask an interpreter outside any venv for its sys.path and marker values, once."""
+def _query(python: str, value: str, label: str, environ: Mapping[str, str]) -> Environment:
+    """Ask an interpreter outside any venv -- one the user named -- for its site directories
+    and marker values, once, under `-S -I`, in a scrubbed environment and a neutral
+    directory; its .pth files are then read, not run."""
     import json
     import subprocess
+    import tempfile
 
+    env = _tool_environ(environ)
+    for key in ("PYTHONUSERBASE",):
+        if key in environ:
+            env[key] = environ[key]
     try:
-        done = subprocess.run(
-            [python, "-I", "-c", _QUERY], capture_output=True, text=True,
-            timeout=_QUERY_TIMEOUT, check=False,
+        code, out, err = run_bounded(
+            [python, "-S", "-I", "-c", _QUERY], cwd=tempfile.gettempdir(), env=env,
+            timeout=_QUERY_TIMEOUT,
         )
     except subprocess.TimeoutExpired:
         raise DriftGuardError(
-            f"{label} {value}: did not answer within {_QUERY_TIMEOUT:.0f}s; "
+            f"{label} {value}: did not answer within {_QUERY_TIMEOUT:.0f}s and was stopped; "
             "give a Python interpreter"
         ) from None
     except OSError as e:
@@ -346,23 +578,30 @@ def _query(python: str, value: str, label: str) -> Environment:
             f"{label} {value}: cannot run it ({e.strerror}); give a Python interpreter"
         ) from None
     try:
-        if done.returncode != 0:
-            raise ValueError(done.returncode)
-        data: Any = json.loads(done.stdout)
+        if code != 0:
+            raise ValueError(code)
+        data: Any = json.loads(out)
         markers = {str(k): str(v) for k, v in data["markers"].items()}
-        paths = tuple(str(p) for p in data["paths"])
+        sites = [str(p) for p in data["sites"]]
+        user = data.get("user")
+        dirs = []
+        if user and not environ.get("PYTHONNOUSERSITE") and os.path.isdir(str(user)):
+            dirs.append(str(user))
+        dirs += [p for p in sites if os.path.isdir(p)]
+        warnings: List[str] = []
         result = Environment(
             prefix=str(data["prefix"]),
             python=python,
             python_version=markers["python_full_version"],
             found_by=label,
-            paths=paths,
+            paths=_expand_pth(dirs, warnings),
             implementation=str(data["implementation"]),
             markers=markers,
+            warnings=tuple(warnings),
         )
     except (ValueError, TypeError, KeyError, AttributeError):
-        lines = (done.stderr or done.stdout).strip().splitlines()
-        detail = f" ({lines[-1].strip()})" if lines else ""
+        lines = (err or out).strip().splitlines()
+        detail = f" ({lines[-1].strip()[:200]})" if lines else ""
         raise DriftGuardError(
             f"{label} {value}: not a working Python interpreter{detail}; "
             "give the project's interpreter, e.g. .venv/bin/python"
@@ -375,13 +614,11 @@ def _query(python: str, value: str, label: str) -> Environment:
 
 def _read_pyvenv_cfg(prefix: str) -> Optional[Dict[str, str]]:
     path = os.path.join(prefix, "pyvenv.cfg")
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except FileNotFoundError:
+    if not os.path.lexists(path):
         return None
-    except OSError as e:
-        raise DriftGuardError(f"cannot read it ({e.strerror})", path=path) from None
+    text = _io.read_text(
+        path, limit=_io.SMALL_LIMIT, what="pyvenv.cfg", shown=_shown(path), errors="replace"
+    )
     cfg: Dict[str, str] = {}
     for line in text.splitlines():
         key, sep, value = line.partition("=")
@@ -421,10 +658,13 @@ def _patchlevel_version(prefix: str, lib_name: Optional[str]) -> Optional[str]:
         names += sorted(os.listdir(os.path.join(prefix, "include")))
     for name in names:
         try:
-            with open(os.path.join(prefix, "include", name, "patchlevel.h"), encoding="utf-8") as f:
-                match = _PATCHLEVEL.search(f.read())
-        except (OSError, UnicodeDecodeError):
+            text = _io.read_text(
+                os.path.join(prefix, "include", name, "patchlevel.h"), limit=_io.SMALL_LIMIT,
+                what="patchlevel.h", errors="replace",
+            )
+        except DriftGuardError:
             continue
+        match = _PATCHLEVEL.search(text)
         if match:
             return match.group(1)
     return None
@@ -522,12 +762,15 @@ def _user_site(
     return path if os.path.isdir(path) else None
 
 
-def _expand_pth(site_dirs: List[str]) -> Tuple[str, ...]:
+def _expand_pth(site_dirs: List[str], warnings: List[str]) -> Tuple[str, ...]:
     """The site dirs in order, each followed by the directories its .pth files add.
 
     As site.py: .pth files in sorted order, "#" lines and blank lines skipped, a path is
     added when it exists and is not known yet. Lines starting with `import` are code that
-    site.py executes; they are skipped (running them would run the project's code).
+    site.py executes; they are skipped (running them would run the project's code). A site
+    dir that cannot be listed, or a .pth file that is not a readable regular file, is a
+    warning; the rest is still read (a site dir that cannot be listed is reported by
+    list_installed, which reads every directory of the path).
     """
     paths: List[str] = []
     known: set[str] = set()
@@ -548,12 +791,14 @@ def _expand_pth(site_dirs: List[str]) -> Tuple[str, ...]:
                 n for n in os.listdir(site_dir) if n.endswith(".pth") and not n.startswith(".")
             )
         except OSError:
-            continue
+            continue  # reported when what is installed there is listed (installed.py)
         for name in names:
+            pth = os.path.join(site_dir, name)
             try:
-                with open(os.path.join(site_dir, name), "rb") as f:
-                    data = f.read()
-            except OSError:
+                data = _io.read_bytes(pth, limit=_io.METADATA_LIMIT, what=".pth file",
+                                      shown=_shown(pth))
+            except DriftGuardError as e:
+                warnings.append(f"skipped: {e}")
                 continue
             try:
                 text = data.decode("utf-8-sig")
@@ -564,10 +809,23 @@ def _expand_pth(site_dirs: List[str]) -> Tuple[str, ...]:
                     continue
                 if line.startswith(("import ", "import\t")):
                     continue
-                path = os.path.abspath(os.path.join(site_dir, line.rstrip()))
-                if os.path.exists(path):
-                    add(path)
+                try:
+                    path = os.path.abspath(os.path.join(site_dir, line.rstrip()))
+                    if os.path.exists(path):
+                        add(path)
+                except (ValueError, OSError):
+                    continue  # an embedded NUL, a name too long: site.py skips it too
     return tuple(paths)
+
+
+def _shown(path: str) -> str:
+    """A path as it may appear in a message: bytes that are not UTF-8 (a file name from a
+    foreign system) as \\x escapes, never a lone surrogate that cannot be printed."""
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
 def _interpreter(prefix: str) -> Optional[str]:

@@ -22,13 +22,20 @@ pip's rules reproduced here:
   `*.egg` directories; that decides which of two copies of a name in one directory wins.
   The pip that counts is the environment's own (the first on its path); without one, a
   current pip is assumed.
+
+Every file is read as a bounded regular file, without blocking: a METADATA, direct_url.json,
+requires.txt or .egg-link that is a FIFO, a device, a file of /proc, /sys or /dev, or too
+large, a directory that cannot be listed, a symlink loop, an egg-link cycle, a `Name` that is
+no valid PEP 508 name: each is a warning naming the path (`list_installed(..., warnings)`),
+that one distribution is skipped, and its neighbours are still listed.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from typing import Dict, List, NamedTuple, Optional, Set, Tuple
+import stat
+from typing import Callable, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from drift_guard._names import VALID_NAME, canonical
 from drift_guard.models import Environment, Installed
@@ -53,7 +60,89 @@ _NOT_A_HEADER = re.compile(r"\n(?![ \t]|[\041-\071\073-\176]*:)")
 
 _CHUNK = 8192
 _SEP = os.sep
-_O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0)
+# Non-blocking: opening a FIFO for reading must not wait for a writer.
+_O_RDONLY = os.O_RDONLY | getattr(os, "O_BINARY", 0) | getattr(os, "O_NONBLOCK", 0)
+_O_RDONLY |= getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0)
+_METADATA_LIMIT = 16 * 1024 * 1024
+_SMALL_LIMIT = 1024 * 1024
+# Absent: pip takes the distribution without that file.
+_ABSENT = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
+_SPECIAL_ROOTS = ("/proc", "/sys", "/dev")
+_special_devices: Optional[Set[int]] = None
+
+
+class _Unreadable(Exception):
+    """A file or directory of the environment that cannot be read: the message names it."""
+
+
+def _shown(path: str) -> str:
+    try:
+        path.encode("utf-8")
+        return path
+    except UnicodeEncodeError:
+        return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _is_special_device(dev: int) -> bool:
+    global _special_devices
+    if _special_devices is None:
+        devices = set()
+        for root in _SPECIAL_ROOTS:
+            try:
+                devices.add(os.stat(root).st_dev)
+            except OSError:
+                pass
+        _special_devices = devices
+    return dev in _special_devices
+
+
+def _read_file(path: str, limit: int, *, head: bool = False) -> Optional[bytes]:
+    """The bytes of the regular file `path` (with `head`: at least up to its first blank
+    line), at most `limit` of them; None when it does not exist. Raises `_Unreadable` for
+    anything else: a FIFO, a device, a file of /proc, /sys or /dev, a file over `limit`, a
+    permission error, a symlink loop.
+
+    os.open/os.read: half the cost of open() on the hot path, which reads one file per
+    distribution.
+    """
+    try:
+        fd = os.open(path, _O_RDONLY)
+    except _ABSENT:
+        return None
+    except OSError as e:
+        raise _Unreadable(f"{_shown(path)}: cannot read it ({e.strerror})") from None
+    try:
+        st = os.fstat(fd)
+        mode = st.st_mode
+        if not stat.S_ISREG(mode):
+            if stat.S_ISDIR(mode):
+                return None
+            kind = "a FIFO" if stat.S_ISFIFO(mode) else (
+                "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
+            )
+            raise _Unreadable(f"{_shown(path)}: is {kind}, not a regular file")
+        if _is_special_device(st.st_dev):
+            raise _Unreadable(f"{_shown(path)}: resolves to a special file (/proc, /sys, /dev)")
+        if st.st_size > limit and not head:
+            raise _Unreadable(f"{_shown(path)}: is {st.st_size} bytes, over the {limit} byte limit")
+        data = os.read(fd, _CHUNK if head else limit + 1)
+        if head and len(data) == _CHUNK and b"\n\n" not in data and b"\n\r\n" not in data:
+            chunks = [data]
+            size = len(data)
+            while size <= limit:
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            data = b"".join(chunks)
+        if len(data) > limit:
+            raise _Unreadable(f"{_shown(path)}: is over the {limit} byte limit")
+        return data
+    except OSError as e:
+        raise _Unreadable(f"{_shown(path)}: cannot read it ({e.strerror})") from None
+    finally:
+        os.close(fd)
 
 
 class _Headers(NamedTuple):
@@ -73,21 +162,22 @@ class _Found(NamedTuple):
     url: Optional[str]
 
 
-def list_installed(env: Environment) -> Dict[str, Installed]:
+def list_installed(env: Environment, warnings: Optional[List[str]] = None) -> Dict[str, Installed]:
     """The distributions `pip list --format=freeze` prints for `env`, by normalised name.
 
-    Reads `env.paths` only; nothing of the environment is imported or run.
+    Reads `env.paths` only; nothing of the environment is imported or run. What could not
+    be read is appended to `warnings` (each message names the path); pass a list wherever
+    the result decides anything -- a listing with warnings is incomplete.
     """
-    listings = {location: _listing(location) for location in env.paths}
-    mode = _mode(env.python_version, _pip_version(listings))
-    seen: Set[str] = set()
-    found: List[_Found] = []
-    egg_links: Set[str] = set()
+    warn: Callable[[str], None] = (warnings.append if warnings is not None else _ignore)
+    listings = {location: _listing(location, warn, top=True) for location in env.paths}
+    state = _State(_mode(env.python_version, _pip_version(listings)), warn)
     for location in env.paths:
-        _scan(location, listings[location], mode, seen, found, egg_links)
+        _scan(location, listings[location], state, state.egg_links)
 
     result: Dict[str, Installed] = {}
-    for dist in sorted(found, key=lambda d: canonical(d.raw_name.strip())):
+    egg_links = state.egg_links
+    for dist in sorted(state.found, key=lambda d: canonical(d.raw_name.strip())):
         name = canonical(dist.raw_name.strip())
         if name in result:
             continue
@@ -112,6 +202,24 @@ def list_installed(env: Environment) -> Dict[str, Installed]:
             url=url,
         )
     return result
+
+
+def _ignore(message: str) -> None:
+    pass
+
+
+class _State:
+    """What one listing has seen so far."""
+
+    __slots__ = ("mode", "warn", "seen", "found", "egg_links", "followed")
+
+    def __init__(self, mode: _Mode, warn: Callable[[str], None]) -> None:
+        self.mode = mode
+        self.warn = warn
+        self.seen: Set[str] = set()
+        self.found: List[_Found] = []
+        self.egg_links: Set[str] = set()
+        self.followed: Set[str] = set()
 
 
 class _Mode(NamedTuple):
@@ -150,30 +258,55 @@ def _pip_version(
     return None
 
 
-def _listing(location: str) -> Optional[List[Tuple[str, bool]]]:
-    """(name, is a directory) of each entry, in directory order; None when not a directory."""
+def _listing(
+    location: str, warn: Callable[[str], None], top: bool = False
+) -> Optional[List[Tuple[str, bool]]]:
+    """(name, is a directory) of each entry, in directory order; None when not a directory.
+
+    A directory of the environment's path that cannot be listed (permissions, a symlink
+    loop) is a warning; a file (a zipped egg) is not. `top`: a directory of `env.paths`,
+    which existed when the environment was read -- its disappearance is a warning too.
+    """
     try:
         with os.scandir(location) as it:
-            return [(e.name, e.is_dir()) for e in it]
+            return [(e.name, _is_dir(e)) for e in it]
+    except NotADirectoryError:
+        return None  # a file (e.g. a zipped egg)
+    except FileNotFoundError:
+        if top:
+            warn(f"{_shown(location)}: no such directory; nothing installed there was read")
+        return None
+    except OSError as e:
+        warn(f"{_shown(location)}: cannot list it ({e.strerror}); nothing installed there "
+             "was read")
+        return None
+
+
+def _is_dir(entry: os.DirEntry) -> bool:  # type: ignore[type-arg]
+    # A symlink loop or an entry that cannot be stat'ed raises here: it is that one entry's
+    # problem (reported when it is read), never the whole directory's.
+    try:
+        return entry.is_dir()
     except OSError:
-        return None  # a file (e.g. a zipped egg) or a missing directory
+        return False
 
 
 def _scan(
     location: str,
     entries: Optional[List[Tuple[str, bool]]],
-    mode: _Mode,
-    seen: Set[str],
-    found: List[_Found],
+    state: _State,
     egg_links: Set[str],
+    follow: bool = True,
 ) -> None:
-    """Add the distributions in one sys.path directory, as pip visits them."""
+    """Add the distributions in one sys.path directory, as pip visits them. `follow`: also
+    the targets of its .egg-link files."""
+    mode = state.mode
     legacy = mode.legacy
     if legacy and location.lower().endswith(".egg"):
         # pkg_resources: an unpacked egg on sys.path is that one distribution.
         egg_info = os.path.join(location, "EGG-INFO")
         if os.path.isfile(os.path.join(egg_info, "PKG-INFO")):
-            _take(egg_info, None, None, seen, found)
+            _take(egg_info, None, None, state)
         return
     if entries is None:
         return
@@ -193,11 +326,13 @@ def _scan(
             if legacy and name is None:
                 # pkg_resources names it after the directory even without a "-".
                 name = os.path.splitext(child)[0].partition("-")[0] or None
-            _take(info, name, version, seen, found)
+            _take(info, name, version, state)
         elif child.endswith(".egg-link"):
             egg_links.add(child)
+            if not follow:
+                continue
             if legacy:
-                _follow_egg_link(location, child, mode, seen, found)
+                _follow_egg_link(location, child, state)
             else:
                 links.append(child)
         elif low == "egg-info" and location.lower().endswith(".egg"):
@@ -205,11 +340,11 @@ def _scan(
         elif legacy and low.endswith(".egg") and is_dir:
             egg_info = os.path.join(location, child, "EGG-INFO")
             if os.path.isfile(os.path.join(egg_info, "PKG-INFO")):
-                _take(egg_info, child.partition("-")[0], None, seen, found)
+                _take(egg_info, child.partition("-")[0], None, state)
     if egg is not None:
-        _take(os.path.join(location, egg), None, None, seen, found)
+        _take(os.path.join(location, egg), None, None, state)
     for child in links:
-        _follow_egg_link(location, child, mode, seen, found)
+        _follow_egg_link(location, child, state)
 
 
 def _highest_version_first(entries: List[Tuple[str, bool]]) -> List[Tuple[str, bool]]:
@@ -221,13 +356,13 @@ def _highest_version_first(entries: List[Tuple[str, bool]]) -> List[Tuple[str, b
     duplicated = [indexes for indexes in groups.values() if len(indexes) > 1]
     if not duplicated:
         return entries
-    from packaging.version import InvalidVersion, Version
+    from packaging.version import Version
 
     def key(index: int) -> Tuple[int, Version]:
         version = os.path.splitext(entries[index][0])[0].split("-")[1:2]
         try:
             return 1, Version(version[0]) if version else Version("0")
-        except InvalidVersion:
+        except ValueError:  # InvalidVersion, or more digits than int() takes
             return 0, Version("0")  # the old LegacyVersion sorted below every real version
 
     result = list(entries)
@@ -237,20 +372,38 @@ def _highest_version_first(entries: List[Tuple[str, bool]]) -> List[Tuple[str, b
     return result
 
 
-def _follow_egg_link(
-    location: str, child: str, mode: _Mode, seen: Set[str], found: List[_Found]
-) -> None:
+def _follow_egg_link(location: str, child: str, state: _State) -> None:
     """Distributions in the directory an .egg-link names (its first non-empty line)."""
+    link = os.path.join(location, child)
     try:
-        with open(os.path.join(location, child), encoding="utf-8", errors="replace") as f:
-            target = next((line.strip() for line in f if line.strip()), "")
-    except OSError:
+        data = _read_file(link, _SMALL_LIMIT)
+    except _Unreadable as e:
+        state.warn(f"skipped: {e}")
         return
-    if target:
-        # Only the distributions there; egg-links in a linked directory are not followed,
-        # and do not mark anything editable (pip looks for those on sys.path only).
-        path = os.path.join(location, target)
-        _scan(path, _listing(path), mode, seen, found, set())
+    if data is None:
+        return
+    text = data.decode("utf-8", "replace")
+    target = next((line.strip() for line in text.splitlines() if line.strip()), "")
+    if not target:
+        return
+    path = os.path.join(location, target)
+    try:
+        real = os.path.realpath(path)
+    except (OSError, ValueError):
+        state.warn(f"skipped: {_shown(link)}: names a path that cannot be resolved")
+        return
+    if real in state.followed:
+        # Egg-links that lead back to a directory already read (a cycle, or two links to
+        # one project): read once.
+        if state.mode.legacy:
+            state.warn(f"skipped: {_shown(link)}: leads back to {_shown(path)}, already read "
+                       "(an egg-link cycle)")
+        return
+    state.followed.add(real)
+    # Only the distributions there: pip's current backend reads no egg-link of a linked
+    # directory (pkg_resources did), and those never mark anything editable (pip looks for
+    # them on sys.path only).
+    _scan(path, _listing(path, state.warn), state, set(), follow=state.mode.legacy)
 
 
 def _name_from_info_dir(child: str) -> Tuple[Optional[str], Optional[str]]:
@@ -265,32 +418,57 @@ def _name_from_info_dir(child: str) -> Tuple[Optional[str], Optional[str]]:
     return None, None
 
 
-def _take(
-    info: str, name: Optional[str], version: Optional[str], seen: Set[str], found: List[_Found]
-) -> None:
+def _take(info: str, name: Optional[str], version: Optional[str], state: _State) -> None:
     """Record the distribution whose metadata is at `info` unless its name was seen."""
-    if name:
-        key = canonical(name)
-        if key in seen:
-            return  # a copy further down sys.path (or later in the directory): pip skips it
-        headers = _read_headers(info)
-    else:
-        headers = _read_headers(info)
-        if headers.name is None:
-            return  # pip: "invalid metadata entry 'name'", skipped
-        key = canonical(headers.name)
-        if key in seen:
+    seen = state.seen
+    try:
+        if name:
+            key = canonical(name)
+            if key in seen:
+                return  # a copy further down sys.path (or later in the directory): pip skips it
+            headers = _read_headers(info)
+        else:
+            headers = _read_headers(info)
+            if headers.name is None:
+                return  # pip: "invalid metadata entry 'name'", skipped
+            key = canonical(headers.name)
+            if key in seen:
+                return
+        seen.add(key)
+        if key in _SKIP or not VALID_NAME.match(key):
             return
-    seen.add(key)
-    if key in _SKIP or not VALID_NAME.match(key):
+        # The name from the directory is valid (key is); the metadata's spelling, which pip
+        # prints, must be too -- checked only where it differs (rarely).
+        if (headers.name is not None and headers.name != name
+                and not VALID_NAME.match(headers.name.strip())):
+            shown = headers.name.strip()
+            shown = repr(shown if len(shown) <= 60 else shown[:57] + "...")
+            state.warn(f"skipped: {_shown(info)}: its Name {shown} is not a valid package name")
+            return
+        raw_version = version or headers.version
+        if raw_version is None:
+            return  # pip cannot print it either (it fails on such a distribution)
+        printed = _normalise_version(raw_version, headers.version)
+    except _Unreadable as e:
+        if name:
+            seen.add(canonical(name))
+        state.warn(f"skipped: {e}")
         return
-    raw_version = version or headers.version
-    if raw_version is None:
-        return  # pip cannot print it either (it fails on such a distribution)
-    printed = _normalise_version(raw_version, headers.version)
-    requires = headers.requires or _egg_info_requires(info)
-    editable, url = _direct_url(info)
-    found.append(_Found(info, headers.name or key, printed, tuple(requires), editable, url))
+    # The distribution itself is known; a bad file beside its metadata is reported, and only
+    # what that file would have said is left out.
+    try:
+        requires = headers.requires or _egg_info_requires(info)
+    except _Unreadable as e:
+        state.warn(f"{e}; its requirements are unknown")
+        requires = []
+    try:
+        editable, url = _direct_url(info)
+    except _Unreadable as e:
+        state.warn(f"{e}; whether it is editable is unknown")
+        editable, url = None, None
+    state.found.append(
+        _Found(info, headers.name or key, printed, tuple(requires), editable, url)
+    )
 
 
 def _normalise_version(version: str, metadata_version: Optional[str]) -> str:
@@ -298,11 +476,11 @@ def _normalise_version(version: str, metadata_version: Optional[str]) -> str:
     the version is not PEP 440."""
     if _NORMAL_VERSION.match(version):
         return version
-    from packaging.version import InvalidVersion, Version
+    from packaging.version import Version
 
     try:
         return str(Version(version))
-    except InvalidVersion:
+    except ValueError:  # InvalidVersion, or more digits than int() takes
         return metadata_version if metadata_version is not None else version
 
 
@@ -310,37 +488,10 @@ def _read_headers(info: str) -> _Headers:
     """Name, Version and Requires-Dist from METADATA (or PKG-INFO, or `info` itself when it
     is a file), read up to the first blank line -- where the headers end."""
     for path in (info + _SEP + "METADATA", info + _SEP + "PKG-INFO", info):
-        data = _read_head(path)
+        data = _read_file(path, _METADATA_LIMIT, head=True)
         if data:
             return _parse_headers(data)
     return _Headers(None, None, [])
-
-
-def _read_head(path: str) -> Optional[bytes]:
-    """The start of a file, at least up to its first blank line; None when unreadable.
-
-    os.open/os.read: half the cost of open() on the hot path, which reads one file per
-    distribution.
-    """
-    try:
-        fd = os.open(path, _O_RDONLY)
-    except OSError:
-        return None
-    try:
-        data = os.read(fd, _CHUNK)
-        if len(data) == _CHUNK and b"\n\n" not in data and b"\n\r\n" not in data:
-            chunks = [data]
-            while True:
-                chunk = os.read(fd, 1 << 16)
-                if not chunk:
-                    break
-                chunks.append(chunk)
-            data = b"".join(chunks)
-    except OSError:
-        return None  # e.g. a directory
-    finally:
-        os.close(fd)
-    return data
 
 
 def _parse_headers(data: bytes) -> _Headers:
@@ -380,11 +531,10 @@ def _egg_info_requires(info: str) -> List[str]:
     path = info + _SEP + "requires.txt"
     if not os.access(path, os.F_OK):
         return []  # cheaper than a failed open: most distributions have no such file
-    try:
-        with open(path, encoding="utf-8", errors="replace") as f:
-            text = f.read()
-    except OSError:
+    data = _read_file(path, _METADATA_LIMIT)
+    if data is None:
         return []
+    text = data.decode("utf-8", "replace")
     result = []
     extra = marker = ""
     for line in text.splitlines():
@@ -411,10 +561,12 @@ def _direct_url(info: str) -> Tuple[Optional[bool], Optional[str]]:
     path = info + _SEP + "direct_url.json"
     if not os.access(path, os.F_OK):
         return None, None  # cheaper than a failed open: most distributions have none
+    data = _read_file(path, _SMALL_LIMIT)
+    if data is None:
+        return None, None
     try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError):
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
         return None, None
     import json
 

@@ -30,6 +30,10 @@ class Environment(NamedTuple):
     markers: Optional[Mapping[str, str]] = None
     """A complete marker environment, when it came from the interpreter itself; otherwise
     `drift_guard.markers.target_environment()` derives it from the fields above."""
+    notes: Tuple[str, ...] = ()
+    """What the user should know about the choice (e.g. a project-local .venv not checked)."""
+    warnings: Tuple[str, ...] = ()
+    """Parts of the environment that could not be read (each names the path)."""
 
 
 class Installed(NamedTuple):
@@ -100,6 +104,9 @@ class Source(NamedTuple):
     """The groups / categories expected installed, for the report."""
     files: Tuple[str, ...] = ()
     """Every file read for this source (the file itself first, then includes)."""
+    digests: Tuple[Tuple[str, str], ...] = ()
+    """(absolute path, SHA-256 hex digest of the bytes read) for every file read, where the
+    reader records them: --fix rewrites a file only from exactly these bytes."""
 
 
 class ReadContext(NamedTuple):
@@ -127,7 +134,8 @@ class Finding(NamedTuple):
     dependencies: Tuple[str, ...] = ()
     """For undeclared: the undeclared packages installed only because this one needs them."""
     required_by: Tuple[str, ...] = ()
-    """For undeclared against a frozen file: the undeclared packages that need this one."""
+    """For undeclared: the installed packages that need this one; for broken: the packages
+    whose requirement of it is unmet."""
     key: Optional[str] = None
     hashes: bool = False
     end_line: Optional[int] = None
@@ -140,6 +148,13 @@ class Finding(NamedTuple):
     tolerated: bool = False
     """Reported, but does not fail the run (`fail-on` leaves its kind out, or
     `undeclared = "imported"` and nothing imports it)."""
+    uninstall: Tuple[str, ...] = ()
+    """For undeclared: what `pip uninstall` removes to undo it -- the package and what only it
+    needed. Empty when something that stays needs it, or when it goes with another finding's
+    uninstall."""
+    suggested: Optional[str] = None
+    """For broken: the requirement whose install satisfies every requirer (the declared pin
+    when it does)."""
 
 
 class Report(NamedTuple):

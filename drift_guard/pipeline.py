@@ -17,13 +17,24 @@ if TYPE_CHECKING:
 
 
 def check(
-    cfg: Config, *, cwd: str, environment: Optional[Environment] = None, allow: Sequence[str] = (),
+    cfg: Config,
+    *,
+    cwd: str,
+    environment: Optional[Environment] = None,
+    allow: Sequence[str] = (),
+    python: Optional[str] = None,
+    venv: Optional[str] = None,
+    environ: Optional[Mapping[str, str]] = None,
     installed: Optional[Mapping[str, Installed]] = None,
 ) -> Tuple[Report, dict[str, Installed]]:
     """Find the environment (unless given), read the declarations, compare. No printing.
 
-    `installed` replaces the environment's listing (the Lambda command compares a built
-    package, whose distributions it read itself); markers come from `environment`."""
+    `python` / `venv` are the user's own choice (--python / --venv); `cfg.python` /
+    `cfg.venv` come from the checked repository and are only ever read, never run.
+    `environ`: the variables discovery sees (default: os.environ). `installed` replaces the
+    environment's listing (the Lambda command compares a built package, whose distributions
+    it read itself); markers come from `environment`.
+    """
     from drift_guard.compare import compare, name_direct_references
     from drift_guard.environment import find_environment
     from drift_guard.installed import list_installed
@@ -31,17 +42,34 @@ def check(
     from drift_guard.models import ReadContext, Report
     from drift_guard.readers import detect, read_source
 
-    files = cfg.sources
+    files = tuple(cfg.sources)
+    top_level = _top_level_files(cfg.top_level)
     if not files:
         found = detect(cwd)
-        if found is None:
+        if found is None and not top_level:
             raise DriftGuardError(
                 f"no declaration file in {cwd} (looked for poetry.lock, Pipfile.lock, uv.lock, "
                 "pylock.toml, requirements.txt); name one: drift-guard requirements.txt"
             )
-        files = (found,)
+        if found is not None:
+            path = os.path.join(cwd, found)
+            here = os.getcwd()
+            if os.path.abspath(cwd).startswith(here + os.sep) or os.path.abspath(cwd) == here:
+                path = os.path.relpath(path, here)
+            files = (path,)
+    # A file named top-level is a declaration file of its own, read with the others.
+    known = {os.path.abspath(f) for f in files}
+    files += tuple(f for f in top_level if os.path.abspath(f) not in known)
 
-    env = environment or find_environment(cfg.python, cfg.venv, cwd=cwd)
+    if environment is not None:
+        env = environment
+    elif python or venv:
+        env = find_environment(python, venv, cwd=cwd, environ=environ)
+    elif (cfg.python or cfg.venv) and not (environ or os.environ).get("DRIFT_GUARD_PYTHON"):
+        # The repository's choice, below the user's own (--python, DRIFT_GUARD_PYTHON).
+        env = find_environment(cfg.python, cfg.venv, cwd=cwd, environ=environ, configured=True)
+    else:
+        env = find_environment(cwd=cwd, environ=environ)
     markers = target_environment(env)
     ctx = ReadContext(
         markers=markers,
@@ -52,8 +80,11 @@ def check(
         extras=cfg.extras,
     )
     sources: List[Source] = [read_source(path, ctx) for path in dict.fromkeys(files)]
-    installed = dict(installed) if installed is not None else list_installed(env)
+    sources, guesses = _frozen_or_top_level(sources, top_level)
+    warnings: List[str] = list(env.warnings)
+    installed = dict(installed) if installed is not None else list_installed(env, warnings)
     sources, notes = name_direct_references(sources, installed, cwd)
+    tools = deploy_tools(cwd)
 
     def run(projects: Tuple[str, ...]) -> List[Finding]:
         return compare(
@@ -61,7 +92,7 @@ def check(
             sources,
             markers,
             ignore=cfg.ignore,
-            allow=(*cfg.allow, *allow),
+            allow=(*cfg.allow, *tools, *allow),
             projects=projects,
             require_pins=cfg.require_pins,
         )
@@ -75,11 +106,15 @@ def check(
             findings = run(projects)
     findings, import_notes = rank_by_imports(cfg, findings, env, installed, cwd)
     notes = [*notes, *import_notes]
+    notes.extend(_explain(sources, findings, guesses))
     if cfg.fail_on is not None or cfg.undeclared != "all":
         from drift_guard.imports.resolve import tolerate
 
         findings = tolerate(findings, cfg.fail_on, cfg.undeclared)
-    return Report(env, tuple(sources), tuple(findings), tuple(notes)), installed
+    report = Report(
+        env, tuple(sources), tuple(findings), (*env.notes, *notes), tuple(warnings)
+    )
+    return report, installed
 
 
 def rank_by_imports(
@@ -102,6 +137,101 @@ def rank_by_imports(
     resolution = resolve(cwd, env, installed, code=cfg.code, exclude=cfg.code_exclude)
     ranked = rank(findings, resolution, unresolved=want_unresolved, ignore=cfg.ignore)
     return ranked, list(resolution.notes)
+
+
+# --- frozen or top-level --------------------------------------------------------------------
+
+
+def _top_level_files(paths: Sequence[str]) -> Tuple[str, ...]:
+    from drift_guard.readers import LOCK_FORMATS, format_of
+
+    for path in paths:
+        if format_of(path) in LOCK_FORMATS:
+            raise DriftGuardError(
+                "a lock file lists everything installed and cannot be top-level; --top-level "
+                "(top-level = [...]) names requirements files",
+                path=path,
+            )
+    return tuple(dict.fromkeys(paths))
+
+
+def _frozen_or_top_level(
+    sources: List[Source], top_level: Sequence[str]
+) -> Tuple[List[Source], dict[str, str]]:
+    """Sources with `frozen` as the user set it, else as guessed; and how each requirements
+    file's mode was decided ("set", "in", "pins", "unpinned"), by path."""
+    named = {os.path.abspath(p) for p in top_level}
+    result = []
+    how: dict[str, str] = {}
+    for source in sources:
+        if source.format == "requirements.txt":
+            if os.path.abspath(source.path) in named:
+                source = source._replace(frozen=False)
+                how[source.path] = "set"
+            elif source.path.endswith(".in"):
+                # pip-tools' convention: the .in file lists what was chosen, the .txt is
+                # compiled from it. It stays top-level after its lines are pinned.
+                source = source._replace(frozen=False)
+                how[source.path] = "in"
+            else:
+                how[source.path] = "pins" if source.frozen else "unpinned"
+        result.append(source)
+    return result, how
+
+
+def _explain(sources: Sequence[Source], findings: Sequence[Finding],
+             how: Mapping[str, str]) -> List[str]:
+    """Notes that say how each requirements file was read, where it matters: when it declares
+    nothing, or when there are undeclared packages (what counts as undeclared depends on it)."""
+    notes = []
+    undeclared = any(f.kind == "undeclared" for f in findings)
+    for source in sources:
+        if source.format == "requirements.txt" and not source.requirements:
+            notes.append(
+                f"{source.path} declares nothing, so every installed package is undeclared; "
+                "is it the right file?"
+            )
+            continue
+        mode = how.get(source.path)
+        if not undeclared or mode in (None, "set"):
+            continue
+        if mode == "pins":
+            notes.append(
+                f"{source.path} is read as frozen: every requirement is pinned, so it must list "
+                f"everything installed; say --top-level {source.path} if it lists only what "
+                "you chose"
+            )
+        elif mode == "in":
+            notes.append(
+                f"{source.path} is read as top-level (a .in file lists what you chose): what "
+                "its packages need is covered"
+            )
+        else:
+            notes.append(
+                f"{source.path} is read as top-level (not every requirement is pinned): what "
+                "its packages need is covered"
+            )
+    return notes
+
+
+# --- deploy tooling -------------------------------------------------------------------------
+
+DEPLOY_TOOLS = {
+    "zappa": ("zappa_settings.json", "zappa_settings.yaml", "zappa_settings.yml",
+              "zappa_settings.toml"),
+}
+"""Tools that must be installed in the project's environment to deploy it, and the files that
+say a project uses them. Where such a file exists, the tool and what only it needs are allowed
+-- in the CLI, the hooks and the Zappa callback alike."""
+
+
+def deploy_tools(cwd: str) -> Tuple[str, ...]:
+    """The deploy tools the project at `cwd` uses (their settings file is there)."""
+    return tuple(
+        tool
+        for tool, files in DEPLOY_TOOLS.items()
+        if any(os.path.isfile(os.path.join(cwd, f)) for f in files)
+    )
 
 
 def project_names(cwd: str) -> Tuple[str, ...]:

@@ -150,3 +150,75 @@ def run_cli(
     return subprocess.run(
         [python, "-m", "drift_guard", *args], cwd=cwd, env=full_env, capture_output=True, text=True
     )
+
+
+def pip_check(venv: Venv) -> set[tuple[str, str]]:
+    """The problems the real `pip check` reports for `venv`: {(requirer, unmet requirement)},
+    names PEP 503 normalised."""
+    import re
+
+    own = any((venv.path / "lib").glob("python3*/site-packages/pip/__init__.py"))
+    cmd = (
+        [str(venv.python), "-m", "pip"]
+        if own
+        else [sys.executable, "-m", "pip", "--python", str(venv.python)]
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PIP_") and k != "PYTHONPATH"}
+    out = subprocess.run([*cmd, "--disable-pip-version-check", "check"], capture_output=True,
+                         text=True, env=env).stdout
+    found = set()
+    for line in out.splitlines():
+        m = re.match(r"^(\S+) \S+ (?:has requirement|requires) ([A-Za-z0-9._-]+)", line)
+        if m:
+            found.add(tuple(re.sub(r"[-_.]+", "-", g).lower() for g in m.groups()))
+    return found  # type: ignore[return-value]
+
+
+def wheels_of_installed(roots: Iterable[str], dest: Path) -> None:
+    """Rebuild, offline, the wheels of the test session's installed distributions `roots` and
+    everything they need (from the files their RECORD lists; scripts are left out: pip writes
+    them again from entry_points.txt)."""
+    import importlib.metadata as md
+    import re
+
+    from packaging.requirements import Requirement
+
+    def canon(name: str) -> str:
+        return re.sub(r"[-_.]+", "-", name).lower()
+
+    by_name = {canon(d.metadata["Name"]): d for d in md.distributions()}
+    seen: dict = {}
+    stack = [canon(r) for r in roots]
+    while stack:
+        name = stack.pop()
+        if name in seen or name not in by_name:
+            continue
+        seen[name] = dist = by_name[name]
+        for text in dist.requires or []:
+            req = Requirement(text)
+            if req.marker is None or req.marker.evaluate({"extra": ""}):
+                stack.append(canon(req.name))
+    dest.mkdir(parents=True, exist_ok=True)
+    for dist in seen.values():
+        files = [f for f in dist.files or [] if not f.as_posix().startswith("..")]
+        info = next(f.parts[0] for f in files if f.parts[0].endswith(".dist-info"))
+        skip = {f"{info}/{n}" for n in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")}
+        wheel_text = (Path(dist.locate_file(info)) / "WHEEL").read_text()
+        tags = [line.split(":", 1)[1].strip().split("-") for line in wheel_text.splitlines()
+                if line.startswith("Tag:")]
+        tag = "-".join(".".join(sorted({t[i] for t in tags})) for i in range(3))
+        name = re.sub(r"[-_.]+", "_", dist.metadata["Name"])
+        rows = []
+        with zipfile.ZipFile(dest / f"{name}-{dist.version}-{tag}.whl", "w") as zf:
+            for f in files:
+                rel = f.as_posix()
+                if rel in skip or "__pycache__" in f.parts:
+                    continue
+                source = Path(dist.locate_file(f))
+                if not source.is_file():
+                    continue
+                data = source.read_bytes()
+                zf.writestr(rel, data)
+                rows.append(f"{rel},{_record_hash(data)},{len(data)}")
+            rows.append(f"{info}/RECORD,,")
+            zf.writestr(f"{info}/RECORD", "\n".join(rows) + "\n")

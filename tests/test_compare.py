@@ -291,3 +291,337 @@ def test_extra_requested_on_a_later_visit_is_still_walked() -> None:
     findings = compare(inst, [source(req("requests", ">=2"))], MARKERS)
     assert kinds(findings) == [("undeclared", "httpie")]
     assert findings[0].dependencies == ("pysocks", "requests-toolbelt")
+
+
+# --- broken: the environment does not satisfy itself ---------------------------------------
+
+
+def test_unmet_version_of_a_dependency_is_broken_naming_the_dependency() -> None:
+    inst = installed(
+        dist("Flask", "3.1.3", "blinker>=1.9.0", "Werkzeug>=3.1"),
+        dist("blinker", "1.8.2"),
+        dist("werkzeug", "3.1.3"),
+    )
+    src = source(
+        req("flask", "==3.1.3", 1), req("blinker", "==1.8.2", 2), req("werkzeug", "==3.1.3", 3)
+    )
+    (finding,) = compare(inst, [src], MARKERS)
+    assert (finding.kind, finding.name, finding.installed, finding.declared) == (
+        "broken", "blinker", "1.8.2", ">=1.9.0"
+    )
+    assert finding.required_by == ("flask",)
+    assert finding.reason == "Flask 3.1.3 requires blinker>=1.9.0; installed 1.8.2"
+    # Nothing declared satisfies flask: the hint installs what does.
+    assert finding.suggested == "blinker>=1.9.0"
+
+
+def test_uninstalled_dependency_is_broken_and_missing() -> None:
+    inst = installed(dist("flask", "3.1.3", "blinker>=1.9.0"))
+    src = source(req("flask", "==3.1.3", 1), req("blinker", "==1.9.0", 2))
+    findings = compare(inst, [src], MARKERS)
+    assert kinds(findings) == [("broken", "blinker"), ("missing", "blinker")]
+    broken = findings[0]
+    assert broken.installed is None
+    assert broken.reason == "flask 3.1.3 requires blinker>=1.9.0, which is not installed"
+    # The declared pin satisfies flask: installing it mends both findings at once.
+    assert broken.suggested == "blinker==1.9.0"
+    assert (broken.source, broken.line) == ("requirements.txt", 2)
+
+
+def test_broken_is_judged_with_the_targets_markers_and_requested_extras() -> None:
+    inst = installed(
+        dist("black", "24.1.0", "tomli>=1.1.0; python_version < '3.11'"),
+        dist("requests", "2.32.3", 'PySocks!=1.5.7,>=1.5.6; extra == "socks"'),
+    )
+    plain = source(req("black", ">=24"), req("requests", ">=2"))
+    assert compare(inst, [plain], target_environment(ENV311)) == []
+    assert kinds(compare(inst, [plain], target_environment(ENV39))) == [("broken", "tomli")]
+    socks = source(req("black", ">=24"), req("requests", ">=2", extras=("socks",)))
+    (finding,) = compare(inst, [socks], MARKERS)
+    assert (finding.kind, finding.name) == ("broken", "pysocks")
+    assert finding.declared == "!=1.5.7,>=1.5.6"
+
+
+def test_ignored_packages_are_not_judged_broken() -> None:
+    inst = installed(dist("boto3", "1.0", "botocore>=1"))
+    assert compare(inst, [source(req("boto3", ">=1"))], MARKERS, ignore=["boto3"]) == []
+    assert kinds(compare(inst, [source(req("boto3", ">=1"))], MARKERS)) == [("broken", "botocore")]
+
+
+def test_broken_requirement_of_an_undeclared_package_goes_with_its_uninstall() -> None:
+    inst = installed(dist("flask", "3.0.3"), dist("httpie", "3.2.4", "requests>=2.22"))
+    findings = compare(inst, [source(req("flask", "==3.0.3"))], MARKERS)
+    assert kinds(findings) == [("broken", "requests"), ("undeclared", "httpie")]
+    assert findings[0].suggested is None
+    assert findings[1].uninstall == ("httpie",)
+
+
+# --- declared for this target ---------------------------------------------------------------
+
+
+def test_requirement_whose_marker_is_false_does_not_declare_the_installed_package() -> None:
+    inst = installed(dist("tomli", "2.0.1"), dist("flask", "3.0.3"))
+    tomli = req("tomli", "==2.0.1", 2, marker='python_version < "3.11"')
+    src = source(req("flask", "==3.0.3", 1), tomli)
+    (finding,) = compare(inst, [src], target_environment(ENV311))
+    assert (finding.kind, finding.name) == ("undeclared", "tomli")
+    assert finding.reason == (
+        'requirements.txt:2 declares it only where python_version < "3.11"; the marker '
+        "excludes it here"
+    )
+    assert compare(inst, [src], target_environment(ENV39)) == []
+
+
+def test_marker_excluded_package_is_reported_itself_against_a_top_level_file() -> None:
+    inst = installed(
+        dist("flask", "3.0.3"), dist("tomli-w", "1.0.0", "tomli>=2"), dist("tomli", "2.0.1")
+    )
+    src = source(req("flask", ">=3", 1), req("tomli-w", ">=1", 2, marker='python_version < "3.11"'))
+    (finding,) = compare(inst, [src], target_environment(ENV311))
+    assert (finding.kind, finding.name) == ("undeclared", "tomli-w")
+    assert finding.dependencies == ("tomli",)
+    assert "the marker excludes it here" in (finding.reason or "")
+
+
+# --- frozen or top-level: what is needed, what can go ---------------------------------------
+
+
+def test_undeclared_package_a_declared_package_needs_is_never_offered_for_uninstall() -> None:
+    # flask==... and requests==... written by hand: read as frozen, their dependencies are
+    # undeclared -- and needed.
+    inst = installed(
+        dist("flask", "3.1.3", "blinker>=1.9", "werkzeug>=3.1"),
+        dist("blinker", "1.9.0"),
+        dist("werkzeug", "3.1.3", "markupsafe>=2.1.1"),
+        dist("markupsafe", "3.0.2"),
+    )
+    findings = compare(inst, [source(req("flask", "==3.1.3", 1))], MARKERS)
+    assert kinds(findings) == [
+        ("undeclared", "blinker"), ("undeclared", "markupsafe"), ("undeclared", "werkzeug")
+    ]
+    assert [f.required_by for f in findings] == [("flask",), ("werkzeug",), ("flask",)]
+    assert all(f.uninstall == () for f in findings)
+
+
+def test_uninstall_takes_what_only_the_root_needed_and_leaves_what_others_need() -> None:
+    inst = installed(
+        dist("flask", "3.0.3", "click>=8"),
+        dist("click", "8.1.7"),
+        dist("typer", "0.12.0", "click>=8", "shellingham", "rich"),
+        dist("shellingham", "1.5.4"),
+        dist("rich", "13.7.1", "pygments"),
+        dist("pygments", "2.18.0"),
+        dist("ipython", "8.0", "pygments"),
+    )
+    src = source(req("flask", "==3.0.3"), req("click", "==8.1.7"))
+    findings = {f.name: f for f in compare(inst, [src], MARKERS)}
+    assert findings["typer"].uninstall == ("typer", "rich", "shellingham")
+    assert findings["ipython"].uninstall == ("ipython",)
+    # pygments is needed by both roots: it goes once they are both uninstalled.
+    shared = findings["pygments"]
+    assert shared.required_by == ("ipython", "rich")
+    assert shared.uninstall == ("pygments",)
+    assert "needed only by ipython, rich" in (shared.reason or "")
+
+
+def test_dependency_of_a_declared_package_at_another_version_goes_once_it_is_as_declared() -> None:
+    inst = installed(dist("flask", "3.2.0", "blinker>=1.9", "newdep"), dist("blinker", "1.9.0"),
+                     dist("newdep", "1.0"))
+    src = source(req("flask", "==3.1.3"), req("blinker", "==1.9.0"))
+    findings = {f.name: f for f in compare(inst, [src], MARKERS)}
+    assert findings["newdep"].uninstall == ("newdep",)
+    assert findings["newdep"].required_by == ("flask",)
+
+
+def test_allow_and_ignore_never_cover_what_a_declared_package_needs() -> None:
+    inst = installed(
+        dist("zappa", "0.63.0", "boto3", "urllib3<2"),
+        dist("boto3", "1.0"),
+        dist("requests", "2.32.3", "urllib3<3,>=1.21.1"),
+        dist("urllib3", "1.26.20"),
+    )
+    src = source(req("requests", "==2.32.3"))
+    for options in ({"allow": ["zappa"]}, {"ignore": ["zappa"]}):
+        findings = compare(inst, [src], MARKERS, **options)  # type: ignore[arg-type]
+        assert kinds(findings) == [("undeclared", "urllib3")], options
+        assert findings[0].required_by == ("requests", "zappa")
+    # A top-level file covers it through requests, with or without the tool.
+    top = source(req("requests", ">=2"))
+    assert compare(inst, [top], MARKERS, allow=["zappa"]) == []
+
+
+def test_top_level_source_reports_only_roots_with_what_only_they_need() -> None:
+    inst = installed(
+        dist("flask", "3.0.3"),
+        dist("a", "1", "shared", "a-only"), dist("a-only", "1"),
+        dist("b", "1", "shared"), dist("shared", "1"),
+    )
+    findings = compare(inst, [source(req("flask", ">=3"))], MARKERS)
+    assert kinds(findings) == [("undeclared", "a"), ("undeclared", "b"), ("undeclared", "shared")]
+    assert findings[0].uninstall == ("a", "a-only")
+    assert findings[1].uninstall == ("b",)
+    assert findings[2].uninstall == ("shared",) and findings[2].required_by == ("a", "b")
+
+
+# --- did you mean ---------------------------------------------------------------------------
+
+
+def test_near_miss_between_missing_and_undeclared_is_said_on_both() -> None:
+    inst = installed(dist("requests", "2.34.2"))
+    src = source(req("reqeusts", "==2.34.2", 3))
+    missing, undeclared = compare(inst, [src], MARKERS)
+    assert missing.reason == "did you mean requests? requests 2.34.2 is installed and not declared"
+    assert undeclared.reason == (
+        "did you mean reqeusts? requirements.txt:3 declares reqeusts, not installed"
+    )
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "expected"),
+    [
+        ("reqeusts", "requests", True),
+        ("djangorestframework", "djangorestframwork", True),
+        ("flask", "flask-cors", False),
+        ("six", "sit", False),
+        ("numpy", "scipy", False),
+        ("pyyaml", "pyaml", True),
+    ],
+)
+def test_near_miss(a: str, b: str, expected: bool) -> None:
+    from drift_guard.compare import near_miss
+
+    assert near_miss(a, b) is expected
+
+
+# --- the fast path agrees with packaging ---------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_releases = st.lists(st.integers(0, 12), min_size=1, max_size=4).map(
+    lambda parts: ".".join(map(str, parts))
+)
+_installed_versions = st.one_of(
+    _releases, st.tuples(_releases, st.integers(0, 3)).map(lambda v: f"{v[0]}.post{v[1]}")
+)
+_suffixes = st.sampled_from(["", "", "", "a0", "b1", "rc2", ".dev0", "a.0", "RC1", "1a1.dev3"])
+_clauses = st.tuples(
+    st.sampled_from(["==", "!=", ">=", "<=", ">", "<", "~="]), _releases, st.booleans(), _suffixes
+).map(
+    lambda c: f"{c[0]}{c[1]}.*" if c[2] and c[0] in ("==", "!=") else
+    (f"{c[0]}{c[1]}.0" if c[0] == "~=" and "." not in c[1] else f"{c[0]}{c[1]}{c[3]}")
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_installed_versions, st.lists(_clauses, min_size=1, max_size=3))
+def test_fast_specifier_check_agrees_with_packaging(version: str, clauses: list[str]) -> None:
+    from packaging.specifiers import SpecifierSet
+    from packaging.version import Version
+
+    from drift_guard import requires
+
+    spec = ",".join(clauses)
+    try:
+        SpecifierSet(spec)
+    except ValueError:
+        return
+    expected = SpecifierSet(spec).contains(Version(version), prereleases=True)
+    assert requires.satisfies(version, spec) is expected
+
+
+_marker_clauses = st.one_of(
+    st.tuples(st.sampled_from(["python_version", "python_full_version"]),
+              st.sampled_from(["==", "!=", ">=", "<=", ">", "<"]),
+              st.sampled_from(["3", "3.8", "3.9", "3.10", "3.11", "3.11.7", "3.12", "4.0"])),
+    st.tuples(st.sampled_from(["sys_platform", "os_name", "platform_system",
+                               "implementation_name", "platform_python_implementation"]),
+              st.sampled_from(["==", "!="]),
+              st.sampled_from(["linux", "win32", "darwin", "posix", "nt", "Linux", "Windows",
+                               "cpython", "CPython", "PyPy"])),
+    st.tuples(st.just("extra"), st.just("=="), st.sampled_from(["socks", "Dev_Tools", "test"])),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_marker_clauses, min_size=1, max_size=3), st.booleans(),
+       st.sets(st.sampled_from(["socks", "dev-tools", "other"])))
+def test_fast_marker_check_agrees_with_packaging(clauses: list, parens: bool, extras: set) -> None:
+    from packaging.markers import Marker
+
+    from drift_guard import requires
+
+    parts = [f'{v} {op} "{value}"' for v, op, value in clauses]
+    if parens:
+        parts = [f"({p})" for p in parts]
+    text = " and ".join(parts)
+    if len(parts) > 2:
+        text = f"({parts[0]} or {parts[1]}) and {parts[2]}" if parens else \
+            f"{parts[0]} or {parts[1]} and {parts[2]}"
+    try:
+        marker = Marker(text)
+    except Exception:
+        return
+    expected = any(marker.evaluate({**MARKERS, "extra": e}) for e in ("", *extras))
+    assert requires.marker_holds(text, MARKERS, frozenset(extras)) is expected
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "blinker>=1.9.0",
+        "Werkzeug (>=3.1)",
+        "idna<4,>=2.5",
+        'PySocks!=1.5.7,>=1.5.6; extra == "socks"',
+        "requests[socks,security] >=2.0 ; python_version >= '3.8'",
+        "zope.interface",
+        "pkg @ https://example.com/pkg-1.0.tar.gz",
+        "name>=1.0rc1",
+        "botocore (<2.0a.0,>=1.37.4)",
+        "black>=20.8b0 ; extra == 'cli'",
+        "gmpy2 (>=2.1.0a4) ; (platform_python_implementation != \"PyPy\") and extra == 'gmpy'",
+        "not a requirement !!",
+    ],
+)
+def test_requires_dist_parse_agrees_with_packaging(line: str) -> None:
+    from packaging.requirements import InvalidRequirement, Requirement as PReq
+
+    from drift_guard import requires
+
+    dep = requires.parse(line)
+    try:
+        expected = PReq(line)
+    except InvalidRequirement:
+        assert dep is None
+        return
+    assert dep is not None
+    assert dep.name == expected.name.lower().replace("_", "-").replace(".", "-")
+    assert dep.extras == frozenset(expected.extras)
+    assert dep.specifier == str(expected.specifier)
+
+
+def test_clean_environment_with_ranges_and_markers_needs_no_packaging_import() -> None:
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from drift_guard.compare import compare\n"
+        "from drift_guard.markers import target_environment\n"
+        "from drift_guard.models import Environment, Installed, Requirement, Source\n"
+        "env = Environment('/v', None, '3.11.7', '--venv', ())\n"
+        "inst = {\n"
+        " 'flask': Installed('flask', 'Flask', '3.1.3', ('blinker>=1.9', 'Werkzeug (>=3.1)',\n"
+        "   'importlib-metadata>=3.6; python_version < \"3.10\"',\n"
+        "   'asgiref>=3.2; extra == \"async\"'),\n"
+        "   '/x'),\n"
+        " 'blinker': Installed('blinker', 'blinker', '1.9.0', (), '/x'),\n"
+        " 'werkzeug': Installed('werkzeug', 'Werkzeug', '3.1.3', ('MarkupSafe>=2.1.1',), '/x'),\n"
+        " 'markupsafe': Installed('markupsafe', 'MarkupSafe', '3.0.2', (), '/x'),\n"
+        "}\n"
+        "pins = tuple(Requirement(n, '==' + d.version) for n, d in inst.items())\n"
+        "src = Source('r.txt', 'requirements.txt', pins, True)\n"
+        "assert compare(inst, [src], target_environment(env)) == []\n"
+        "print(any(m.startswith('packaging') for m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 from typing import Dict, Optional
 
@@ -208,18 +209,19 @@ def test_explicit_python_and_venv_win_over_everything(tmp_path: Path) -> None:
         find_environment(str(a), str(b), cwd=str(tmp_path), environ={})
 
 
-def test_virtual_env_then_path_then_conda_then_dot_venv_then_venv(tmp_path: Path) -> None:
+def test_virtual_env_then_conda_then_dot_venv_then_venv(tmp_path: Path) -> None:
     active, on_path, conda = (fake_venv(tmp_path / n) for n in ("active", "onpath", "conda"))
     project = tmp_path / "project"
     fake_venv(project / ".venv")
     fake_venv(project / "venv")
     environ: Dict[str, str] = {
         "VIRTUAL_ENV": str(active),
-        "PATH": os.pathsep.join(["/usr/bin", str(tmp_path / "nobin"), str(on_path / "bin")]),
+        # A venv's bin on PATH with nothing activated (a tools venv) never counts.
+        "PATH": os.pathsep.join([str(on_path / "bin"), "/usr/bin", str(tmp_path / "nobin")]),
         "CONDA_PREFIX": str(conda),
     }
     steps = []
-    for drop in ("VIRTUAL_ENV", "PATH", "CONDA_PREFIX", ".venv", "venv"):
+    for drop in ("VIRTUAL_ENV", "CONDA_PREFIX", ".venv", "venv"):
         env = find_environment(cwd=str(project), environ=environ)
         steps.append((env.found_by, env.prefix))
         if drop in environ:
@@ -228,7 +230,6 @@ def test_virtual_env_then_path_then_conda_then_dot_venv_then_venv(tmp_path: Path
             os.rename(project / drop, project / f"gone{drop}")
     assert steps == [
         ("VIRTUAL_ENV", str(active)),
-        ("PATH", str(on_path)),
         ("CONDA_PREFIX", str(conda)),
         ("./.venv", str(project / ".venv")),
         ("./venv", str(project / "venv")),
@@ -285,15 +286,32 @@ def test_system_hook_checks_the_venv_it_runs_in(
     assert (env.found_by, env.prefix) == ("VIRTUAL_ENV", str(project_venv))
 
 
-def test_path_scan_takes_scripts_dirs_and_skips_non_venvs(tmp_path: Path) -> None:
+def test_path_counts_only_right_behind_the_hook_env(tmp_path: Path, own_env: Path) -> None:
     (tmp_path / "plain" / "bin").mkdir(parents=True)
     win = tmp_path / "winvenv"
     (win / "Lib" / "site-packages").mkdir(parents=True)
     (win / "Scripts").mkdir()
     (win / "pyvenv.cfg").write_text("version = 3.12.1\n")
-    environ = {"PATH": os.pathsep.join(["", str(tmp_path / "plain" / "bin"), str(win / "Scripts")])}
-    env = find_environment(cwd=str(tmp_path), environ=environ)
-    assert (env.found_by, env.prefix) == ("PATH", str(win))
+    tools = fake_venv(tmp_path / "tools")
+    hook = str(own_env / "bin")
+    base = {"VIRTUAL_ENV": str(own_env), "PRE_COMMIT": "1"}
+
+    def found(*path: str) -> Optional[str]:
+        environ = dict(base, PATH=os.pathsep.join(path), GIT_EXEC_PATH="/usr/lib/git-core")
+        try:
+            env = find_environment(cwd=str(tmp_path / "plain"), environ=environ)
+        except DriftGuardError:
+            return None
+        assert env.found_by == "PATH"
+        return env.prefix
+
+    assert found(hook, "", str(win / "Scripts")) == str(win)
+    # git commit: git puts its exec path between the hook env and the activated venv.
+    assert found(hook, "/usr/lib/git-core", str(tools / "bin")) == str(tools)
+    # A venv further down PATH is a tools venv, not an activated one.
+    assert found(hook, str(tmp_path / "plain" / "bin"), str(win / "Scripts")) is None
+    assert found(hook, "/usr/bin", str(tools / "bin")) is None
+    assert found(str(tools / "bin"), hook, "/usr/bin") is None
 
 
 @pytest.mark.e2e
@@ -420,7 +438,9 @@ def fake_tool(bindir: Path, name: str, prints: str, exit_code: int = 0) -> Path:
         "#!/bin/sh\n"
         f'echo "$@" > "{log}"\n'
         f'echo "cwd=$PWD VIRTUAL_ENV=${{VIRTUAL_ENV-unset}} POETRY_ACTIVE=${{POETRY_ACTIVE-unset}} '
-        f'PIPENV_ACTIVE=${{PIPENV_ACTIVE-unset}}" >> "{log}"\n'
+        f'PIPENV_ACTIVE=${{PIPENV_ACTIVE-unset}} API_TOKEN=${{API_TOKEN-unset}} '
+        f'AWS_SECRET_ACCESS_KEY=${{AWS_SECRET_ACCESS_KEY-unset}} '
+        f'PIPENV_DONT_LOAD_ENV=${{PIPENV_DONT_LOAD_ENV-unset}}" >> "{log}"\n'
         f'echo "Some notice"\necho "{prints}"\nexit {exit_code}\n'
     )
     script.chmod(0o755)
@@ -436,7 +456,8 @@ def test_poetry_is_asked_with_its_lock_present_and_without_virtual_env(
     poetry_venv = fake_venv(tmp_path / "cache" / "virtualenvs" / "project-AbC-py3.12")
     log = fake_tool(tmp_path / "tools", "poetry", str(poetry_venv))
     environ = {"PATH": str(tmp_path / "tools"), "PRE_COMMIT": "1", "VIRTUAL_ENV": str(own_env),
-               "POETRY_ACTIVE": "1", "PIPENV_ACTIVE": "1"}
+               "POETRY_ACTIVE": "1", "PIPENV_ACTIVE": "1", "API_TOKEN": "s3cr3t",
+               "AWS_SECRET_ACCESS_KEY": "s3cr3t"}
 
     with pytest.raises(DriftGuardError, match=r"poetry \(no poetry.lock\)"):
         find_environment(cwd=str(project), environ=environ)
@@ -446,8 +467,11 @@ def test_poetry_is_asked_with_its_lock_present_and_without_virtual_env(
     env = find_environment(cwd=str(project), environ=environ)
     assert (env.found_by, env.prefix) == ("poetry", str(poetry_venv))
     args, seen = log.read_text().splitlines()
-    assert args == "env info --path"
-    assert seen == f"cwd={project} VIRTUAL_ENV=unset POETRY_ACTIVE=unset PIPENV_ACTIVE=unset"
+    # Without plugins (Poetry 2 runs a project's .poetry/plugins/*.pth otherwise), no prompt,
+    # and without anything secret of the caller's environment.
+    assert args == "--no-plugins --no-interaction --no-ansi env info --path"
+    assert seen == (f"cwd={project} VIRTUAL_ENV=unset POETRY_ACTIVE=unset PIPENV_ACTIVE=unset "
+                    "API_TOKEN=unset AWS_SECRET_ACCESS_KEY=unset PIPENV_DONT_LOAD_ENV=1")
 
 
 @pytest.mark.skipif(os.name == "nt", reason="the fake tools are shell scripts")
@@ -474,3 +498,189 @@ def test_pipenv_is_asked_when_poetry_fails_or_is_absent(tmp_path: Path) -> None:
         find_environment(cwd=str(project), environ=environ)
     assert "poetry (no env for this project)" in str(caught.value)
     assert "pipenv (it named" in str(caught.value)
+
+
+# --- files of the environment that cannot be read ------------------------------------------
+
+
+@pytest.fixture
+def deadline() -> object:
+    """Fail instead of hanging: a FIFO opened for reading blocks until a writer comes."""
+    import signal
+
+    def expired(signum: int, frame: object) -> None:
+        raise AssertionError("did not finish within 10 s")
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(10)
+    yield None
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "proc-environ"])
+def test_pyvenv_cfg_that_is_no_regular_file_is_bad_input(
+    tmp_path: Path, kind: str, deadline: None
+) -> None:
+    venv = fake_venv(tmp_path / "v")
+    cfg = venv / "pyvenv.cfg"
+    cfg.unlink()
+    if kind == "fifo":
+        os.mkfifo(cfg)
+    else:
+        cfg.symlink_to("/dev/zero" if kind == "dev-zero" else "/proc/self/environ")
+    for call in (lambda: environment_at(str(venv), "--venv"),
+                 lambda: find_environment(cwd=str(tmp_path), venv="v", environ={})):
+        with pytest.raises(DriftGuardError) as caught:
+            call()
+        assert str(cfg) in str(caught.value)
+        assert "\n" not in str(caught.value)
+    # ./.venv whose pyvenv.cfg is a FIFO is not passed over for another environment.
+    os.rename(venv, tmp_path / ".venv")
+    with pytest.raises(DriftGuardError, match="pyvenv.cfg"):
+        find_environment(cwd=str(tmp_path), environ={})
+
+
+def test_a_pth_file_that_cannot_be_read_is_a_warning(tmp_path: Path, deadline: None) -> None:
+    venv = fake_venv(tmp_path / "v")
+    sp = Path(site(venv))
+    (tmp_path / "extra").mkdir()
+    os.mkfifo(sp / "a.pth")
+    (sp / "b.pth").symlink_to("/proc/self/environ")
+    (sp / "c.pth").write_text(f"{tmp_path / 'extra'}\n")
+    env = environment_at(str(venv), "--venv")
+    assert env.paths == (str(sp), str(tmp_path / "extra"))
+    assert len(env.warnings) == 2
+    assert str(sp / "a.pth") in env.warnings[0] and "FIFO" in env.warnings[0]
+    assert str(sp / "b.pth") in env.warnings[1] and "special" in env.warnings[1]
+
+
+def test_a_venv_without_site_packages_is_a_warning_not_an_empty_environment(
+    tmp_path: Path,
+) -> None:
+    venv = tmp_path / "v"
+    venv.mkdir()
+    (venv / "pyvenv.cfg").write_text("home = /nowhere/bin\nversion = 3.12.1\n")
+    env = environment_at(str(venv), "--venv")
+    assert env.paths == ()
+    assert len(env.warnings) == 1 and str(venv) in env.warnings[0]
+    assert "site-packages" in env.warnings[0]
+
+
+# --- what a run may execute ---------------------------------------------------------------
+
+
+def marker_script(path: Path, marker: Path, sleep: float = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\necho ran \"$@\" >> '{marker}'\nsleep {sleep}\n"
+                    "echo /nowhere\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_configured_python_outside_a_venv_is_refused_without_running_it(tmp_path: Path) -> None:
+    marker = tmp_path / "marker"
+    marker_script(tmp_path / "tools" / "python", marker)
+    with pytest.raises(DriftGuardError) as caught:
+        find_environment("tools/python", cwd=str(tmp_path), environ={}, configured=True)
+    text = str(caught.value)
+    assert text.startswith("[tool.drift-guard] python = tools/python: not the interpreter of a "
+                           "virtualenv")
+    assert "--python PATH or DRIFT_GUARD_PYTHON" in text
+    assert not marker.exists()
+
+
+def test_configured_python_inside_a_venv_is_read_not_run(
+    tmp_path: Path, no_processes: None
+) -> None:
+    marker = tmp_path / "marker"
+    venv = fake_venv(tmp_path / "tools")
+    marker_script(venv / "bin" / "python", marker)
+    env = find_environment("tools/bin/python", cwd=str(tmp_path), environ={}, configured=True)
+    assert (env.prefix, env.found_by, env.python_version) == (
+        str(venv), "[tool.drift-guard]", "3.12.1")
+    assert not marker.exists()
+
+
+def test_a_base_interpreter_the_user_names_is_asked_under_S_and_I(tmp_path: Path) -> None:
+    # A stand-in interpreter that records its arguments and environment, then answers.
+    marker = tmp_path / "args"
+    python = tmp_path / "base" / "bin" / "python3"
+    python.parent.mkdir(parents=True)
+    answer = ('{"prefix": "/opt/py", "implementation": "cpython", "sites": [], "user": null, '
+              '"markers": {"python_full_version": "3.12.1"}}')
+    python.write_text(f"#!/bin/sh\necho \"$1 $2 $3\" > '{marker}'\necho \"TOKEN=${{API_TOKEN-unset}} "
+                      f"PWD=$PWD\" >> '{marker}'\necho '{answer}'\n")
+    python.chmod(0o755)
+    env = find_environment(str(python), cwd=str(tmp_path),
+                           environ={"API_TOKEN": "s3cr3t", "PATH": "/usr/bin"})
+    assert (env.prefix, env.python_version, env.found_by) == ("/opt/py", "3.12.1", "--python")
+    args, seen = marker.read_text().splitlines()
+    assert args == "-S -I -c"
+    assert "TOKEN=unset" in seen and str(tmp_path) not in seen
+
+
+def test_a_tool_probe_that_hangs_is_stopped_with_everything_it_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, deadline: None
+) -> None:
+    import drift_guard.environment as environment
+
+    monkeypatch.setattr(environment, "_TOOL_TIMEOUT", 1.0)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "poetry.lock").write_text("")
+    marker = tmp_path / "marker"
+    # The sleep is a child of the script: it must not keep the run waiting on its pipes.
+    marker_script(tmp_path / "tools" / "poetry", marker, sleep=30.4187)
+    started = time.monotonic()
+    with pytest.raises(DriftGuardError) as caught:
+        find_environment(cwd=str(project),
+                         environ={"PATH": os.pathsep.join([str(tmp_path / "tools"), "/usr/bin",
+                                                           "/bin"])})
+    assert time.monotonic() - started < 8
+    assert "poetry (`poetry env info --path` gave no answer within 1s and was stopped)" in str(
+        caught.value)
+    assert marker.read_text().split()[:3] == ["ran", "--no-plugins", "--no-interaction"]
+    out = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True).stdout
+    assert "sleep 30.4187" not in out
+
+
+# --- which environment is drift-guard's own ----------------------------------------------
+
+
+def test_drift_guards_own_env_on_path_or_activated_never_beats_the_project_venv(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tools = fake_venv(tmp_path / "opt" / "dg")
+    monkeypatch.setattr(sys, "prefix", str(tools))
+    project = tmp_path / "project"
+    project_venv = fake_venv(project / ".venv")
+    # Docker's ENV PATH=/opt/dg/bin:$PATH, a tools venv on PATH: nothing is activated.
+    environ = {"PATH": os.pathsep.join([str(tools / "bin"), "/usr/bin"])}
+    env = find_environment(cwd=str(project), environ=environ)
+    assert (env.found_by, env.prefix, env.notes) == ("./.venv", str(project_venv), ())
+    # The tools venv activated by hand: still not the project's, and the note says why.
+    environ["VIRTUAL_ENV"] = str(tools)
+    env = find_environment(cwd=str(project), environ=environ)
+    assert (env.found_by, env.prefix) == ("./.venv", str(project_venv))
+    assert env.notes == (f"VIRTUAL_ENV {tools} was not checked: it is the environment "
+                         "drift-guard runs from, and the project has ./.venv",)
+    # pipx: drift-guard's own venv whatever the project has.
+    pipx = fake_venv(tmp_path / "home" / ".local" / "pipx" / "venvs" / "drift-guard")
+    monkeypatch.setattr(sys, "prefix", str(pipx))
+    with pytest.raises(DriftGuardError, match="own pipx env"):
+        find_environment(cwd=str(tmp_path), environ={"VIRTUAL_ENV": str(pipx),
+                                                     "HOME": str(tmp_path / "home")})
+
+
+def test_another_env_chosen_over_the_project_venv_is_noted(tmp_path: Path) -> None:
+    other = fake_venv(tmp_path / "elsewhere")
+    project = tmp_path / "project"
+    fake_venv(project / ".venv")
+    env = find_environment(cwd=str(project), environ={"VIRTUAL_ENV": str(other)})
+    assert env.found_by == "VIRTUAL_ENV"
+    (note,) = env.notes
+    assert note.startswith(f"checked {other} (found by VIRTUAL_ENV: VIRTUAL_ENV is set")
+    assert "not the project's ./.venv" in note and "--venv .venv" in note
+    env = find_environment(venv=str(other), cwd=str(project), environ={})
+    assert "--venv was given" in env.notes[0]

@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
@@ -326,18 +325,15 @@ def _many(site: Path, count: int) -> None:
                   RECORD="", INSTALLER="pip\n")
 
 
-def test_two_hundred_distributions_are_listed_in_milliseconds(tmp_path: Path) -> None:
+def test_two_hundred_distributions_with_long_metadata_are_all_listed(tmp_path: Path) -> None:
+    # How fast is measured by benchmarks/bench.py, never by a timed test.
     _many(tmp_path, 200)
-    env = env_of(tmp_path)
-    best = min(_timed(lambda: list_installed(env)) for _ in range(3))
-    assert len(list_installed(env)) == 200
-    assert best < 0.05, f"{best * 1000:.1f} ms"  # a few ms on a laptop; generous for CI
+    listed = list_installed(env_of(tmp_path))
+    assert {d.name: d.version for d in listed.values()} == {
+        f"pkg-{i}": f"1.{i}.0" for i in range(200)
+    }
 
 
-def _timed(fn) -> float:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def test_listing_imports_nothing_heavy(tmp_path: Path) -> None:
@@ -589,3 +585,153 @@ def test_e2e_python39_venv_is_read_without_running_it(
     assert freeze(ours) == expected
     assert ours["dup"].version == "2.0"
     assert {"alpha", "beta", "zope-interface", "pyyaml", "typing-extensions", "pip"} <= set(ours)
+
+
+# --- what cannot be read: a warning naming it, never a hang, never a silent gap ----------
+
+
+@pytest.fixture
+def deadline() -> object:
+    """Fail instead of hanging: a FIFO opened for reading blocks until a writer comes."""
+    import signal
+
+    def expired(signum: int, frame: object) -> None:
+        raise AssertionError("listing did not finish within 10 s")
+
+    old = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(10)
+    yield None
+    signal.alarm(0)
+    signal.signal(signal.SIGALRM, old)
+
+
+def listed(env: Environment) -> Tuple[Dict[str, str], list]:  # type: ignore[type-arg]
+    warnings: list = []  # type: ignore[type-arg]
+    return freeze(list_installed(env, warnings)), warnings
+
+
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "proc-environ", "loop", "directory"])
+def test_a_bad_metadata_file_skips_that_distribution_with_a_warning(
+    tmp_path: Path, kind: str, deadline: None
+) -> None:
+    site = tmp_path / "site-packages"
+    simple(site, "alpha", "1.0")
+    simple(site, "omega", "2.0")
+    bad = dist_info(site, "bad-3.0.dist-info", None)
+    metadata = bad / "METADATA"
+    if kind == "fifo":
+        os.mkfifo(metadata)
+    elif kind == "dev-zero":
+        metadata.symlink_to("/dev/zero")
+    elif kind == "proc-environ":
+        metadata.symlink_to("/proc/self/environ")
+    elif kind == "loop":
+        metadata.symlink_to(metadata)
+    else:
+        metadata.mkdir()  # a directory is no METADATA: named after its directory, as pip does
+    found, warnings = listed(env_of(site))
+    if kind == "directory":
+        assert found == {"alpha": "1.0", "bad": "3.0", "omega": "2.0"}
+        assert warnings == []
+        return
+    assert found == {"alpha": "1.0", "omega": "2.0"}
+    assert len(warnings) == 1
+    assert str(metadata) in warnings[0]
+    assert "\n" not in warnings[0]
+
+
+def test_a_symlink_loop_in_site_packages_hides_nothing_else(tmp_path: Path, deadline: None) -> None:
+    site = tmp_path / "site-packages"
+    simple(site, "alpha", "1.0")
+    (site / "loop-1.0.dist-info").symlink_to(site / "loop-1.0.dist-info")
+    (site / "cycle").symlink_to(site / "cycle2")
+    (site / "cycle2").symlink_to(site / "cycle")
+    simple(site, "omega", "2.0")
+    found, warnings = listed(env_of(site))
+    assert found == {"alpha": "1.0", "omega": "2.0"}
+    assert len(warnings) == 1 and "loop-1.0.dist-info" in warnings[0], warnings
+
+
+@pytest.mark.parametrize("name", ["direct_url.json", "requires.txt"])
+def test_a_fifo_beside_the_metadata_is_a_warning(
+    tmp_path: Path, name: str, deadline: None
+) -> None:
+    site = tmp_path / "site-packages"
+    info = dist_info(site, "alpha-1.0.egg-info", "Metadata-Version: 2.1\nName: alpha\n"
+                     "Version: 1.0\n")
+    os.mkfifo(info / name)
+    simple(site, "omega", "2.0")
+    found, warnings = listed(env_of(site))
+    assert found == {"alpha": "1.0", "omega": "2.0"}  # alpha itself is known, and listed
+    assert len(warnings) == 1 and str(info / name) in warnings[0]
+
+
+def test_a_path_directory_that_vanished_or_cannot_be_listed_is_a_warning(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    simple(site, "alpha", "1.0")
+    loop = tmp_path / "loop"
+    loop.symlink_to(loop)
+    found, warnings = listed(env_of(site, tmp_path / "gone", loop))
+    assert found == {"alpha": "1.0"}
+    assert [w.split(":")[0] for w in warnings] == [str(tmp_path / "gone"), str(loop)]
+
+
+@pytest.mark.parametrize(
+    "bad_name", ["--index-url=https://evil.example/simple", "x::error::pwned", "-e", "a b"]
+)
+def test_an_installed_name_that_is_no_pep508_name_is_skipped_with_a_warning(
+    tmp_path: Path, bad_name: str
+) -> None:
+    site = tmp_path / "site-packages"
+    dist_info(site, "evil-1.0.dist-info", f"Metadata-Version: 2.1\nName: {bad_name}\n"
+              "Version: 1.0\n")
+    simple(site, "omega", "2.0")
+    found, warnings = listed(env_of(site))
+    assert found == {"omega": "2.0"}
+    assert len(warnings) == 1
+    assert "evil-1.0.dist-info" in warnings[0] and "not a valid package name" in warnings[0]
+    assert "\n" not in warnings[0]
+
+
+def test_an_egg_link_cycle_is_read_once_with_a_warning(tmp_path: Path, deadline: None) -> None:
+    # pip's pkg_resources backend (Python < 3.11) follows egg-links inside linked directories.
+    site = tmp_path / "site-packages"
+    simple(site, "alpha", "1.0")
+    a, b = tmp_path / "a", tmp_path / "b"
+    simple(a, "proj-a", "0.1", "proj_a.egg-info")
+    simple(b, "proj-b", "0.2", "proj_b.egg-info")
+    (site / "proj-a.egg-link").write_text(f"{a}\n.")
+    (a / "to-b.egg-link").write_text(f"{b}\n.")
+    (b / "to-a.egg-link").write_text(f"{a}\n.")
+    (b / "fifo.egg-link").parent.mkdir(exist_ok=True)
+    os.mkfifo(b / "fifo.egg-link")
+    found, warnings = listed(env_of(site, version="3.9.18"))
+    assert found == {"alpha": "1.0", "proj-a": "0.1", "proj-b": "0.2"}
+    assert any("egg-link cycle" in w for w in warnings), warnings
+    assert any(str(b / "fifo.egg-link") in w for w in warnings), warnings
+    # The current backend does not follow egg-links found in linked directories at all.
+    found, _ = listed(env_of(site))
+    assert found == {"alpha": "1.0", "proj-a": "0.1"}
+
+
+def test_a_name_that_is_not_utf8_is_skipped_and_warnings_stay_printable(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    simple(site, "alpha", "1.0")
+    raw = os.fsencode(str(site)) + b"/caf\xe9-1.0.dist-info"
+    os.mkdir(raw)
+    os.mkfifo(raw + b"/METADATA")
+    unlistable = os.fsencode(str(site)) + b"/b\xff-1.0.dist-info"
+    os.mkdir(unlistable)
+    found, warnings = listed(env_of(site))
+    assert found == {"alpha": "1.0"}
+    for warning in warnings:
+        warning.encode("utf-8")  # no lone surrogate: printable on any stdout
+
+
+def test_a_version_of_thousands_of_digits_is_listed_not_a_crash(tmp_path: Path) -> None:
+    site = tmp_path / "site-packages"
+    long = "0" + "1" * 5000
+    dist_info(site, "huge.dist-info", f"Metadata-Version: 2.1\nName: huge\nVersion: {long}\n")
+    simple(site, "omega", "2.0")
+    found, _ = listed(env_of(site))
+    assert found["omega"] == "2.0" and found["huge"] == long

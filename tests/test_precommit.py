@@ -524,3 +524,42 @@ def test_warn_hook_reports_drift_after_a_branch_switch_without_failing_it(
     assert "acme-cli==0.3.0" in text, text
     # The commit-stage hook stays out of post-checkout.
     assert not any(line.startswith("drift-guard.") for line in text.splitlines())
+
+
+@pytest.mark.e2e
+def test_monorepo_root_config_checks_each_project_with_its_own_venv(
+    tmp_path: Path, sandbox: Sandbox, hook_repo: HookRepo
+) -> None:
+    root = tmp_path / "mono"
+    root.mkdir()
+    sandbox.git(root, "init", "-q")
+    (root / "pyproject.toml").write_text(
+        '[tool.drift-guard]\nprojects = ["services/api", "services/worker"]\n'
+    )
+    (root / ".gitignore").write_text(".venv/\n")
+    config = {"repos": [{"repo": str(hook_repo.path), "rev": hook_repo.rev,
+                         "hooks": [{"id": "drift-guard"}]}]}
+    (root / ".pre-commit-config.yaml").write_text(yaml.safe_dump(config, sort_keys=False))
+    venvs = {}
+    for name in ("api", "worker"):
+        project = root / "services" / name
+        project.mkdir(parents=True)
+        (project / "requirements.txt").write_text("acme-http==1.2.0\n")
+        venvs[name] = make_venv(project / ".venv")
+        pip(venvs[name], "install", "acme-http==1.2.0", find_links=sandbox.packages)
+    sandbox.git(root, "add", "-A")
+    sandbox.git(root, "commit", "-q", "-m", "initial")
+
+    clean = sandbox.pre_commit(root, "run", "--all-files")
+    assert clean.returncode == 0, output(clean)
+
+    pip(venvs["worker"], "install", "acme-cli", find_links=sandbox.packages)
+    # Started from inside one project: pre-commit runs hooks at the root, which lists both.
+    drift = sandbox.pre_commit(root / "services" / "api", "run", "--all-files")
+    text = output(drift)
+    assert drift.returncode == 1, text
+    assert "[services/api]" in text and "[services/worker]" in text, text
+    worker = text[text.index("[services/worker]"):]
+    assert "acme-cli 0.3.0" in worker, text
+    assert "services/worker/.venv" in worker, text
+    assert "acme-cli" not in text[:text.index("[services/worker]")], text

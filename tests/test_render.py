@@ -28,7 +28,8 @@ from tests.helpers import ROOT, make_venv, pip, run_cli, write_wheel
 MISSING = Finding("missing", "requests", None, "==2.32.3", "requirements.txt", 7)
 MISMATCH = Finding("mismatch", "flask", "3.0.3", "==3.0.0", "requirements.txt", 2)
 UNDECLARED = Finding(
-    "undeclared", "rich", "13.7.1", None, dependencies=("markdown-it-py", "mdurl", "pygments")
+    "undeclared", "rich", "13.7.1", None, dependencies=("markdown-it-py", "mdurl", "pygments"),
+    uninstall=("rich", "markdown-it-py", "mdurl", "pygments"),
 )
 # Markdown's hard line break: two trailing spaces, spelled out so no editor strips them.
 BREAK = "  "
@@ -318,7 +319,10 @@ def test_json_no_drift_is_ok(project: Path) -> None:
 
 # --- every format: warnings, reasons, the newer kinds, --quiet, colour -----------------------
 
-BROKEN = Finding("broken", "blinker", "1.8.2", ">=1.9.0", required_by=("flask",))
+BROKEN = Finding(
+    "broken", "blinker", "1.8.2", ">=1.9.0", required_by=("flask",),
+    reason="flask 3.1.3 requires blinker>=1.9.0, installed 1.8.2", suggested="blinker>=1.9.0",
+)
 UNRESOLVED = Finding("unresolved", "yaml", None, None, imported_by=("app.py:3",))
 TYPO = Finding(
     "missing", "reqeusts", None, "==2.34.2", "requirements.txt", 3,
@@ -372,13 +376,13 @@ def test_broken_and_unresolved_findings_render_in_every_format(project: Path, fm
         assert doc["findings"][0]["required_by"] == ["flask"]
         assert doc["findings"][1]["imported_by"] == ["app.py:3"]
         return
-    assert "flask requires blinker" in out or "blinker (required by flask)" in out
+    assert "flask 3.1.3 requires blinker" in out or "blinker (required by flask)" in out
     assert "app.py:3" in out
 
 
 def test_text_broken_names_the_unmet_requirement(project: Path) -> None:
     out = text.render(report(project, BROKEN))
-    assert "  flask requires blinker>=1.9.0, installed 1.8.2\n" in out
+    assert "  blinker: flask 3.1.3 requires blinker>=1.9.0, installed 1.8.2\n" in out
 
 
 @pytest.mark.parametrize("fmt", ["text", "github", "markdown"])
@@ -458,8 +462,7 @@ def test_advice_uninstalls_a_root_with_what_only_it_needed_in_one_command() -> N
 def test_advice_never_uninstalls_what_something_needs() -> None:
     dep = Finding("undeclared", "mdurl", "0.1.2", None, required_by=("markdown-it-py",))
     assert _hint(dep) == (
-        "record it (drift-guard --fix adds mdurl==0.1.2); keep it installed: markdown-it-py "
-        "needs it"
+        "record it (drift-guard --fix adds mdurl==0.1.2); markdown-it-py needs it"
     )
     by_reason = Finding("undeclared", "blinker", "1.9.0", None, reason="needed by flask")
     assert "uninstall" not in _hint(by_reason)
@@ -471,8 +474,9 @@ def test_advice_never_uninstalls_what_something_needs() -> None:
 def test_advice_does_not_offer_to_install_a_likely_typo() -> None:
     out = _hint(TYPO)
     assert out == (
-        "correct the name in requirements.txt:3 (did you mean requests?); reqeusts is "
-        "unverified: check it before installing it"
+        "correct the name in requirements.txt to requests if that is what was meant (nothing "
+        "named reqeusts is installed: reqeusts is unverified, installing it would fetch an "
+        "unchecked project), or drop the line (drift-guard --fix)"
     )
     assert "pip install" not in _hint(TYPO, "poetry.lock")
 
@@ -601,9 +605,12 @@ def test_github_annotations_on_real_findings(tmp_path: Path, wheels: Path) -> No
         "(drift-guard --fix adds acme-cli==0.3.0), or pip --python ./.venv uninstall -y acme-cli "
         "acme-colors",
         "::error file=requirements.txt,title=drift-guard%3A acme-colors installed but not "
-        "declared::acme-colors 1.0.0 is installed but not declared (needed by acme-cli). Fix: "
-        "record it (drift-guard --fix adds acme-colors==1.0.0); keep it installed: acme-cli "
-        "needs it",
+        "declared::acme-colors 1.0.0 is installed but not declared (needed by acme-cli) (goes "
+        "with acme-cli). Fix: record it (drift-guard --fix adds acme-colors==1.0.0), or "
+        "uninstall it together with acme-cli (see acme-cli)",
+        "::notice title=drift-guard::requirements.txt is read as frozen: every requirement is "
+        "pinned, so it must list everything installed; say --top-level requirements.txt if it "
+        "lists only what you chose",
         f"drift-guard: 4 findings in .venv (Python {_python_version()}, found by ./.venv) "
         "against requirements.txt (3 declared)",
     ]
@@ -630,7 +637,9 @@ def test_markdown_summary_on_real_findings(tmp_path: Path, wheels: Path) -> None
         | missing | acme-cache | — | ==0.5.0 | requirements.txt:5 | pip --python ./.venv install acme-cache==0.5.0, or drop the line (drift-guard --fix) |
         | mismatch | acme-db | 1.9.0 | ==2.0.0 | requirements.txt:3 | pip --python ./.venv install acme-db==2.0.0, or regenerate the file with its hashes (pip-compile --generate-hashes) |
         | undeclared | acme-cli (+ acme-colors) | 0.3.0 | — | — | record it (drift-guard --fix adds acme-cli==0.3.0), or pip --python ./.venv uninstall -y acme-cli acme-colors |
-        | undeclared | acme-colors (needed by acme-cli) | 1.0.0 | — | — | record it (drift-guard --fix adds acme-colors==1.0.0); keep it installed: acme-cli needs it |
+        | undeclared | acme-colors (needed by acme-cli) (goes with acme-cli) | 1.0.0 | — | — | record it (drift-guard --fix adds acme-colors==1.0.0), or uninstall it together with acme-cli (see acme-cli) |
+
+        > requirements.txt is read as frozen: every requirement is pinned, so it must list everything installed; say --top-level requirements.txt if it lists only what you chose{BREAK}
         """)  # noqa: E501 - a table row is one line
 
 
@@ -819,5 +828,8 @@ def test_a_file_that_declares_nothing_gets_a_note_in_every_format(project: Path,
 
 
 def test_advice_for_a_package_the_marker_excludes_is_to_uninstall_it() -> None:
-    f = Finding("undeclared", "tomli", "2.0.1", None, reason="the marker excludes it here")
+    f = Finding(
+        "undeclared", "tomli", "2.0.1", None, reason="the marker excludes it here",
+        uninstall=("tomli",),
+    )
     assert _hint(f) == "pip uninstall -y tomli, or change the marker that excludes it"

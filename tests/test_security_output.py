@@ -62,6 +62,8 @@ def assert_safe(fmt: str, out: str, err: str) -> None:
         assert out.isascii()
     if fmt == "markdown":
         for line in out.splitlines():
+            if line.startswith("> **Warning: the check is incomplete.**"):
+                continue  # drift-guard's own words
             if line.startswith(("|", ">")):
                 # No tag; every backtick, star and bracket in a cell or a quote is escaped.
                 assert "<" not in line, line

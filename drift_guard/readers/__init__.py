@@ -40,9 +40,15 @@ def format_of(path: str) -> str:
 
 
 def detect(directory: str) -> Optional[str]:
-    """The declaration file autodetection finds in `directory`, as a path relative to it."""
+    """The declaration file autodetection finds in `directory`, as a path relative to it.
+
+    Any directory entry of that name counts, not only a regular file: a FIFO or a link to a
+    special file named requirements.txt is then refused by name when it is read, instead of
+    being passed over for another file.
+    """
     for name in AUTODETECT:
-        if os.path.isfile(os.path.join(directory, name)):
+        path = os.path.join(directory, name)
+        if os.path.lexists(path) and not os.path.isdir(path):
             return name
     return None
 

@@ -120,9 +120,12 @@ def describe(f: Finding) -> str:
         if f.installed:
             what += f" (installed: {f.installed})"
     elif f.kind == "broken":
-        needers = ", ".join(f.required_by) or "an installed package"
-        have = f"installed {f.installed}" if f.installed else "not installed"
-        what = f"{needers} requires {spelled(f)}, {have}"
+        if f.reason:
+            what = f"{f.name}: {f.reason}"
+        else:
+            needers = ", ".join(f.required_by) or "an installed package"
+            have = f"installed {f.installed}" if f.installed else "not installed"
+            what = f"{needers} requires {spelled(f)}, {have}"
     elif f.kind == "unresolved":
         what = (
             f"{f.name} is imported ({', '.join(f.imported_by[:5])}) but no installed "

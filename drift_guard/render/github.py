@@ -18,6 +18,7 @@ from drift_guard.render._escape import text as _plain
 from drift_guard.render.text import environment_line, sources_line
 
 _TITLES = {
+    "broken": "requirement of an installed package not met",
     "missing": "declared but not installed",
     "mismatch": "installed version does not match",
     "undeclared": "installed but not declared",
@@ -43,7 +44,7 @@ def _repo_path(path: str, workspace: Optional[str]) -> str:
 
 def _message(report: Report, f: Finding) -> str:
     what = describe(f)
-    if f.reason:
+    if f.reason and f.kind != "broken":
         what += f" ({f.reason})"
     return f"{what}. Fix: {fix_hint(report, f)}"
 

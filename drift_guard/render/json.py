@@ -24,6 +24,8 @@ def _finding(report: Report, f: Finding) -> Dict[str, Any]:
         data["dependencies"] = list(f.dependencies)
     if f.required_by:
         data["required_by"] = list(f.required_by)
+    if f.uninstall:
+        data["uninstall"] = list(f.uninstall)
     if f.kind in ("undeclared", "unresolved") or f.imported_by:
         data["imported_by"] = list(f.imported_by)
     if f.reason:

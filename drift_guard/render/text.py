@@ -15,9 +15,9 @@ from drift_guard.render import fix_hint, notes, spelled, where
 from drift_guard.render._escape import text as _escape
 
 # "imported" is the undeclared findings the code imports: shown first, they break a deploy.
-_KINDS = ("imported", "broken", "missing", "mismatch", "undeclared", "unpinned", "unresolved")
+_KINDS = ("broken", "imported", "missing", "mismatch", "undeclared", "unpinned", "unresolved")
 _HEADINGS = {
-    "broken": "broken: an installed package's requirement is not met",
+    "broken": "broken: the environment does not satisfy itself (pip check)",
     "missing": "missing: declared, not installed",
     "mismatch": "mismatch: installed version differs from the declaration",
     "undeclared": "undeclared: installed, not declared",
@@ -100,8 +100,6 @@ def render(report: Report, *, color: bool = False, short: bool = False) -> str:
             lines.append((_HEADINGS.get(kind, f"{kind}:"), _COLOURS.get(kind)))
         for f in group:
             lines.append(("  " + _describe(f), None))
-            if f.reason:
-                lines.append((f"      {f.reason}", None))
             lines.append((f"      -> {fix_hint(report, f)}", None))
     lines.extend((f"note: {n}", None) for n in notes(report))
     if any(s.format == "requirements.txt" for s in report.sources):
@@ -124,7 +122,9 @@ def _join(lines: List[Tuple[str, Optional[str]]], color: bool) -> str:
 
 
 def _describe(f: Finding) -> str:
-    text = _describe_kind(f)
+    text = _what(f)
+    if f.reason and f.kind != "broken":
+        text += f" -- {f.reason}"
     if f.imported_by:
         shown = ", ".join(f.imported_by[:5])
         more = len(f.imported_by) - 5
@@ -134,9 +134,11 @@ def _describe(f: Finding) -> str:
     return text
 
 
-def _describe_kind(f: Finding) -> str:
+def _what(f: Finding) -> str:
     place = where(f)
     at = f"  ({place})" if place else ""
+    if f.kind == "broken":
+        return f"{f.name}: {f.reason}" if f.reason else f.name
     if f.kind == "missing":
         return spelled(f) + at
     if f.kind == "mismatch":
@@ -144,10 +146,6 @@ def _describe_kind(f: Finding) -> str:
     if f.kind == "unpinned":
         inst = f", installed {f.installed}" if f.installed else ""
         return f"{spelled(f) if f.declared else f.name + ' (no version)'}{inst}{at}"
-    if f.kind == "broken":
-        needers = ", ".join(f.required_by) or "an installed package"
-        have = f"installed {f.installed}" if f.installed else "not installed"
-        return f"{needers} requires {spelled(f)}, {have}"
     if f.kind == "unresolved":
         return f.name
     text = f"{f.name} {f.installed}"

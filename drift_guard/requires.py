@@ -1,0 +1,411 @@
+"""The Requires-Dist of installed distributions, parsed and judged for the target cheaply.
+
+Every check reads the whole dependency graph (whether the environment satisfies itself is a
+question about every installed distribution), so this runs on every commit. `packaging` costs
+tens of milliseconds to import; the Requires-Dist lines of real environments are nearly all
+of a few plain shapes (`name`, `name>=1.2,<3`, `name (>=1.2)`, `name ; extra == "x"`,
+`name ; python_version < "3.11"`), and pure release versions compare as integer tuples. Those
+are judged here; any other line, specifier, version or marker takes the exact path through
+`packaging` (tests/test_compare.py checks the two agree).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import (
+    AbstractSet,
+    Dict,
+    FrozenSet,
+    Iterable,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Set,
+    Tuple,
+)
+
+from drift_guard._names import canonical
+from drift_guard.models import Installed
+
+
+class Dep(NamedTuple):
+    """One Requires-Dist line, parsed."""
+
+    name: str
+    """PEP 503 normalised."""
+    extras: FrozenSet[str]
+    specifier: str
+    """Clauses joined by "," in packaging's order (sorted), e.g. "<3,>=1.2"; "" for any."""
+    marker: Optional[str]
+
+
+class Edge(NamedTuple):
+    """A requirement of an installed distribution that holds in the target."""
+
+    requirer: str
+    name: str
+    extras: FrozenSet[str]
+    specifier: str
+    via_extra: bool = False
+    """It holds only because an extra of the requirer was requested."""
+
+
+_REQ = re.compile(
+    r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
+    r"(?:\[([A-Za-z0-9._,\s-]*)\])?\s*"
+    r"(\(\s*[^()@;\[\]]*\)|[^()@;\[\]]*?)\s*"
+    r"(?:;\s*(.*?))?\s*$"
+)
+_PRE = r"(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)"
+_DEV = r"(?:[-_.]?dev[-_.]?[0-9]*)"
+_CLAUSE = re.compile(
+    r"^\s*(~=|==|!=|<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)*(?:\.\*|" + _PRE + _DEV + "?|" + _DEV
+    + r")?)\s*$",
+    re.IGNORECASE,
+)
+_RELEASE = re.compile(r"^[0-9]+(?:\.[0-9]+)*$")
+_PRE_RELEASE = re.compile(r"^([0-9]+(?:\.[0-9]+)*)(?:" + _PRE + _DEV + "?|" + _DEV + ")$",
+                          re.IGNORECASE)
+
+_PARSED: Dict[str, Optional[Dep]] = {}
+
+
+def parse(text: str) -> Optional[Dep]:
+    """A Requires-Dist line; None when it is not a valid requirement (pip skips those)."""
+    dep = _PARSED.get(text, _PARSED)
+    if dep is _PARSED:
+        dep = _PARSED[text] = _parse_fast(text) or _parse_exact(text)
+    return dep  # type: ignore[return-value]
+
+
+def _parse_fast(text: str) -> Optional[Dep]:
+    m = _REQ.match(text)
+    if m is None:
+        return None
+    name, extras, spec, marker = m.groups()
+    spec = spec.strip()
+    if spec.startswith("("):
+        spec = spec[1:-1].strip()
+    clauses = []
+    if spec:
+        for part in spec.split(","):
+            c = _CLAUSE.match(part)
+            if c is None:
+                return None
+            clauses.append(c.group(1) + c.group(2))
+    if marker is not None and not marker:
+        return None
+    extra_names = frozenset(canonical(e.strip()) for e in (extras or "").split(",") if e.strip())
+    return Dep(canonical(name), extra_names, ",".join(sorted(clauses)), marker or None)
+
+
+def _parse_exact(text: str) -> Optional[Dep]:
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        req = Requirement(text)
+    except InvalidRequirement:
+        return None
+    return Dep(
+        canonical(req.name),
+        frozenset(canonical(e) for e in req.extras),
+        str(req.specifier),
+        str(req.marker) if req.marker is not None else None,
+    )
+
+
+# --- versions -------------------------------------------------------------------------------
+
+
+def _release(version: str) -> Tuple[int, ...]:
+    return tuple(int(p) for p in version.split("."))
+
+
+def _pad(a: Tuple[int, ...], n: int) -> Tuple[int, ...]:
+    return a + (0,) * (n - len(a)) if len(a) < n else a
+
+
+def _clause_fast(version: Tuple[int, ...], op: str, target: str) -> Optional[bool]:
+    """One clause on pure release versions; None when the fast path does not apply."""
+    if target.endswith(".*"):
+        if op not in ("==", "!="):
+            return None
+        prefix = _release(target[:-2])
+        match = _pad(version, len(prefix))[: len(prefix)] == prefix
+        return match if op == "==" else not match
+    if not _RELEASE.match(target):
+        pre = _PRE_RELEASE.match(target)
+        if pre is None or op == "~=":
+            return None
+        # A final release against a pre-release (or dev release) of release R: it is above
+        # it exactly when its release is at least R, and never equal to it.
+        r = _release(pre.group(1))
+        n = max(len(version), len(r))
+        above = _pad(version, n) >= _pad(r, n)
+        return {">=": above, ">": above, "<": not above, "<=": not above, "==": False,
+                "!=": True}[op]
+    t = _release(target)
+    n = max(len(version), len(t))
+    v, t = _pad(version, n), _pad(t, n)
+    if op == "==":
+        return v == t
+    if op == "!=":
+        return v != t
+    if op == ">=":
+        return v >= t
+    if op == "<=":
+        return v <= t
+    if op == ">":
+        return v > t
+    if op == "<":
+        return v < t
+    # ~=: >= it, and the same release up to its last-but-one part.
+    given = len(_release(target))
+    if given < 2:
+        return None
+    return v >= t and v[: given - 1] == t[: given - 1]
+
+
+_POST_RELEASE = re.compile(r"^([0-9]+(?:\.[0-9]+)*)\.post[0-9]+$")
+
+
+def _clause_post(release: Tuple[int, ...], op: str, target: str) -> Optional[bool]:
+    """One clause for a post-release of `release` (as pip prints it: "R.postN") against a
+    plain release: above R, below the next release, never equal to a plain release -- and
+    `>R` excludes the post-releases of R itself (PEP 440)."""
+    if not _RELEASE.match(target):
+        return _clause_fast(release, op, target) if _PRE_RELEASE.match(target) else None
+    t = _release(target)
+    n = max(len(release), len(t))
+    r, t = _pad(release, n), _pad(t, n)
+    if op in (">=",):
+        return r >= t
+    if op == ">":
+        return r > t
+    if op in ("<", "<="):
+        return r < t
+    if op == "==":
+        return False
+    if op == "!=":
+        return True
+    given = len(_release(target))
+    if given < 2:
+        return None
+    return r >= t and r[: given - 1] == t[: given - 1]
+
+
+def satisfies(version: str, specifier: str) -> bool:
+    """Whether installed `version` meets `specifier` (pre-releases allowed, as pip check)."""
+    if not specifier:
+        return True
+    post = None
+    if not _RELEASE.match(version):
+        post = _POST_RELEASE.match(version)
+    if post is not None or _RELEASE.match(version):
+        v = _release(post.group(1) if post is not None else version)
+        judge = _clause_post if post is not None else _clause_fast
+        result = True
+        for part in specifier.split(","):
+            c = _CLAUSE.match(part)
+            ok = judge(v, c.group(1), c.group(2)) if c is not None else None
+            if ok is None:
+                break
+            result = result and ok
+        else:
+            return result
+    from drift_guard.compare import satisfies as exact
+
+    return exact(version, specifier)
+
+
+# --- markers --------------------------------------------------------------------------------
+
+_STRING_VARS = frozenset(
+    {"os_name", "sys_platform", "platform_system", "implementation_name",
+     "platform_python_implementation"}
+)
+_VERSION_VARS = frozenset({"python_version", "python_full_version"})
+_MARKERS: Dict[Tuple[str, Tuple[str, ...], int], bool] = {}
+_ENVIRONMENTS: Dict[Tuple[Tuple[str, str], ...], int] = {}
+_LAST: List[object] = [None, 0]
+
+
+def _env_key(markers: Mapping[str, str]) -> int:
+    """A small number standing for one marker environment (the caches span several)."""
+    if _LAST[0] is markers:
+        return _LAST[1]  # type: ignore[return-value]
+    items = tuple(sorted(markers.items()))
+    key = _ENVIRONMENTS.setdefault(items, len(_ENVIRONMENTS))
+    _LAST[0], _LAST[1] = markers, key
+    return key
+
+
+def marker_holds(marker: Optional[str], markers: Mapping[str, str],
+                 extras: AbstractSet[str] = frozenset()) -> bool:
+    """Whether `marker` holds in the target for the distribution requested with `extras`:
+    with `extra` set to "" or to any one of them, as pip evaluates it."""
+    if not marker:
+        return True
+    key = (marker, tuple(sorted(extras)), _env_key(markers))
+    held = _MARKERS.get(key)
+    if held is None:
+        held = _marker_fast(marker, markers, extras)
+        if held is None:
+            from drift_guard.markers import parse_marker
+
+            parsed = parse_marker(marker)
+            held = any(parsed.evaluate({**markers, "extra": e}) for e in ("", *sorted(extras)))
+        _MARKERS[key] = held
+    return held
+
+
+_TOKEN = re.compile(
+    r"\s*(?:(\()|(\))|(and|or)(?![A-Za-z0-9_])|([a-z_]+)\s*(==|!=|<=|>=|<|>)\s*"
+    r"(?:\"([^\"]*)\"|'([^']*)'))"
+)
+
+
+def _marker_fast(marker: str, markers: Mapping[str, str],
+                 extras: AbstractSet[str]) -> Optional[bool]:
+    """`marker` judged without packaging, for markers of `and`, `or`, parentheses and
+    `variable op "literal"` clauses on the common variables; None for anything else."""
+    tokens: List[Tuple[str, ...]] = []
+    pos = 0
+    text = marker.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            return None
+        pos = m.end()
+        if m.group(1) or m.group(2):
+            tokens.append((m.group(1) or m.group(2),))
+        elif m.group(3):
+            tokens.append((m.group(3),))
+        else:
+            value = m.group(6) if m.group(6) is not None else m.group(7)
+            tokens.append(("clause", m.group(4), m.group(5), value))
+    for extra in ("", *sorted(extras)):
+        held = _Evaluator(tokens, markers, extra).run()
+        if held is None:
+            return None
+        if held:
+            return True
+    return False
+
+
+class _Evaluator:
+    def __init__(self, tokens: List[Tuple[str, ...]], markers: Mapping[str, str],
+                 extra: str) -> None:
+        self.tokens, self.markers, self.extra, self.pos = tokens, markers, extra, 0
+
+    def run(self) -> Optional[bool]:
+        try:
+            result = self.expr()
+        except _Unsupported:
+            return None
+        return result if self.pos == len(self.tokens) else None
+
+    def peek(self) -> Optional[str]:
+        return self.tokens[self.pos][0] if self.pos < len(self.tokens) else None
+
+    def expr(self) -> bool:
+        result = self.term()
+        while self.peek() == "or":
+            self.pos += 1
+            right = self.term()
+            result = result or right
+        return result
+
+    def term(self) -> bool:
+        result = self.factor()
+        while self.peek() == "and":
+            self.pos += 1
+            right = self.factor()
+            result = result and right
+        return result
+
+    def factor(self) -> bool:
+        kind = self.peek()
+        if kind == "(":
+            self.pos += 1
+            result = self.expr()
+            if self.peek() != ")":
+                raise _Unsupported
+            self.pos += 1
+            return result
+        if kind != "clause":
+            raise _Unsupported
+        _, var, op, value = self.tokens[self.pos]
+        self.pos += 1
+        ok = _clause(var, op, value, self.markers, self.extra)
+        if ok is None:
+            raise _Unsupported
+        return ok
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _clause(var: str, op: str, value: str, markers: Mapping[str, str],
+            extra: str) -> Optional[bool]:
+    if var == "extra":
+        if op not in ("==", "!="):
+            return None
+        return (canonical(value) == extra) == (op == "==")
+    if var in _STRING_VARS:
+        if op not in ("==", "!=") or re.match(r"^v?[0-9]", value) or var not in markers:
+            return None
+        return (markers[var] == value) == (op == "==")
+    if var in _VERSION_VARS:
+        have = markers.get(var, "")
+        if not _RELEASE.match(have) or not _RELEASE.match(value):
+            return None
+        return _clause_fast(_release(have), op, value)
+    return None
+
+
+# --- the graph ------------------------------------------------------------------------------
+
+
+def edges(
+    installed: Mapping[str, Installed],
+    markers: Mapping[str, str],
+    requested: Iterable[Tuple[str, FrozenSet[str]]] = (),
+) -> Tuple[Dict[str, List[Edge]], Dict[str, Set[str]]]:
+    """The requirements of every installed distribution that hold in the target, given the
+    extras requested of it (by `requested` -- the declarations -- and by each other).
+
+    Returns ({requirer: [Edge, ...]}, {name: who requested extras of it}), "" standing for
+    the declarations.
+    """
+    extras: Dict[str, Set[str]] = {name: set() for name in installed}
+    requesters: Dict[str, Set[str]] = {}
+    for name, wanted in requested:
+        if name in extras and wanted:
+            extras[name] |= wanted
+            requesters.setdefault(name, set()).add("")
+    graph: Dict[str, List[Edge]] = {}
+    pending = list(installed)
+    none: FrozenSet[str] = frozenset()
+    while pending:
+        again: Set[str] = set()
+        for name in pending:
+            dist = installed[name]
+            found = []
+            mine = extras[name]
+            for text in dist.requires:
+                dep = parse(text)
+                if dep is None or not marker_holds(dep.marker, markers, mine):
+                    continue
+                via = bool(mine) and not marker_holds(dep.marker, markers, none)
+                found.append(Edge(name, dep.name, dep.extras, dep.specifier, via))
+                if dep.extras and dep.name in extras:
+                    requesters.setdefault(dep.name, set()).add(name)
+                    if not dep.extras <= extras[dep.name]:
+                        extras[dep.name] |= dep.extras
+                        again.add(dep.name)
+            graph[name] = found
+        pending = sorted(again)
+    return graph, requesters
