@@ -1,87 +1,166 @@
-"""What to do about a finding: the command that puts it right, in the owning tool's terms."""
+"""What to do about a finding: the command that puts it right, in the owning tool's terms.
+
+Every hint is safe to paste into a POSIX shell: each argument of a command is quoted with
+`shlex.quote`, so a `'`, `$(...)` or a backtick in a URL or a version is an argument, never
+shell syntax; a package name that is not a valid PEP 508 name gets no command at all. Hints
+never suggest uninstalling a package that something installed needs, uninstall a root
+together with what only it needed (one command, so a re-check is clean), and never offer to
+install a name that looks like a typo of an installed package.
+"""
 
 from __future__ import annotations
 
-from typing import Optional
+import re
+from typing import NamedTuple, Optional, Sequence, Tuple
 
-from drift_guard._names import pin
+from drift_guard._names import VALID_NAME, pin
 from drift_guard.models import Finding
 
-# Per lock format: (command that makes the environment match the lock,
-#                   command that records an installed package in the lock).
-# The same commands --fix runs (fix/locks.py says why these and not the exact syncs).
+# Per lock format: (the command that makes the environment match the lock,
+#                   the command that records an installed package in the lock).
+# The same commands --fix runs (drift_guard/fix/locks.py says why these and not the exact
+# syncs). "{requirement}" is one argument ("name==version"); "--" before it ends the tool's
+# options (uv: clap, poetry: cleo, pipenv: argparse all honour it), so no package argument
+# can ever be read as an option.
 LOCK_TOOLS = {
-    "poetry.lock": ("poetry install", "poetry add {name}=={version}"),
-    "Pipfile.lock": ("pipenv sync --dev", "pipenv install {name}=={version}"),
-    "uv.lock": ("uv sync --inexact", "uv add {name}=={version}"),
-    "pylock.toml": (
-        "uv pip install -r {path}",
-        "add {name} to pyproject.toml, then regenerate {path}",
-    ),
+    "poetry.lock": (("poetry", "install"), ("poetry", "add", "--", "{requirement}")),
+    "Pipfile.lock": (("pipenv", "sync", "--dev"), ("pipenv", "install", "--", "{requirement}")),
+    "uv.lock": (("uv", "sync", "--inexact"), ("uv", "add", "--", "{requirement}")),
+    "pylock.toml": (("uv", "pip", "install", "--python", "{python}", "-r", "{path}"), None),
 }
 
+_DID_YOU_MEAN = re.compile(r"did you mean ([A-Za-z0-9][A-Za-z0-9._-]*)", re.IGNORECASE)
+_NEEDED_BY = re.compile(r"\bneeded by\b|\brequired by\b", re.IGNORECASE)
+_MARKER = re.compile(r"\bmarker\b", re.IGNORECASE)
 
-def hint(finding: Finding, fmt: Optional[str], path: Optional[str] = None, pip: str = "pip") -> str:
+
+class Pip(NamedTuple):
+    """How to run the target environment's pip: `command VERB *options ARGS`."""
+
+    command: Tuple[str, ...] = ("pip",)
+    options: Tuple[str, ...] = ()
+    """Options after the verb (`uv pip install --python PREFIX`)."""
+    uv: bool = False
+    """`uv pip`: no confirmation prompt on uninstall (pip needs `-y`)."""
+
+    def argv(self, verb: str, *args: str) -> Tuple[str, ...]:
+        extra = ("-y",) if verb == "uninstall" and not self.uv else ()
+        return (*self.command, verb, *extra, *self.options, *args)
+
+
+def shell(argv: Sequence[str]) -> str:
+    """`argv` as one POSIX shell command line, every argument quoted where it needs it."""
+    import shlex
+
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+def valid_name(name: str) -> bool:
+    """A PEP 508 name: it never starts with "-" and holds nothing a shell or a tool's option
+    parser could read as anything but a name."""
+    return bool(VALID_NAME.match(name))
+
+
+def near_name(finding: Finding) -> Optional[str]:
+    """The installed name a "did you mean" reason points at, if any."""
+    m = _DID_YOU_MEAN.search(finding.reason or "")
+    if m is None or not valid_name(m.group(1)):
+        return None
+    return m.group(1)
+
+
+def needed(finding: Finding) -> bool:
+    """True when something installed needs this package: never suggest uninstalling it."""
+    return bool(finding.required_by) or bool(_NEEDED_BY.search(finding.reason or ""))
+
+
+_PIP = Pip()
+
+
+def hint(
+    finding: Finding,
+    fmt: Optional[str],
+    path: Optional[str] = None,
+    pip: Pip = _PIP,
+    python: str = "python",
+) -> str:
     """One short instruction for `finding`, declared in a file of format `fmt`; `pip` is how
-    to run the target environment's pip (see `pip_command`). A hint names at most one command
-    that acts on the environment; running those of a report, in order, leaves nothing to
-    report (or `drift-guard --fix` records the rest)."""
+    to run the target environment's pip (see `pip_for`), `python` its interpreter or prefix
+    as shown to the user (for `uv pip --python`). A hint names at most one command that acts
+    on the environment; running those of a report, in order, leaves nothing to report (or
+    `drift-guard --fix` records the rest)."""
     name, installed, declared = finding.name, finding.installed, finding.declared
     if finding.kind == "unresolved":
         return (f"install the package that provides {name} into this environment and declare "
                 "it, or make it part of the project")
     where = path or finding.source or "the requirements file"
+    if not valid_name(name):
+        return f"not a valid package name: check {where} (no command is suggested for it)"
     if finding.kind == "broken":
-        return _broken(finding, fmt, where, pip)
-    if finding.kind == "missing" and _near_miss(finding):
+        return _broken(finding, fmt, where, pip, python)
+    if finding.kind == "missing" and near_name(finding):
         return (
-            f"correct the name in {where} to {_near_miss(finding)} if that is what was meant "
-            f"(nothing named {name} is installed: installing it would fetch an unchecked "
-            "project), or drop the line (drift-guard --fix)"
+            f"correct the name in {where} to {near_name(finding)} if that is what was meant "
+            f"(nothing named {name} is installed: {name} is unverified, installing it would "
+            "fetch an unchecked project), or drop the line (drift-guard --fix)"
         )
     if fmt in LOCK_TOOLS:
         sync, record = LOCK_TOOLS[fmt]
         if finding.kind == "undeclared":
-            recorded = record.format(name=name, version=installed, path=where)
+            if record is None:
+                recorded = (
+                    f"add {name} where the project declares its dependencies, then "
+                    f"regenerate {where}"
+                )
+            else:
+                req = pin(name, installed or "")
+                recorded = shell([a.format(requirement=req) for a in record])
             return _undeclared(finding, recorded, pip)
-        return sync.format(path=where)
+        if finding.kind == "unpinned":
+            return f"pin it: {pin(name, installed)}" if installed else "pin it with =="
+        return shell([a.format(path=where, python=python) for a in sync])
     if fmt == "pyproject.toml":
         if finding.kind == "undeclared":
             return _undeclared(finding, f"add {name} to the project's dependencies", pip)
         if finding.kind == "unpinned":
             return f"pin it: {pin(name, installed)}" if installed else "pin it with =="
-        return f"{pip} install '{spelled(name, declared)}'"
+        return shell(pip.argv("install", spelled(name, declared)))
     if finding.kind == "missing":
-        return f"{pip} install '{spelled(name, declared)}', or drop the line (drift-guard --fix)"
+        install = shell(pip.argv("install", spelled(name, declared)))
+        return f"{install}, or drop the line (drift-guard --fix)"
     if finding.kind == "mismatch":
+        install = shell(pip.argv("install", spelled(name, declared)))
         if finding.hashes:
             return (
-                f"{pip} install '{spelled(name, declared)}', or regenerate the file with "
-                "its hashes (pip-compile --generate-hashes)"
+                f"{install}, or regenerate the file with its hashes "
+                "(pip-compile --generate-hashes)"
             )
-        return (
-            f"{pip} install '{spelled(name, declared)}', or record {installed} (drift-guard --fix)"
-        )
+        return f"{install}, or record {installed} (drift-guard --fix)"
     if finding.kind == "unpinned":
         return f"pin it: {pin(name, installed)}" if installed else "pin it with =="
-    line = pin(name, installed or "")
-    return _undeclared(finding, f"record it (drift-guard --fix adds {line})", pip)
+    record = f"record it (drift-guard --fix adds {pin(name, installed or '')})"
+    return _undeclared(finding, record, pip)
 
 
-def _undeclared(finding: Finding, record: str, pip: str) -> str:
+def _undeclared(finding: Finding, record: str, pip: Pip) -> str:
     """`record`, or the uninstall that removes the package with what only it needed -- never
     the uninstall of a package something that stays needs."""
-    meant = _near_miss(finding)
+    meant = near_name(finding)
     if meant is not None:
         # Most likely the declaration misspells it: uninstalling it would be the wrong fix.
         return f"if the declared {meant} is a misspelling of it, correct that name; else {record}"
-    if finding.uninstall:
+    names = [n for n in finding.uninstall if valid_name(n)]
+    if names:
         before = ""
         if finding.required_by:
-            names = ", ".join(finding.required_by)
+            needers = ", ".join(finding.required_by)
             verb = "is" if len(finding.required_by) == 1 else "are"
-            before = f"once {names} {verb} gone or as declared: "
-        return f"{record}, or {before}{pip} uninstall {' '.join(finding.uninstall)}"
+            before = f"once {needers} {verb} gone or as declared: "
+        uninstall = shell(pip.argv("uninstall", *names))
+        if _MARKER.search(finding.reason or "") and not finding.required_by:
+            # Declared, but for other targets: a fresh install leaves it out here.
+            return f"{uninstall}, or change the marker that excludes it"
+        return f"{record}, or {before}{uninstall}"
     reason = finding.reason or ""
     if "goes with " in reason:
         root = reason.split("goes with ", 1)[1].split(";", 1)[0]
@@ -90,21 +169,13 @@ def _undeclared(finding: Finding, record: str, pip: str) -> str:
     return f"{record}; {needers} {'needs' if len(finding.required_by) <= 1 else 'need'} it"
 
 
-def _broken(finding: Finding, fmt: Optional[str], where: str, pip: str) -> str:
+def _broken(finding: Finding, fmt: Optional[str], where: str, pip: Pip, python: str) -> str:
     if finding.suggested is None:
         names = ", ".join(finding.required_by)
         return f"uninstalling {names} as suggested for it ends this"
     if fmt in LOCK_TOOLS and finding.source:
-        return LOCK_TOOLS[fmt][0].format(path=where)
-    return f"{pip} install '{finding.suggested}'"
-
-
-def _near_miss(finding: Finding) -> Optional[str]:
-    """The installed name a missing finding's name most likely meant (compare sets it)."""
-    reason = finding.reason or ""
-    if reason.startswith("did you mean "):
-        return reason[len("did you mean "):].split("?", 1)[0]
-    return None
+        return shell([a.format(path=where, python=python) for a in LOCK_TOOLS[fmt][0]])
+    return shell(pip.argv("install", finding.suggested))
 
 
 def spelled(name: str, declared: Optional[str]) -> str:
@@ -114,18 +185,43 @@ def spelled(name: str, declared: Optional[str]) -> str:
     return f"{name} {declared}" if declared.startswith("@") else name + declared
 
 
-def pip_command(prefix: str, found_by: str) -> str:
+def pip_for(prefix: str, found_by: str) -> Pip:
     """How a user runs the checked environment's pip from here: plain `pip` when that
-    environment is the active one, else its own pip by path."""
+    environment is the active one and has pip, its own pip by path when it has one, else
+    `uv pip` (a venv made by uv has no pip) or any pip with `--python`."""
     import os
 
     from drift_guard._paths import display_path
 
-    if found_by in ("VIRTUAL_ENV", "PATH", "CONDA_PREFIX"):
-        return "pip"
-
     own = os.path.join(prefix, "Scripts" if os.name == "nt" else "bin", "pip")
-    if os.path.exists(own):
-        return display_path(own)
-    # No pip inside (uv makes venvs without one): any pip can act on it by --python.
-    return f"pip --python {display_path(prefix)}"
+    has_pip = os.path.exists(own)
+    if has_pip:
+        # The active environment: its pip is the `pip` on PATH (Zappa packages $VIRTUAL_ENV).
+        if found_by in ("VIRTUAL_ENV", "PATH", "CONDA_PREFIX", "zappa"):
+            return Pip()
+        return Pip((display_path(own),))
+    shown = display_path(prefix)
+    if not os.path.isabs(shown):
+        # pip looks a bare name up on PATH ("Could not locate Python interpreter .venv").
+        shown = os.curdir + os.sep + shown
+    target = ("--python", shown)
+    if _made_by_uv(prefix):
+        return Pip(("uv", "pip"), target, uv=True)  # uv: after the verb
+    return Pip(("pip", *target))  # pip: before the verb, or pip refuses it
+
+
+def _made_by_uv(prefix: str) -> bool:
+    """pyvenv.cfg of a venv made by uv has a `uv = <version>` line."""
+    import os
+
+    from drift_guard._io import SMALL_LIMIT, read_text
+    from drift_guard.errors import DriftGuardError
+
+    try:
+        cfg = read_text(
+            os.path.join(prefix, "pyvenv.cfg"), limit=SMALL_LIMIT, what="pyvenv.cfg",
+            errors="replace",
+        )
+    except DriftGuardError:
+        return False
+    return any(line.partition("=")[0].strip() == "uv" for line in cfg.splitlines())

@@ -174,7 +174,7 @@ def _main(argv: Sequence[str]) -> int:
             return run_lambda(args[1:])
         return _run(argv)
     except DriftGuardError as exc:
-        print(f"drift-guard: error: {exc}", file=sys.stderr)
+        _error(f"error: {exc}", argv)
         return 2
     except KeyboardInterrupt:
         print("drift-guard: interrupted", file=sys.stderr)
@@ -182,12 +182,42 @@ def _main(argv: Sequence[str]) -> int:
     except Exception as exc:  # the last line of defence: a traceback in front of a user is a bug
         if os.environ.get("DRIFT_GUARD_DEBUG"):
             raise
-        print(
-            f"drift-guard: internal error: {type(exc).__name__}: {exc} "
+        _error(
+            f"internal error: {type(exc).__name__}: {exc} "
             "(please report it; set DRIFT_GUARD_DEBUG=1 for the traceback)",
-            file=sys.stderr,
+            argv,
         )
         return 3
+
+
+def _error(message: str, argv: Optional[Sequence[str]]) -> None:
+    """One line on stderr, escaped (a message may quote a path or a name from a checked
+    file); under --format github also an `::error` annotation on stdout, where the runner
+    shows it on the run's page."""
+    from drift_guard.render import _escape
+
+    print(f"drift-guard: {_escape.text(message)}", file=sys.stderr)
+    if _requested_format(sys.argv[1:] if argv is None else argv) == "github":
+        sys.stdout.write(f"::error title=drift-guard::{_escape.github_data(message)}\n")
+
+
+def _requested_format(argv: Sequence[str]) -> Optional[str]:
+    """The --format the command line asks for, read without argparse: the error may be the
+    command line itself. The last one wins, as for argparse."""
+    fmt: Optional[str] = None
+    args = list(argv)
+    for i, arg in enumerate(args):
+        if arg == "--":
+            break
+        option, eq, value = arg.partition("=")
+        # argparse also takes a unique prefix: --form github.
+        if not (option.startswith("--fo") and "--format".startswith(option)):
+            continue
+        if eq:
+            fmt = value
+        elif i + 1 < len(args):
+            fmt = args[i + 1]
+    return fmt
 
 
 def _run(argv: Optional[Sequence[str]]) -> int:
@@ -336,6 +366,13 @@ def _run_at(args: argparse.Namespace, root: str, start: str, files: Tuple[str, .
     if not monorepo:
         report = results[0][2]
         sys.stdout.write(render(report, args.format, quiet=args.quiet))
+        if args.quiet and report.ok and report.warnings and args.format != "json":
+            # Quiet means nothing on stdout when there is no drift; an incomplete check is
+            # still worth a word.
+            from drift_guard.render._escape import text as escaped
+
+            for warning in report.warnings:
+                print(f"drift-guard: warning: {escaped(warning)}", file=sys.stderr)
         return 0 if not report.fails or args.exit_zero else 1
 
     ok = not any(report.fails for _, _, report, _ in results)
@@ -351,6 +388,13 @@ def _run_at(args: argparse.Namespace, root: str, start: str, files: Tuple[str, .
         parts = []
         for project, _, report, _ in results:
             text = render(report, args.format, quiet=args.quiet)
+            if args.quiet and report.ok and report.warnings:
+                # Quiet means nothing on stdout when there is no drift; an incomplete check
+                # is still worth a word.
+                from drift_guard.render._escape import text as escaped
+
+                for warning in report.warnings:
+                    print(f"drift-guard: warning: {escaped(warning)}", file=sys.stderr)
             if text and args.format == "text":
                 text = f"[{project.directory}]\n{text}"
             parts.append(text)

@@ -7,7 +7,6 @@ Nothing here prints or exits; front ends decide what to show and which exit code
 from __future__ import annotations
 
 import os
-import sys
 from typing import TYPE_CHECKING, List, Mapping, Optional, Sequence, Tuple
 
 from drift_guard.errors import DriftGuardError
@@ -246,24 +245,7 @@ def project_names(cwd: str) -> Tuple[str, ...]:
 
 
 def render(report: Report, fmt: str, *, quiet: bool = False) -> str:
-    """The report in `fmt` ("text", "json", "github", "markdown")."""
-    if fmt == "json":
-        from drift_guard.render import json as renderer
+    """The report in `fmt` ("text", "json", "github", "markdown"); see drift_guard.render."""
+    from drift_guard.render import render as render_report
 
-        return renderer.render(report)
-    if fmt == "github":
-        from drift_guard.render import github
-
-        return github.render(report)
-    if fmt == "markdown":
-        from drift_guard.render import markdown
-
-        return markdown.render(report)
-    from drift_guard.render import text
-
-    if quiet and report.ok:
-        return ""
-    color = (
-        sys.stdout.isatty() and "NO_COLOR" not in os.environ and os.environ.get("TERM") != "dumb"
-    )
-    return text.render(report, color=color, short=bool(os.environ.get("PRE_COMMIT")))
+    return render_report(report, fmt, quiet=quiet)

@@ -72,3 +72,63 @@ def test_exit_zero_reports_drift_without_failing(
     assert cli.main([]) == 1
     assert cli.main(["--exit-zero"]) == 0
     assert "rich 13.7.1" in capsys.readouterr().out
+
+
+def test_error_lines_are_escaped(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    from drift_guard.errors import DriftGuardError
+
+    def bad(*_a: object, **_k: object) -> None:
+        raise DriftGuardError("not a requirement", path="x\n::add-mask::\x1b[2Jreq.txt", line=3)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pipeline, "check", bad)
+    assert cli.main([]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == "drift-guard: error: x\\x0a::add-mask::\\x1b[2Jreq.txt:3: not a requirement\n"
+
+
+@pytest.mark.parametrize(
+    "args", [["--format", "github"], ["--format=github"], ["--form", "github"]]
+)
+def test_bad_input_under_github_format_is_also_an_error_annotation(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path, args
+) -> None:
+    from drift_guard.errors import DriftGuardError
+
+    def bad(*_a: object, **_k: object) -> None:
+        raise DriftGuardError("bad line, 100% wrong", path="a\r\nb::c.txt", line=2)
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pipeline, "check", bad)
+    assert cli.main(args) == 2
+    out, err = capsys.readouterr()
+    assert out == "::error title=drift-guard::error: a%0D%0Ab::c.txt:2: bad line, 100%25 wrong\n"
+    assert err == "drift-guard: error: a\\x0d\\x0ab::c.txt:2: bad line, 100% wrong\n"
+
+
+def test_usage_error_under_github_format_is_an_annotation_too(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert cli.main(["--format", "github", "--python", "a", "--venv", "b"]) == 2
+    out, err = capsys.readouterr()
+    assert out.startswith("::error title=drift-guard::error: argument --venv: not allowed")
+    assert out.count("\n") == 1
+    assert err.count("\n") == 1
+
+
+def test_bad_input_in_other_formats_leaves_stdout_empty(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path
+) -> None:
+    from drift_guard.errors import DriftGuardError
+
+    def bad(*_a: object, **_k: object) -> None:
+        raise DriftGuardError("nope", path="r.txt")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(pipeline, "check", bad)
+    for fmt in ("text", "json", "markdown"):
+        assert cli.main(["--format", fmt]) == 2
+        assert capsys.readouterr().out == ""

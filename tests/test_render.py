@@ -28,7 +28,8 @@ from tests.helpers import ROOT, make_venv, pip, run_cli, write_wheel
 MISSING = Finding("missing", "requests", None, "==2.32.3", "requirements.txt", 7)
 MISMATCH = Finding("mismatch", "flask", "3.0.3", "==3.0.0", "requirements.txt", 2)
 UNDECLARED = Finding(
-    "undeclared", "rich", "13.7.1", None, dependencies=("markdown-it-py", "mdurl", "pygments")
+    "undeclared", "rich", "13.7.1", None, dependencies=("markdown-it-py", "mdurl", "pygments"),
+    uninstall=("rich", "markdown-it-py", "mdurl", "pygments"),
 )
 # Markdown's hard line break: two trailing spaces, spelled out so no editor strips them.
 BREAK = "  "
@@ -217,7 +218,7 @@ def test_markdown_cells_cannot_break_the_table(project: Path) -> None:
 def test_markdown_where_names_the_key_of_a_lock_finding(project: Path) -> None:
     lock = (Source("poetry.lock", "poetry.lock", (), True, files=("poetry.lock",)),)
     f = Finding("mismatch", "flask", "3.0.3", "==3.0.0", "poetry.lock", None, key="package[3]")
-    assert "| poetry.lock (package[3]) |" in markdown.render(report(project, f, sources=lock))
+    assert "| poetry.lock (package\\[3]) |" in markdown.render(report(project, f, sources=lock))
 
 
 def test_markdown_notes_are_quoted(project: Path) -> None:
@@ -316,6 +317,244 @@ def test_json_no_drift_is_ok(project: Path) -> None:
     assert doc["findings"] == []
 
 
+# --- every format: warnings, reasons, the newer kinds, --quiet, colour -----------------------
+
+BROKEN = Finding(
+    "broken", "blinker", "1.8.2", ">=1.9.0", required_by=("flask",),
+    reason="flask 3.1.3 requires blinker>=1.9.0, installed 1.8.2", suggested="blinker>=1.9.0",
+)
+UNRESOLVED = Finding("unresolved", "yaml", None, None, imported_by=("app.py:3",))
+TYPO = Finding(
+    "missing", "reqeusts", None, "==2.34.2", "requirements.txt", 3,
+    reason="did you mean requests?",
+)
+GAP = "site-packages/broken-1.0.dist-info: METADATA is unreadable; that distribution was skipped"
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "markdown", "json"])
+def test_warnings_are_shown_in_every_format(project: Path, fmt: str) -> None:
+    from drift_guard.render import render
+
+    r = report(project, MISMATCH)._replace(warnings=(GAP,))
+    out = render(r, fmt, color=False)
+    assert "METADATA is unreadable; that distribution was skipped" in out
+    if fmt == "text":
+        assert out.splitlines()[1] == f"warning: {GAP}"  # right under the verdict
+    if fmt == "github":
+        assert out.splitlines()[0].startswith("::warning title=drift-guard%3A incomplete check::")
+    if fmt == "markdown":
+        assert "**Warning: the check is incomplete.**" in out
+    if fmt == "json":
+        assert json.loads(out)["warnings"] == [GAP]
+
+
+def test_text_no_drift_with_warnings_says_the_check_is_incomplete(project: Path) -> None:
+    out = text.render(report(project)._replace(warnings=(GAP,)))
+    assert out.splitlines()[1:] == [
+        f"warning: {GAP}",
+        "The check is incomplete: what could not be read was not compared.",
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "markdown", "json"])
+def test_reason_is_shown_in_every_format(project: Path, fmt: str) -> None:
+    from drift_guard.render import render
+
+    out = render(report(project, TYPO), fmt, color=False)
+    assert "did you mean requests?" in out
+    assert "pip install" not in out
+    assert "install reqeusts" not in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "markdown", "json"])
+def test_broken_and_unresolved_findings_render_in_every_format(project: Path, fmt: str) -> None:
+    from drift_guard.render import render
+
+    out = render(report(project, BROKEN, UNRESOLVED), fmt, color=False)
+    if fmt == "json":
+        doc = json.loads(out)
+        assert doc["findings"][0]["required_by"] == ["flask"]
+        assert doc["findings"][1]["imported_by"] == ["app.py:3"]
+        return
+    assert "flask 3.1.3 requires blinker" in out or "blinker (required by flask)" in out
+    assert "app.py:3" in out
+
+
+def test_text_broken_names_the_unmet_requirement(project: Path) -> None:
+    out = text.render(report(project, BROKEN))
+    assert "  blinker: flask 3.1.3 requires blinker>=1.9.0, installed 1.8.2\n" in out
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "markdown"])
+def test_quiet_prints_nothing_without_drift_in_every_format(project: Path, fmt: str) -> None:
+    from drift_guard.render import render
+
+    assert render(report(project), fmt, quiet=True) == ""
+    assert render(report(project, MISMATCH), fmt, quiet=True) != ""
+
+
+def test_quiet_json_is_still_one_document(project: Path) -> None:
+    from drift_guard.render import render
+
+    assert json.loads(render(report(project), "json", quiet=True))["ok"] is True
+
+
+@pytest.mark.parametrize(
+    ("environ", "isatty", "expected"),
+    [
+        ({}, True, True),
+        ({"NO_COLOR": ""}, True, True),  # no-color.org: only a non-empty value counts
+        ({"NO_COLOR": "1"}, True, False),
+        ({"NO_COLOR": "0"}, True, False),
+        ({"TERM": "dumb"}, True, False),
+        ({}, False, False),
+    ],
+)
+def test_colour_follows_no_color_org(environ: Dict[str, str], isatty: bool, expected: bool) -> None:
+    from drift_guard.render import use_color
+
+    assert use_color(isatty, environ) is expected
+
+
+def test_cli_quiet_no_drift_prints_nothing_in_every_format(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from drift_guard import cli, pipeline
+
+    monkeypatch.setattr(pipeline, "check", lambda *a, **k: (report(project), {}))
+    for fmt in ("text", "github", "markdown"):
+        assert cli.main(["--quiet", "--format", fmt]) == 0
+        assert capsys.readouterr() == ("", "")
+    assert cli.main(["--quiet", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["ok"] is True
+
+
+def test_cli_quiet_still_warns_on_stderr_when_the_check_was_incomplete(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from drift_guard import cli, pipeline
+
+    gap = report(project)._replace(warnings=(GAP,))
+    monkeypatch.setattr(pipeline, "check", lambda *a, **k: (gap, {}))
+    assert cli.main(["--quiet"]) == 0
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"drift-guard: warning: {GAP}\n"
+
+
+# --- advice ------------------------------------------------------------------------------------
+
+
+def _hint(f: Finding, fmt: str = "requirements.txt", **kw: object) -> str:
+    from drift_guard.advice import Pip
+    from drift_guard.advice import hint as advise
+
+    return advise(f, fmt, f.source or "requirements.txt", Pip(), **kw)  # type: ignore[arg-type]
+
+
+def test_advice_uninstalls_a_root_with_what_only_it_needed_in_one_command() -> None:
+    assert _hint(UNDECLARED) == (
+        "record it (drift-guard --fix adds rich==13.7.1), or pip uninstall -y rich "
+        "markdown-it-py mdurl pygments"
+    )
+
+
+def test_advice_never_uninstalls_what_something_needs() -> None:
+    dep = Finding("undeclared", "mdurl", "0.1.2", None, required_by=("markdown-it-py",))
+    assert _hint(dep) == (
+        "record it (drift-guard --fix adds mdurl==0.1.2); markdown-it-py needs it"
+    )
+    by_reason = Finding("undeclared", "blinker", "1.9.0", None, reason="needed by flask")
+    assert "uninstall" not in _hint(by_reason)
+    for fmt in ("poetry.lock", "uv.lock", "Pipfile.lock", "pylock.toml", "pyproject.toml"):
+        assert "uninstall" not in _hint(dep, fmt)
+        assert "uninstall -y rich markdown-it-py mdurl pygments" in _hint(UNDECLARED, fmt)
+
+
+def test_advice_does_not_offer_to_install_a_likely_typo() -> None:
+    out = _hint(TYPO)
+    assert out == (
+        "correct the name in requirements.txt to requests if that is what was meant (nothing "
+        "named reqeusts is installed: reqeusts is unverified, installing it would fetch an "
+        "unchecked project), or drop the line (drift-guard --fix)"
+    )
+    assert "pip install" not in _hint(TYPO, "poetry.lock")
+
+
+def test_advice_quotes_every_argument_for_the_shell() -> None:
+    evil = Finding(
+        "missing", "evil", None, "@ https://example.invalid/x-1.0.tar.gz#'$(touch m)`id`",
+        "requirements.txt", 1,
+    )
+    import shlex
+
+    cmd = _hint(evil).partition(", or drop the line")[0]
+    assert shlex.split(cmd) == [
+        "pip", "install", "evil @ https://example.invalid/x-1.0.tar.gz#'$(touch m)`id`"
+    ]
+
+
+def test_advice_gives_no_command_for_a_name_that_is_not_a_name() -> None:
+    for name in ("--index-url=https://evil.invalid", "-e", "a b", "x\n::error::y", "$(id)"):
+        f = Finding("undeclared", name, "1.0", None)
+        for fmt in ("requirements.txt", "uv.lock", "poetry.lock", "Pipfile.lock"):
+            out = _hint(f, fmt)
+            assert out.startswith("not a valid package name"), out
+            assert "uninstall" not in out
+            assert " add " not in out
+
+
+@pytest.mark.parametrize(
+    ("fmt", "record"),
+    [
+        ("uv.lock", "uv add -- rich==13.7.1"),
+        ("poetry.lock", "poetry add -- rich==13.7.1"),
+        ("Pipfile.lock", "pipenv install -- rich==13.7.1"),
+    ],
+)
+def test_lock_tool_hints_end_options_before_the_package(fmt: str, record: str) -> None:
+    assert _hint(UNDECLARED, fmt).startswith(record + ", or pip uninstall -y rich")
+
+
+def test_pylock_sync_hint_names_the_checked_environment() -> None:
+    f = MISSING._replace(source="pylock.toml", line=None)
+    assert _hint(f, "pylock.toml", python="./.venv") == (
+        "uv pip install --python ./.venv -r pylock.toml"
+    )
+
+
+def test_hints_for_a_venv_without_pip_use_pip_python_or_uv_pip(project: Path) -> None:
+    from drift_guard.advice import pip_for
+
+    venv = project / ".venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\nversion_info = 3.12.4\n")
+    assert pip_for(str(venv), "./.venv").argv("install", "x") == (
+        "pip", "--python", "./.venv", "install", "x"
+    )
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\nuv = 0.13.9\nversion_info = 3.12.4\n")
+    assert pip_for(str(venv), "VIRTUAL_ENV").argv("uninstall", "x") == (
+        "uv", "pip", "uninstall", "--python", "./.venv", "x"
+    )
+    (venv / "bin" / "pip").write_text("")
+    assert pip_for(str(venv), "./.venv").argv("uninstall", "x") == (
+        ".venv/bin/pip", "uninstall", "-y", "x"
+    )
+    assert pip_for(str(venv), "VIRTUAL_ENV").argv("install", "x") == ("pip", "install", "x")
+
+
+def test_lock_tools_table_matches_the_commands_fix_runs() -> None:
+    """advice.LOCK_TOOLS and fix/locks.py name the same tools and verbs."""
+    from drift_guard.advice import LOCK_TOOLS
+
+    assert LOCK_TOOLS["uv.lock"][1][:3] == ("uv", "add", "--")
+    assert LOCK_TOOLS["poetry.lock"][1][:3] == ("poetry", "add", "--")
+    assert LOCK_TOOLS["Pipfile.lock"][1][:3] == ("pipenv", "install", "--")
+    assert LOCK_TOOLS["uv.lock"][0] == ("uv", "sync", "--inexact")
+    assert LOCK_TOOLS["poetry.lock"][0] == ("poetry", "install")
+    assert LOCK_TOOLS["Pipfile.lock"][0] == ("pipenv", "sync", "--dev")
+
+
 # --- real findings, as CI produces them ----------------------------------------------------------
 
 ANNOTATIONS_REQUIREMENTS = (
@@ -355,15 +594,15 @@ def test_github_annotations_on_real_findings(tmp_path: Path, wheels: Path) -> No
     assert result.stderr == ""
     assert result.stdout.splitlines() == [
         "::error file=requirements.txt,line=5,title=drift-guard%3A acme-cache declared but not "
-        "installed::acme-cache==0.5.0 is declared but not installed. Fix: pip --python .venv "
-        "install 'acme-cache==0.5.0', or drop the line (drift-guard --fix)",
+        "installed::acme-cache==0.5.0 is declared but not installed. Fix: pip --python ./.venv "
+        "install acme-cache==0.5.0, or drop the line (drift-guard --fix)",
         "::error file=requirements.txt,line=3,endLine=4,title=drift-guard%3A acme-db installed "
         "version does not match::acme-db 1.9.0 is installed but acme-db==2.0.0 is declared. "
-        "Fix: pip --python .venv install 'acme-db==2.0.0', or regenerate the file with its "
+        "Fix: pip --python ./.venv install acme-db==2.0.0, or regenerate the file with its "
         "hashes (pip-compile --generate-hashes)",
         "::error file=requirements.txt,title=drift-guard%3A acme-cli installed but not declared::"
         "acme-cli 0.3.0 is installed but not declared (with acme-colors). Fix: record it "
-        "(drift-guard --fix adds acme-cli==0.3.0), or pip --python .venv uninstall acme-cli "
+        "(drift-guard --fix adds acme-cli==0.3.0), or pip --python ./.venv uninstall -y acme-cli "
         "acme-colors",
         "::error file=requirements.txt,title=drift-guard%3A acme-colors installed but not "
         "declared::acme-colors 1.0.0 is installed but not declared (needed by acme-cli) (goes "
@@ -395,10 +634,10 @@ def test_markdown_summary_on_real_findings(tmp_path: Path, wheels: Path) -> None
 
         | Kind | Package | Installed | Declared | Where | Fix |
         |---|---|---|---|---|---|
-        | missing | acme-cache | — | ==0.5.0 | requirements.txt:5 | pip --python .venv install 'acme-cache==0.5.0', or drop the line (drift-guard --fix) |
-        | mismatch | acme-db | 1.9.0 | ==2.0.0 | requirements.txt:3 | pip --python .venv install 'acme-db==2.0.0', or regenerate the file with its hashes (pip-compile --generate-hashes) |
-        | undeclared | acme-cli (+ acme-colors) | 0.3.0 | — | — | record it (drift-guard --fix adds acme-cli==0.3.0), or pip --python .venv uninstall acme-cli acme-colors |
-        | undeclared | acme-colors (needed by acme-cli) | 1.0.0 | — | — | record it (drift-guard --fix adds acme-colors==1.0.0), or uninstall it together with acme-cli (see acme-cli) |
+        | missing | acme-cache | — | ==0.5.0 | requirements.txt:5 | pip --python ./.venv install acme-cache==0.5.0, or drop the line (drift-guard --fix) |
+        | mismatch | acme-db | 1.9.0 | ==2.0.0 | requirements.txt:3 | pip --python ./.venv install acme-db==2.0.0, or regenerate the file with its hashes (pip-compile --generate-hashes) |
+        | undeclared | acme-cli (+ acme-colors) | 0.3.0 | — | — | record it (drift-guard --fix adds acme-cli==0.3.0), or pip --python ./.venv uninstall -y acme-cli acme-colors |
+        | undeclared | acme-colors (needed by acme-cli) (goes with acme-cli) | 1.0.0 | — | — | record it (drift-guard --fix adds acme-colors==1.0.0), or uninstall it together with acme-cli (see acme-cli) |
 
         > requirements.txt is read as frozen: every requirement is pinned, so it must list everything installed; say --top-level requirements.txt if it lists only what you chose{BREAK}
         """)  # noqa: E501 - a table row is one line
@@ -520,3 +759,79 @@ def test_ci_recipes_fail_naming_a_tool_pip_installed_into_the_same_environment(
     assert plain.returncode == 1
     assert "acme-cli 0.3.0" in plain.stdout
     assert "deploying" not in plain.stdout
+
+
+# --- hints, run as printed ---------------------------------------------------------------------
+
+
+def _run_hint(command: str, cwd: Path) -> None:
+    # As a user pastes it: into a POSIX shell, with the test session's tools (pip, uv) on PATH.
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PIP_", "VIRTUAL_ENV"))}
+    env["PATH"] = os.pathsep.join([os.path.dirname(sys.executable), env.get("PATH", "")])
+    env["PIP_CONFIG_FILE"] = os.devnull
+    done = subprocess.run(["sh", "-c", command], cwd=cwd, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, (command, done.stdout, done.stderr)
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("maker", ["venv", "uv"])
+def test_following_the_uninstall_hint_of_a_root_gives_a_clean_recheck(
+    tmp_path: Path, wheels: Path, maker: str
+) -> None:
+    (tmp_path / "requirements.txt").write_text(LOCK)
+    if maker == "uv":
+        uv = os.path.join(os.path.dirname(sys.executable), "uv")
+        if not os.path.exists(uv):
+            pytest.skip("uv is not installed in the test environment")
+        subprocess.run([uv, "venv", "-q", str(tmp_path / ".venv")], check=True)
+        subprocess.run(
+            [uv, "pip", "install", "-q", "--offline", "--no-index", "--find-links", str(wheels),
+             "--python", str(tmp_path / ".venv"), "acme-http==1.2.0", "acme-db==2.0.0",
+             "acme-cli"],
+            check=True,
+        )
+    else:
+        venv = make_venv(tmp_path / ".venv", with_pip=False)
+        pip(venv, "install", "acme-http==1.2.0", "acme-db==2.0.0", "acme-cli", find_links=wheels)
+
+    first = run_cli(["--format", "json"], cwd=tmp_path)
+    assert first.returncode == 1, first.stderr
+    hints = {f["name"]: f["hint"] for f in json.loads(first.stdout)["findings"]}
+    assert set(hints) == {"acme-cli", "acme-colors"}
+    # acme-cli needs it: no command removes it alone.
+    assert "uninstall -y" not in hints["acme-colors"]
+    assert "pip uninstall" not in hints["acme-colors"]
+    command = hints["acme-cli"].partition(", or ")[2]
+    expected = (
+        "uv pip uninstall --python ./.venv acme-cli acme-colors"
+        if maker == "uv"
+        else "pip --python ./.venv uninstall -y acme-cli acme-colors"
+    )
+    assert command == expected
+    _run_hint(command, tmp_path)
+
+    again = run_cli([], cwd=tmp_path)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert again.stdout.startswith("drift-guard: no drift")
+
+
+@pytest.mark.parametrize("fmt", ["text", "github", "markdown", "json"])
+def test_a_file_that_declares_nothing_gets_a_note_in_every_format(project: Path, fmt: str) -> None:
+    from drift_guard.render import render
+
+    empty = (
+        Source("requirements.txt", "requirements.txt", (), False, files=("requirements.txt",)),
+    )
+    out = render(report(project, UNDECLARED, sources=empty), fmt, color=False)
+    assert out.count("requirements.txt declares nothing") == 1
+    # Not twice when the check already said so.
+    said = report(project, UNDECLARED, sources=empty, notes=("requirements.txt declares nothing",))
+    assert render(said, fmt, color=False).count("declares nothing") == 1
+
+
+def test_advice_for_a_package_the_marker_excludes_is_to_uninstall_it() -> None:
+    f = Finding(
+        "undeclared", "tomli", "2.0.1", None, reason="the marker excludes it here",
+        uninstall=("tomli",),
+    )
+    assert _hint(f) == "pip uninstall -y tomli, or change the marker that excludes it"

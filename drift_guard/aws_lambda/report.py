@@ -11,6 +11,7 @@ from drift_guard.aws_lambda.artifact import MB
 from drift_guard.aws_lambda.checks import LambdaFinding
 from drift_guard.aws_lambda.size import SizeReport
 from drift_guard.aws_lambda.target import Target
+from drift_guard.render import _escape
 
 HEADINGS = {
     "runtime": "runtime: the Lambda runtime blocks this",
@@ -85,7 +86,8 @@ def render_text(report: LambdaReport, *, with_size: Optional[bool] = None) -> st
     if report.size is not None and show:
         lines.extend(size_lines(report.size))
     lines.extend(f"note: {n}" for n in report.notes)
-    return "\n".join(lines) + "\n"
+    # Names, versions and paths come from the package: control characters shown as escapes.
+    return "\n".join(_escape.text(line) for line in lines) + "\n"
 
 
 def to_json(report: LambdaReport) -> Dict[str, Any]:
@@ -126,12 +128,8 @@ def to_json(report: LambdaReport) -> Dict[str, Any]:
     return data
 
 
-def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _prop(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
+_data = _escape.github_data
+_prop = _escape.github_property
 
 
 def render_github(report: LambdaReport) -> str:
@@ -148,7 +146,7 @@ def render_github(report: LambdaReport) -> str:
 
 
 def _md(text: str) -> str:
-    out = text
+    out = _escape.text(text)
     for ch in "\\`*_{}[]<>()#+!|":
         out = out.replace(ch, "\\" + ch)
     return out.replace("\n", " ")

@@ -11,17 +11,11 @@ import os
 from typing import List, Optional
 
 from drift_guard.models import Finding, Report
-from drift_guard.render import fix_hint, spelled
+from drift_guard.render import describe, fix_hint, notes
+from drift_guard.render._escape import github_data as _data
+from drift_guard.render._escape import github_property as _prop
+from drift_guard.render._escape import text as _plain
 from drift_guard.render.text import environment_line, sources_line
-
-
-def _data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-
-
-def _prop(text: str) -> str:
-    return _data(text).replace(":", "%3A").replace(",", "%2C")
-
 
 _TITLES = {
     "broken": "requirement of an installed package not met",
@@ -29,6 +23,7 @@ _TITLES = {
     "mismatch": "installed version does not match",
     "undeclared": "installed but not declared",
     "unpinned": "not pinned",
+    "broken": "requirement of an installed package not met",
     "unresolved": "imported, but nothing installed provides it",
 }
 
@@ -47,54 +42,32 @@ def _repo_path(path: str, workspace: Optional[str]) -> str:
     return rel.replace(os.sep, "/")
 
 
-def _message(f: Finding) -> str:
-    what = _what(f)
+def _message(report: Report, f: Finding) -> str:
+    what = describe(f)
     if f.reason and f.kind != "broken":
         what += f" ({f.reason})"
-    return what
-
-
-def _what(f: Finding) -> str:
-    if f.kind == "broken":
-        what = f"{f.name}: {f.reason}" if f.reason else f"{f.name} is not as its requirers need"
-    elif f.kind == "mismatch":
-        what = f"{f.name} {f.installed} is installed but {spelled(f)} is declared"
-    elif f.kind == "missing":
-        what = f"{spelled(f)} is declared but not installed"
-    elif f.kind == "unpinned":
-        what = f"{spelled(f)} is not pinned with =="
-        if f.installed:
-            what += f" (installed: {f.installed})"
-    elif f.kind == "unresolved":
-        what = (f"{f.name} is imported ({', '.join(f.imported_by[:5])}) but no installed "
-                "package, project module or standard library module provides it")
-    else:
-        what = f"{f.name} {f.installed} is installed but not declared"
-        if f.dependencies:
-            what += f" (with {', '.join(f.dependencies)})"
-        if f.required_by:
-            what += f" (needed by {', '.join(f.required_by)})"
-        if f.imported_by:
-            what += (f", and the code imports it ({', '.join(f.imported_by[:5])}): "
-                     "the deploy fails without it")
-    return what
+    return f"{what}. Fix: {fix_hint(report, f)}"
 
 
 def render(report: Report, workspace: Optional[str] = None) -> str:
     """One `::error` / `::warning` per finding, then a plain summary line for the log.
 
-    `workspace` defaults to $GITHUB_WORKSPACE.
+    `workspace` defaults to $GITHUB_WORKSPACE. Every value is escaped (`_escape`): a
+    workflow command's data and properties as the runner reads them, the summary line as
+    plain text, so no line of the output but drift-guard's own annotations starts with `::`.
     """
     if workspace is None:
         workspace = os.environ.get("GITHUB_WORKSPACE")
     first = report.sources[0].path if report.sources else None
-    lines: List[str] = []
+    lines: List[str] = [
+        f"::warning title=drift-guard%3A incomplete check::{_data(w)}" for w in report.warnings
+    ]
     for f in report.findings:
         level = "warning" if f.kind == "unpinned" or f.tolerated else "error"
         if f.imported_by:
             # On each importing line (at most 10): that is where the deploy breaks.
-            what = f"{_message(f)}. Fix: {fix_hint(report, f)}"
-            title = _prop(f"drift-guard: {f.name} {_TITLES[f.kind]}")
+            what = _message(report, f)
+            title = _prop(f"drift-guard: {f.name} {_TITLES.get(f.kind, f.kind)}")
             for site in f.imported_by[:10]:
                 path, _, line = site.rpartition(":")
                 props = [f"file={_prop(_repo_path(path, workspace))}"]
@@ -112,13 +85,15 @@ def render(report: Report, workspace: Optional[str] = None) -> str:
                 props.append(f"line={f.line}")
                 if f.end_line is not None and f.end_line > f.line:
                     props.append(f"endLine={f.end_line}")
-        props.append(f"title={_prop(f'drift-guard: {f.name} {_TITLES[f.kind]}')}")
-        what = f"{_message(f)}. Fix: {fix_hint(report, f)}"
+        title = _TITLES.get(f.kind, f.kind)
+        props.append(f"title={_prop(f'drift-guard: {f.name} {title}')}")
+        what = _message(report, f)
         lines.append(f"::{level} {','.join(props)}::{_data(what)}")
-    lines.extend(f"::notice title=drift-guard::{_data(note)}" for note in report.notes)
+    lines.extend(f"::notice title=drift-guard::{_data(note)}" for note in notes(report))
     n = len(report.findings)
     verdict = "no drift" if report.ok else f"{n} finding{'s' if n != 1 else ''}"
-    lines.append(
-        f"drift-guard: {verdict} in {environment_line(report)} against {sources_line(report)}"
-    )
+    if report.warnings:
+        verdict += " (incomplete: see the warnings)"
+    summary = f"drift-guard: {verdict} in {environment_line(report)} against {sources_line(report)}"
+    lines.append(_plain(summary))
     return "\n".join(lines) + "\n"

@@ -1,4 +1,6 @@
-"""The JSON report of CONTRACT.md (schema 1). Keys may be added, never changed in meaning."""
+"""The JSON report of CONTRACT.md (schema 1). Keys may be added, never changed in meaning.
+
+With --quiet the document is still written (stdout is always one JSON document)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import json
 from typing import Any, Dict
 
 from drift_guard.models import Finding, Report
-from drift_guard.render import fix_hint
+from drift_guard.render import fix_hint, notes
 
 
 def _finding(report: Report, f: Finding) -> Dict[str, Any]:
@@ -20,16 +22,14 @@ def _finding(report: Report, f: Finding) -> Dict[str, Any]:
     }
     if f.kind == "undeclared":
         data["dependencies"] = list(f.dependencies)
-        if f.required_by:
-            data["required_by"] = list(f.required_by)
-        if f.uninstall:
-            data["uninstall"] = list(f.uninstall)
-    if f.kind == "broken":
+    if f.required_by:
         data["required_by"] = list(f.required_by)
+    if f.uninstall:
+        data["uninstall"] = list(f.uninstall)
+    if f.kind in ("undeclared", "unresolved") or f.imported_by:
+        data["imported_by"] = list(f.imported_by)
     if f.reason:
         data["reason"] = f.reason
-    if f.kind in ("undeclared", "unresolved"):
-        data["imported_by"] = list(f.imported_by)
     if f.tolerated:
         data["fails"] = False
     if f.key is not None:
@@ -62,6 +62,9 @@ def render(report: Report) -> str:
             for s in report.sources
         ],
         "findings": [_finding(report, f) for f in report.findings],
-        "notes": list(report.notes),
+        "notes": list(notes(report)),
+        "warnings": list(report.warnings),
     }
-    return json.dumps(doc, indent=2) + "\n"
+    # ensure_ascii: every control, escape and non-ASCII character is written as \uXXXX, so
+    # the document is plain ASCII whatever a checked file held.
+    return json.dumps(doc, indent=2, ensure_ascii=True) + "\n"

@@ -1,13 +1,21 @@
-"""The report a person reads in two seconds: which environment, what drifted, what to do."""
+"""The report a person reads in two seconds: which environment, what drifted, what to do.
+
+Every line is passed through `_escape.text` before colour is added: a name, a path or a note
+from a checked file shows its control characters as `\\x1b`-style escapes and can never end
+a line, move the cursor or recolour the terminal.
+"""
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 from drift_guard._paths import display_path
 from drift_guard.models import Finding, Report
-from drift_guard.render import fix_hint, spelled, where
+from drift_guard.render import fix_hint, notes, spelled, where
+from drift_guard.render._escape import text as _escape
 
+# "imported" is the undeclared findings the code imports: shown first, they break a deploy.
+_KINDS = ("broken", "imported", "missing", "mismatch", "undeclared", "unpinned", "unresolved")
 _HEADINGS = {
     "broken": "broken: the environment does not satisfy itself (pip check)",
     "missing": "missing: declared, not installed",
@@ -18,8 +26,17 @@ _HEADINGS = {
     "unresolved": "unresolved: imported, but no installed package, project module or "
     "standard library module provides it",
 }
-_COLOURS = {"broken": "31", "missing": "31", "mismatch": "33", "undeclared": "35", "unpinned": "36",
-            "imported": "1;31", "unresolved": "33"}
+_COLOURS = {
+    "imported": "1;31",
+    "broken": "31",
+    "missing": "31",
+    "mismatch": "33",
+    "undeclared": "35",
+    "unpinned": "36",
+    "unresolved": "33",
+}
+_SHORT = {"imported": "undeclared, imported: the deploy fails without it"}
+_WARNING_COLOUR = "1;33"
 
 
 def _group(findings: Sequence[Finding], kind: str) -> List[Finding]:
@@ -32,12 +49,14 @@ def _group(findings: Sequence[Finding], kind: str) -> List[Finding]:
 
 
 def environment_line(report: Report) -> str:
+    """Unescaped: callers escape it for their format."""
     env = report.environment
     prefix = display_path(env.prefix)
     return f"{prefix} (Python {env.python_version}, found by {env.found_by})"
 
 
 def sources_line(report: Report) -> str:
+    """Unescaped: callers escape it for their format."""
     parts = []
     for s in report.sources:
         detail = f"{len(s.requirements)} declared"
@@ -49,36 +68,57 @@ def sources_line(report: Report) -> str:
 
 def render(report: Report, *, color: bool = False, short: bool = False) -> str:
     """The text report. `short` is for hooks: findings and fixes only."""
-    paint = (lambda text, code: f"\033[{code}m{text}\033[0m") if color else (lambda text, _c: text)
-    lines: List[str] = []
+    # (line, colour): every line is escaped as a whole, then painted.
+    lines: List[Tuple[str, Optional[str]]] = []
     env_line = environment_line(report)
+    warnings = [(f"warning: {w}", _WARNING_COLOUR) for w in report.warnings]
     if report.ok:
-        lines.append(f"drift-guard: no drift: {env_line} matches {sources_line(report)}")
-        lines.extend(f"note: {n}" for n in report.notes)
-        return "\n".join(lines) + "\n"
+        lines.append((f"drift-guard: no drift: {env_line} matches {sources_line(report)}", None))
+        lines.extend(warnings)
+        if warnings:
+            lines.append(("The check is incomplete: what could not be read was not compared.",
+                          None))
+        lines.extend((f"note: {n}", None) for n in notes(report))
+        return _join(lines, color)
     count = len(report.findings)
     lines.append(
-        f"drift-guard: {count} finding{'s' if count != 1 else ''} in {env_line}"
-        f" against {sources_line(report)}"
+        (
+            f"drift-guard: {count} finding{'s' if count != 1 else ''} in {env_line}"
+            f" against {sources_line(report)}",
+            None,
+        )
     )
-    for kind in ("broken", "imported", "missing", "mismatch", "undeclared", "unpinned",
-                 "unresolved"):
+    lines.extend(warnings)
+    kinds = [*_KINDS, *sorted({f.kind for f in report.findings} - set(_KINDS))]
+    for kind in kinds:
         group = _group(report.findings, kind)
         if not group:
             continue
-        heading = "undeclared, imported: the deploy fails without it" if kind == "imported" \
-            else f"{kind}:"
-        lines.append(paint(_HEADINGS[kind], _COLOURS[kind]) if not short else heading)
+        if short:
+            lines.append((_SHORT.get(kind, f"{kind}:"), None))
+        else:
+            lines.append((_HEADINGS.get(kind, f"{kind}:"), _COLOURS.get(kind)))
         for f in group:
-            lines.append("  " + _describe(f))
-            lines.append(f"      -> {fix_hint(report, f)}")
-    lines.extend(f"note: {n}" for n in report.notes)
+            lines.append(("  " + _describe(f), None))
+            lines.append((f"      -> {fix_hint(report, f)}", None))
+    lines.extend((f"note: {n}", None) for n in notes(report))
     if any(s.format == "requirements.txt" for s in report.sources):
         lines.append(
-            "To make the requirements match this environment: drift-guard --fix"
-            " (preview: drift-guard --diff)"
+            (
+                "To make the requirements match this environment: drift-guard --fix"
+                " (preview: drift-guard --diff)",
+                None,
+            )
         )
-    return "\n".join(lines) + "\n"
+    return _join(lines, color)
+
+
+def _join(lines: List[Tuple[str, Optional[str]]], color: bool) -> str:
+    out = []
+    for line, code in lines:
+        shown = _escape(line)
+        out.append(f"\033[{code}m{shown}\033[0m" if color and code else shown)
+    return "\n".join(out) + "\n"
 
 
 def _describe(f: Finding) -> str:
