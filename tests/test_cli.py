@@ -620,6 +620,16 @@ def _zappa_project(tmp_path: Path, requirements: str) -> Path:
     proj = tmp_path / "proj"
     shutil.copytree(ROOT / "fixtures" / "zappa-app", proj)
     (proj / "requirements.txt").write_text(requirements)
+    # The test Python's Lambda runtime may be past its block dates on the day the tests run;
+    # this test is about the drift verdict, so its dates are moved (as a user would when AWS
+    # extends them).
+    settings = json.loads((proj / "zappa_settings.json").read_text())
+    lam = settings["dev"].setdefault("drift_guard", {}).setdefault("lambda", {})
+    runtime = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    lam.setdefault("runtimes", {})[runtime] = {
+        "deprecated": "2099-01-01", "block-create": "2099-02-01", "block-update": "2099-03-01"
+    }
+    (proj / "zappa_settings.json").write_text(json.dumps(settings, indent=4))
     manifest = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     hook = next(h for h in manifest if h["id"] == "drift-guard-system")
     hook = {k: hook[k] for k in ("id", "name", "entry", "language", "pass_filenames",
