@@ -598,7 +598,9 @@ def zappa_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[Venv, Path]:
     wheels = tmp_path_factory.mktemp("zappa-wheels")
     wheels_of_installed(["zappa", "flask", "packaging"], wheels)
     files = {
-        p.relative_to(ROOT).as_posix(): p.read_text() for p in (ROOT / "drift_guard").rglob("*.py")
+        p.relative_to(ROOT).as_posix(): p.read_text()
+        for p in (ROOT / "drift_guard").rglob("*")
+        if p.is_file() and p.suffix in (".py", ".txt") and "__pycache__" not in p.parts
     }
     files[f"drift_guard-{__version__}.dist-info/entry_points.txt"] = (
         "[console_scripts]\ndrift-guard = drift_guard.cli:main\n"
