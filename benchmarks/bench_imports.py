@@ -128,6 +128,10 @@ def main() -> None:
     # Compare the checks themselves: drift-guard's result cache would replay the plain check
     # (a run that starts git, as the scan does, is never replayed).
     base_env["DRIFT_GUARD_NO_CACHE"] = "1"
+    # As installed: modules load from byte code (written once, outside the source tree),
+    # whatever PYTHONDONTWRITEBYTECODE the caller has.
+    base_env.pop("PYTHONDONTWRITEBYTECODE", None)
+    base_env["PYTHONPYCACHEPREFIX"] = str(work / "pycache")
     pyproject = project / "pyproject.toml"
     times: dict = {"plain": [], "cold": [], "warm": []}  # type: ignore[type-arg]
     files = sorted((project / "app").glob("m*.py"))

@@ -15,6 +15,7 @@ from drift_guard import __version__
 from drift_guard.errors import DriftGuardError
 
 
+
 FORMATS = ("text", "json", "github", "markdown")
 
 
@@ -74,6 +75,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--diff", action="store_true", help="print what --fix would change, and change nothing"
+    )
+    parser.add_argument(
+        "--allow-broken",
+        action="store_true",
+        help="let --fix record an environment that does not satisfy itself (pip check "
+        "conflicts); by default --fix refuses",
     )
     parser.add_argument(
         "--ignore",
@@ -296,29 +303,35 @@ def _environ_for(project: str) -> Tuple[Any, Tuple[str, ...]]:
     return environ, tuple(notes)
 
 
+def _checked(
+    args: argparse.Namespace, project: _Project, root: str, start: str, monorepo: bool
+) -> Tuple[_Project, str, Any, Any]:
+    """(project, its directory, its report, what is installed) for one project."""
+    from drift_guard.pipeline import check
+
+    cwd = os.path.join(root, project.directory) if project.directory != "." else root
+    environ, passed_over = _environ_for(cwd) if monorepo else (None, ())
+    report, installed = check(project.cfg, cwd=cwd, python=args.python, venv=args.venv,
+                              environ=environ)
+    if passed_over:
+        report = report._replace(notes=(*passed_over, *report.notes))
+    if root != start and not monorepo:
+        report = report._replace(notes=(
+            f"checked the project at {root} (the nearest directory above "
+            f"{os.path.relpath(start, root)} with a declaration file; paths here are "
+            "relative to it)", *report.notes,
+        ))
+    return project, cwd, report, installed
+
+
 def _run_at(args: argparse.Namespace, root: str, start: str, files: Tuple[str, ...]) -> int:
-    from drift_guard.pipeline import check, render
+    from drift_guard.pipeline import render
 
     projects = _projects(args, root, files)
     monorepo = len(projects) > 1 or projects[0].directory != "."
-    results = []
-    for project in projects:
-        cwd = os.path.join(root, project.directory) if project.directory != "." else root
-        environ, passed_over = _environ_for(cwd) if monorepo else (None, ())
-        report, installed = check(project.cfg, cwd=cwd, python=args.python, venv=args.venv,
-                                  environ=environ)
-        if passed_over:
-            report = report._replace(notes=(*passed_over, *report.notes))
-        if root != start and not monorepo:
-            report = report._replace(notes=(
-                f"checked the project at {root} (the nearest directory above "
-                f"{os.path.relpath(start, root)} with a declaration file; paths here are "
-                "relative to it)", *report.notes,
-            ))
-        results.append((project, cwd, report, installed))
-
     if args.fix or args.diff:
-        return _fix(args, results, monorepo)
+        return _fix(args, projects, root, start, monorepo)
+    results = [_checked(args, project, root, start, monorepo) for project in projects]
 
     if not monorepo:
         report = results[0][2]
@@ -345,7 +358,11 @@ def _run_at(args: argparse.Namespace, root: str, start: str, files: Tuple[str, .
     return 0 if ok or args.exit_zero else 1
 
 
-def _fix(args: argparse.Namespace, results: List[Any], monorepo: bool) -> int:
+def _fix(
+    args: argparse.Namespace, projects: List[_Project], root: str, start: str, monorepo: bool
+) -> int:
+    import contextlib
+
     from drift_guard.fix import run_fix
     from drift_guard.pipeline import render
 
@@ -363,9 +380,31 @@ def _fix(args: argparse.Namespace, results: List[Any], monorepo: bool) -> int:
         )
     worst = 0
     docs = []
-    for project, cwd, report, installed in results:
-        code, output, errors = run_fix(report, installed, write=not args.diff, root=cwd)
+    for project in projects:
+        cwd = os.path.join(root, project.directory) if project.directory != "." else root
+        if args.fix and not args.diff:
+            # One --fix at a time per project, held from the check to the last write: a second
+            # run checks what the first one wrote instead of fixing the same drift again.
+            from drift_guard.fix._lock import ProjectLock
+
+            guard: Any = ProjectLock(cwd)
+        else:
+            guard = contextlib.nullcontext()
+        with guard:
+            _, _, report, installed = _checked(args, project, root, start, monorepo)
+            code, output, errors = run_fix(
+                report,
+                installed,
+                write=not args.diff,
+                root=cwd,
+                allow_broken=args.allow_broken,
+                top_level=tuple(project.cfg.top_level),
+                ignore=project.cfg.ignore,
+            )
         worst = max(worst, code)
+        if code == 2:  # refused: bad input, told on stderr in every format
+            sys.stderr.write(errors)
+            continue
         if args.format == "json":
             # stdout stays one JSON document: the report, and what the fix did or would do.
             import json
@@ -383,17 +422,16 @@ def _fix(args: argparse.Namespace, results: List[Any], monorepo: bool) -> int:
             sys.stdout.write(output)
         if errors:
             sys.stderr.write(errors)
-    if args.format == "json":
+    if args.format == "json" and docs:
         import json
 
         if monorepo:
-            ok = all(report.ok for _, _, report, _ in results)
+            ok = all(d.get("ok") for d in docs)
             sys.stdout.write(json.dumps({"schema": 1, "ok": ok, "projects": docs}, indent=2)
                              + "\n")
         else:
             sys.stdout.write(json.dumps(docs[0], indent=2) + "\n")
     return worst
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

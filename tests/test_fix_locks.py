@@ -55,15 +55,51 @@ def test_uv_records_undeclared_roots_and_syncs_inexactly_in_the_target(tmp_path:
         [undeclared("rich", "13.7.1"), undeclared("mdurl", "0.1.2", required_by=("rich",))],
     )
     assert notes == []
+    # uv's own bound (what `uv add rich` writes), with the lock kept at the installed version;
+    # `--` so that no argument can be read as an option.
     assert [c.argv for c in commands] == [
-        ("uv", "add", "rich==13.7.1"),
+        ("uv", "add", "--upgrade-package", "rich==13.7.1", "--", "rich>=13.7.1"),
         ("uv", "sync", "--inexact"),
     ]
     assert all(c.cwd == str(tmp_path) for c in commands)
     assert [c.shell(str(tmp_path)) for c in commands] == [
-        "UV_PROJECT_ENVIRONMENT=/p/.venv UV_PYTHON=/p/.venv/bin/python uv add rich==13.7.1",
+        "UV_PROJECT_ENVIRONMENT=/p/.venv UV_PYTHON=/p/.venv/bin/python uv add "
+        "--upgrade-package rich==13.7.1 -- 'rich>=13.7.1'",
         "UV_PROJECT_ENVIRONMENT=/p/.venv UV_PYTHON=/p/.venv/bin/python uv sync --inexact",
     ]
+
+
+def test_uv_pins_exactly_when_the_project_pins_exactly(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1"\ndependencies = ["six==1.16.0", "idna===3.7"]\n'
+    )
+    commands, _ = locks.plan(
+        source(str(tmp_path / "uv.lock"), "uv.lock"), [], ENV, [undeclared("rich", "13.7.1")]
+    )
+    assert commands[0].argv == ("uv", "add", "--", "rich==13.7.1")
+
+
+@pytest.mark.parametrize("name", ["--index-url=http://evil.example/", "-e", "x; os_name=='nt'"])
+@pytest.mark.parametrize("fmt", ["uv.lock", "poetry.lock", "Pipfile.lock"])
+def test_a_name_that_is_not_a_package_name_never_reaches_the_tool(
+    tmp_path: Path, fmt: str, name: str
+) -> None:
+    dist = Installed(name, name, "1.0", (), str(tmp_path))
+    found = Finding("undeclared", name, "1.0", None)
+    commands, notes = locks.plan(source(str(tmp_path / fmt), fmt), [], ENV, [found], {name: dist})
+    assert commands == []
+    assert len(notes) == 1
+    assert "records nothing" in notes[0]
+
+
+@pytest.mark.parametrize("version", ["1.0; os_name == 'nt'", "1.0 @ http://x/", "-1"])
+def test_a_version_that_is_not_a_version_never_reaches_the_tool(
+    tmp_path: Path, version: str
+) -> None:
+    found = Finding("undeclared", "six", version, None)
+    commands, notes = locks.plan(source(str(tmp_path / "uv.lock"), "uv.lock"), [], ENV, [found])
+    assert commands == []
+    assert len(notes) == 1
 
 
 def test_poetry_installs_rather_than_syncs_and_is_checked_for_the_env_it_acts_on(
@@ -71,12 +107,42 @@ def test_poetry_installs_rather_than_syncs_and_is_checked_for_the_env_it_acts_on
 ) -> None:
     lock = str(tmp_path / "poetry.lock")
     commands, _ = locks.plan(source(lock, "poetry.lock"), [], ENV, [undeclared("six", "1.16.0")])
+    (tmp_path / "pyproject.toml").write_text('[tool.poetry]\nname = "my-app"\n')
+    (tmp_path / "my_app").mkdir()
+    commands, _ = locks.plan(source(lock, "poetry.lock"), [], ENV, [undeclared("six", "1.16.0")])
     assert [c.shell(str(tmp_path)) for c in commands] == [
-        "VIRTUAL_ENV=/p/.venv poetry add six==1.16.0",
+        "VIRTUAL_ENV=/p/.venv poetry add -- six==1.16.0",
         "VIRTUAL_ENV=/p/.venv poetry install",
     ]
-    assert {c.probe for c in commands} == {("poetry", "env", "info", "--path")}
+    assert {c.probe for c in commands} == {
+        ("poetry", "--no-plugins", "--no-interaction", "env", "info", "--path")
+    }
     assert {c.target for c in commands} == {"/p/.venv"}
+
+
+@pytest.mark.parametrize(
+    ("pyproject", "package_dir", "root"),
+    [
+        ('[tool.poetry]\nname = "my-app"\n', None, False),  # no package: poetry would fail
+        ('[tool.poetry]\nname = "my-app"\n', "my_app", True),
+        ('[tool.poetry]\nname = "my-app"\n', "src/my_app", True),
+        ('[project]\nname = "my.app"\n', "my_app.py", True),
+        ('[tool.poetry]\nname = "my-app"\npackage-mode = false\n', "my_app", False),
+        ('[tool.poetry]\nname = "x"\npackages = [{include = "lib"}]\n', None, True),
+    ],
+)
+def test_poetry_installs_the_root_only_of_a_package_project(
+    tmp_path: Path, pyproject: str, package_dir: Optional[str], root: bool
+) -> None:
+    (tmp_path / "pyproject.toml").write_text(pyproject)
+    if package_dir and package_dir.endswith(".py"):
+        (tmp_path / package_dir).write_text("")
+    elif package_dir:
+        (tmp_path / package_dir).mkdir(parents=True)
+    (command,) = locks.plan(
+        source(str(tmp_path / "poetry.lock"), "poetry.lock"), [mismatch("b", "1", "x")], ENV
+    )[0]
+    assert command.argv == ("poetry", "install") + (() if root else ("--no-root",))
 
 
 def test_pipenv_installs_then_syncs_dev(tmp_path: Path) -> None:
@@ -93,7 +159,7 @@ def test_pipenv_installs_then_syncs_dev(tmp_path: Path) -> None:
     ("fmt", "sync"),
     [
         ("uv.lock", ("uv", "sync", "--inexact")),
-        ("poetry.lock", ("poetry", "install")),
+        ("poetry.lock", ("poetry", "install", "--no-root")),
         ("Pipfile.lock", ("pipenv", "sync", "--dev")),
     ],
 )
@@ -110,8 +176,12 @@ def test_missing_or_mismatched_packages_need_only_the_sync(
 @pytest.mark.parametrize(
     ("fixture", "with_groups", "sync"),
     [
-        ("poetry-demo/poetry.lock", (), ("poetry", "install")),
-        ("poetry-demo/poetry.lock", ("docs",), ("poetry", "install", "--with", "docs")),
+        ("poetry-demo/poetry.lock", (), ("poetry", "install", "--no-root")),
+        (
+            "poetry-demo/poetry.lock",
+            ("docs",),
+            ("poetry", "install", "--with", "docs", "--no-root"),
+        ),
         ("uv-demo/uv.lock", (), ("uv", "sync", "--inexact")),
         ("uv-demo/uv.lock", ("docs",), ("uv", "sync", "--inexact", "--group", "docs")),
         ("pipenv-demo/Pipfile.lock", (), ("pipenv", "sync", "--dev")),
@@ -148,9 +218,9 @@ def test_commands_outside_the_current_directory_say_where_they_run(tmp_path: Pat
         source(str(sub / "poetry.lock"), "poetry.lock"), [mismatch("b", "1", "x")], ENV
     )[0]
     assert command.shell(str(tmp_path)) == (
-        f"cd {shlex.quote(str(sub))} && VIRTUAL_ENV=/p/.venv poetry install"
+        f"cd {shlex.quote(str(sub))} && VIRTUAL_ENV=/p/.venv poetry install --no-root"
     )
-    assert command.shell(str(sub)) == "VIRTUAL_ENV=/p/.venv poetry install"
+    assert command.shell(str(sub)) == "VIRTUAL_ENV=/p/.venv poetry install --no-root"
 
 
 def _dist(tmp_path: Path, name: str, direct_url: Optional[Dict[str, Any]]) -> Installed:
@@ -180,17 +250,27 @@ def test_direct_references_and_editables_are_recorded_as_installed(tmp_path: Pat
     }
     installed["flask"] = installed.pop("Flask")
     found = [undeclared("mylib", "1.0"), undeclared("gitpkg", "1.0"), undeclared("flask", "1.0")]
+    git = "gitpkg @ git+https://example.org/g.git@abc"
     for fmt, add, editable in [
-        ("uv.lock", ("uv", "add"), ("uv", "add", "--editable", "../lib")),
-        ("poetry.lock", ("poetry", "add"), ("poetry", "add", "--editable", "../lib")),
-        ("Pipfile.lock", ("pipenv", "install"), ("pipenv", "install", "-e", "../lib")),
+        (
+            "uv.lock",
+            ("uv", "add", "--upgrade-package", "Flask==1.0", "--", git, "Flask>=1.0"),
+            ("uv", "add", "--editable", "--", "../lib"),
+        ),
+        (
+            "poetry.lock",
+            ("poetry", "add", "--", git, "Flask==1.0"),
+            ("poetry", "add", "--editable", "--", "../lib"),
+        ),
+        (
+            "Pipfile.lock",
+            ("pipenv", "install", git, "Flask==1.0"),
+            ("pipenv", "install", "-e", "../lib"),
+        ),
     ]:
         lock = str(project / fmt)
         commands, _ = locks.plan(source(lock, fmt), [], ENV, found, installed)
-        assert [c.argv for c in commands[:2]] == [
-            (*add, "gitpkg @ git+https://example.org/g.git@abc", "Flask==1.0"),
-            editable,
-        ]
+        assert [c.argv for c in commands[:2]] == [add, editable]
 
 
 @pytest.mark.parametrize(
@@ -236,7 +316,7 @@ def _fake_tool(bin_dir: Path, name: str, prints: str) -> Path:
     script.write_text(
         "#!/bin/sh\n"
         f'echo "$VIRTUAL_ENV ${{PIPENV_IGNORE_VIRTUALENVS:-}}$*" >> {shlex.quote(str(log))}\n'
-        f'case "$*" in "env info --path"|--venv) echo {shlex.quote(prints)};; esac\n'
+        f'case "$*" in *"env info --path"|--venv) echo {shlex.quote(prints)};; esac\n'
     )
     script.chmod(script.stat().st_mode | stat.S_IEXEC)
     return log
@@ -253,7 +333,8 @@ def test_a_tool_not_on_path_runs_nothing_and_prints_the_commands(
     assert not ok
     assert messages == [
         "uv not on PATH; nothing was run. Run these:",
-        "UV_PROJECT_ENVIRONMENT=/p/.venv UV_PYTHON=/p/.venv/bin/python uv add six==1.0",
+        "UV_PROJECT_ENVIRONMENT=/p/.venv UV_PYTHON=/p/.venv/bin/python uv add "
+        "--upgrade-package six==1.0 -- 'six>=1.0'",
         "UV_PROJECT_ENVIRONMENT=/p/.venv UV_PYTHON=/p/.venv/bin/python uv sync --inexact",
     ]
 
@@ -283,7 +364,8 @@ def test_a_tool_that_would_act_on_another_env_is_not_run(
         "environment:"
     )
     assert messages[1:] == [c.shell(str(tmp_path)) for c in commands]
-    assert log.read_text() == f"{target.prefix} env info --path\n"  # asked, nothing else
+    # asked (without the repository's plugins), nothing else
+    assert log.read_text() == f"{target.prefix} --no-plugins --no-interaction env info --path\n"
 
 
 @pytest.mark.parametrize("fmt", ["uv.lock", "poetry.lock", "Pipfile.lock", "pylock.toml"])
@@ -326,6 +408,51 @@ def test_inherited_variables_do_not_redirect_the_tool(
     assert messages[0] == f"$ VIRTUAL_ENV={target} pipenv sync --dev"
 
 
+@pytest.mark.parametrize("tool_fmt", [("uv", "uv.lock"), ("poetry", "poetry.lock")])
+def test_a_tool_that_never_returns_is_stopped_with_its_children_after_the_timeout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, tool_fmt: Tuple[str, str]
+) -> None:
+    import time
+
+    name, fmt = tool_fmt
+    env = _fake_venv(tmp_path / "target")
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    pid_file = tmp_path / "child.pid"
+    script = bin_dir / name
+    # Answers the probe, then hangs in a child that holds the output pipe open.
+    script.write_text(
+        "#!/bin/sh\n"
+        f'case "$*" in *"env info --path") echo {shlex.quote(env.prefix)}; exit 0;; esac\n'
+        f"sleep 1000 & echo $! > {shlex.quote(str(pid_file))}\n"
+        "wait\n"
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("DRIFT_GUARD_TOOL_TIMEOUT", "1.5")
+    lock = str(tmp_path / fmt)
+    commands, _ = locks.plan(source(lock, fmt), [mismatch("b", "1", lock)], env)
+    started = time.monotonic()
+    ok, messages = locks.run(commands, str(tmp_path))
+    assert time.monotonic() - started < 20
+    assert not ok
+    assert messages[-1] == (
+        f"{name} did not finish within 1.5 s and was stopped; nothing more was run (set "
+        "DRIFT_GUARD_TOOL_TIMEOUT to give it longer, or run it by hand)"
+    )
+    child = int(pid_file.read_text())
+    for _ in range(50):  # the whole process group was killed, not only the shell
+        try:
+            state = Path(f"/proc/{child}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except FileNotFoundError:
+            break
+        if state in ("Z", "X"):  # killed, waiting for a parent that never reaps here
+            break
+        time.sleep(0.1)
+    else:
+        pytest.fail("the tool's child still runs")
+
+
 # ------------------------------------------------------------------- end to end, offline
 
 WHEELS = [
@@ -334,6 +461,7 @@ WHEELS = [
     ("beta", "2.0", []),
     ("gamma", "1.0", []),
     ("hand", "1.0", ["handdep"]),
+    ("hand", "2.0", ["handdep"]),  # newer than installed: uv add must not move the lock to it
     ("handdep", "1.0", []),
     ("stray", "1.0", []),
     ("drift-guard", "0.1.0", []),  # a stand-in, as the drift-guard-system hook installs it
@@ -513,11 +641,12 @@ def _uv_target(venv: Path) -> str:
     return f"UV_PROJECT_ENVIRONMENT={venv} UV_PYTHON={venv}/bin/python"
 
 
-def _poetry_write(root: Path, index: Index) -> None:
+def _poetry_write(root: Path, index: Index, package_mode_false: bool = True) -> None:
     (root / "pyproject.toml").write_text(
         '[project]\nname = "poetrydemo"\nversion = "0.1.0"\nrequires-python = ">=3.9"\n'
         'dependencies = ["alpha", "gamma==1.0"]\n\n'
-        "[tool.poetry]\npackage-mode = false\n\n"
+        + ("[tool.poetry]\npackage-mode = false\n\n" if package_mode_false else "")
+        +
         f'[[tool.poetry.source]]\nname = "local"\nurl = "{index.url}"\npriority = "primary"\n'
     )
 
@@ -530,7 +659,8 @@ def _poetry_lock(root: Path, env: Dict[str, str]) -> None:
 def _poetry_fill(root: Path, venv: Path, env: Dict[str, str]) -> None:
     # With pip and setuptools, as most venvs have them: `poetry sync` would remove setuptools.
     make_venv(venv)
-    tool(["poetry", "install"], root, env, VIRTUAL_ENV=str(venv))
+    # --no-root: an application without package-mode has no package for poetry to install.
+    tool(["poetry", "install", "--no-root"], root, env, VIRTUAL_ENV=str(venv))
 
 
 def _pipenv_write(root: Path, index: Index) -> None:
@@ -557,7 +687,7 @@ KINDS = {
         _uv_write,
         _uv_lock,
         _uv_fill,
-        lambda venv: f"{_uv_target(venv)} uv add hand==1.0",
+        lambda venv: f"{_uv_target(venv)} uv add --upgrade-package hand==1.0 -- 'hand>=1.0'",
         lambda venv: f"{_uv_target(venv)} uv sync --inexact",
     ),
     "poetry": Kind(
@@ -566,8 +696,19 @@ KINDS = {
         _poetry_write,
         _poetry_lock,
         _poetry_fill,
-        lambda venv: f"VIRTUAL_ENV={venv} poetry add hand==1.0",
-        lambda venv: f"VIRTUAL_ENV={venv} poetry install",
+        lambda venv: f"VIRTUAL_ENV={venv} poetry add -- hand==1.0",
+        lambda venv: f"VIRTUAL_ENV={venv} poetry install --no-root",
+    ),
+    # An application as `poetry new`/`poetry init` users write one: package-mode unset and no
+    # package directory. `poetry install` without --no-root fails on the root project.
+    "poetry-app": Kind(
+        "poetry.lock",
+        "pyproject.toml",
+        lambda root, index: _poetry_write(root, index, package_mode_false=False),
+        _poetry_lock,
+        _poetry_fill,
+        lambda venv: f"VIRTUAL_ENV={venv} poetry add -- hand==1.0",
+        lambda venv: f"VIRTUAL_ENV={venv} poetry install --no-root",
     ),
     "pipenv": Kind(
         "Pipfile.lock",
@@ -607,7 +748,7 @@ def project_copy(templates: Callable[[str], Path], kind: str, dest: Path) -> Pat
 
 
 @pytest.mark.e2e
-@pytest.mark.parametrize("kind", ["uv", "poetry", "pipenv"])
+@pytest.mark.parametrize("kind", ["uv", "poetry", "poetry-app", "pipenv"])
 def test_undeclared_package_is_recorded_by_the_tool_and_a_second_run_is_clean(
     kind: str,
     tmp_path: Path,
@@ -648,6 +789,8 @@ def test_undeclared_package_is_recorded_by_the_tool_and_a_second_run_is_clean(
         "handdep": "==1.0",
     }
     assert b"hand" in manifest.read_bytes()
+    if kind == "uv":  # as `uv add hand` writes it, at the installed version, not the newest
+        assert b'"hand>=1.0"' in manifest.read_bytes()
     after = freeze(venv)
     assert after["stray"] == "1.0"
     assert after["drift-guard"] == "0.1.0"
@@ -786,7 +929,7 @@ def test_a_poetry_env_use_choice_that_outranks_the_target_stops_the_fix(
         f"poetry would act on {managed}, not on the checked environment {target} (a `poetry "
         "env use` choice for this project outranks VIRTUAL_ENV); nothing was run. Check "
         f"{managed} with --venv, or run these yourself where they reach the checked "
-        f"environment:\nVIRTUAL_ENV={target} poetry install\n"
+        f"environment:\nVIRTUAL_ENV={target} poetry install --no-root\n"
     )
     assert (root / "poetry.lock").read_bytes() == lock_bytes
     assert freeze(target) == target_before

@@ -3,10 +3,10 @@ from __future__ import annotations
 import json
 import stat
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional, Sequence
+from typing import Callable, Dict, List, Mapping, Optional, Sequence
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from drift_guard._names import canonical
@@ -665,3 +665,102 @@ def test_versions_pep_440_cannot_parse_are_pinned_with_arbitrary_equality(tmp_pa
     ]
     (edit,) = fix.plan_fix([source], findings, installed, root=str(tmp_path))
     assert edit.new == b"legacy===1.0.weird-build\nOdd===not a version\n"
+
+
+# ------------------------------------------------------------------- property: fix, then clean
+
+# The declared set before the drift: a 1.0, b 1.0 (needs c), c 1.0, d 1.0. Each mode writes it
+# as users do; files maps a name to its content, "args" are the options of every run.
+_MODES: Dict[str, Dict[str, str]] = {
+    "frozen": {"requirements.txt": "a==1.0\nb==1.0\nc==1.0\nd==1.0\n"},
+    "top-level": {"requirements.txt": "# direct dependencies only\na>=1\nb\nd==1.0\n"},
+    "include": {"requirements.txt": "-r base.txt\na==1.0\n",
+                "base.txt": "b==1.0\r\nc==1.0\r\nd==1.0\r\n"},
+    "constraints": {"requirements.txt": "-c constraints.txt\na\nb\nd\n",
+                    "constraints.txt": "a==1.0\nc==1.0\n"},
+    "duplicates": {"requirements.txt": "a==1.0\nb==1.0\nc==1.0\nd==1.0\n-r more.txt\n",
+                   "more.txt": "d==1.0\na==1.0\n"},
+    "require-pins": {"requirements.txt": "a==1.0\nb>=1\nc==1.0\nd==1.0\n",
+                     "args": "--require-pins"},
+    "require-pins-top-level": {"requirements.txt": "a>=1\nb\nd==1.0\n",
+                               "args": "--require-pins"},
+}
+_FROZEN_MODES = ("frozen", "include", "duplicates", "require-pins")
+_DRIFTS = ("upgrade a", "remove d", "add e", "upgrade c")
+
+
+@pytest.fixture(scope="module")
+def drift_wheels(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    wheels = tmp_path_factory.mktemp("drift-wheels")
+    for name, version, requires in [("a", "1.0", []), ("a", "2.0", []),
+                                    ("b", "1.0", ["c>=1"]), ("c", "1.0", []), ("c", "2.0", []),
+                                    ("d", "1.0", []), ("e", "1.0", [])]:
+        write_wheel(wheels, name, version, requires=requires)
+    return wheels
+
+
+@pytest.fixture(scope="module")
+def drifted_venv(tmp_path_factory: pytest.TempPathFactory,
+                 drift_wheels: Path) -> Callable[[frozenset[str]], Venv]:
+    made: Dict[frozenset[str], Venv] = {}
+
+    def get(drifts: frozenset[str]) -> Venv:
+        if drifts not in made:
+            venv = make_venv(tmp_path_factory.mktemp("drifted") / "venv", with_pip=False)
+            pip(venv, "install", "a==1.0", "b==1.0", "c==1.0", "d==1.0", find_links=drift_wheels)
+            wanted = [r for d, r in (("upgrade a", "a==2.0"), ("add e", "e==1.0"),
+                                     ("upgrade c", "c==2.0")) if d in drifts]
+            if wanted:
+                pip(venv, "install", *wanted, find_links=drift_wheels)
+            if "remove d" in drifts:
+                pip(venv, "uninstall", "-y", "d")
+            made[drifts] = venv
+        return made[drifts]
+
+    return get
+
+
+@pytest.mark.e2e
+# Each example builds real venvs: few examples, and no shrinking (the failing case is
+# printed as drawn).
+@settings(max_examples=6, deadline=None, phases=[Phase.explicit, Phase.reuse, Phase.generate],
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(mode=st.sampled_from(sorted(_MODES)),
+       drifts=st.frozensets(st.sampled_from(_DRIFTS), min_size=1))
+def test_after_fix_the_same_command_is_clean_and_the_file_installs_the_environment(
+        tmp_path_factory: pytest.TempPathFactory, drift_wheels: Path,
+        drifted_venv: Callable[[frozenset[str]], Venv], mode: str,
+        drifts: frozenset[str]) -> None:
+    venv = drifted_venv(drifts)
+    work = tmp_path_factory.mktemp("work")
+    spec = dict(_MODES[mode])
+    args = ["--venv", str(venv.path), *spec.pop("args", "").split()]
+    for name, content in spec.items():
+        (work / name).write_bytes(content.encode())
+    before = {name: (work / name).read_bytes() for name in spec}
+    env = {"PYTHONPATH": str(ROOT)}
+
+    fixed_run = run_cli([*args, "--fix"], cwd=work, env=env)
+    if fixed_run.returncode == 0:  # a top-level file that the drift still satisfies
+        assert mode not in _FROZEN_MODES, fixed_run.stdout
+        assert {name: (work / name).read_bytes() for name in spec} == before
+    elif fixed_run.returncode == 2:
+        # The one refusal this matrix can meet: pinning every line of a top-level file would
+        # make it a frozen one that does not list c. Then nothing at all was written.
+        assert mode == "require-pins-top-level", fixed_run.stderr
+        assert fixed_run.stderr.count("\n") == 1
+        assert {name: (work / name).read_bytes() for name in spec} == before
+        return
+    else:
+        assert fixed_run.returncode == 1, fixed_run.stdout + fixed_run.stderr
+        assert fixed_run.stderr == ""
+    recheck = run_cli(args, cwd=work, env=env)
+    assert recheck.returncode == 0, recheck.stdout + recheck.stderr
+
+    fresh = make_venv(work / "fresh", with_pip=False)
+    pip(fresh, "install", "-r", str(work / "requirements.txt"), find_links=drift_wheels)
+    if mode in _FROZEN_MODES:
+        assert pip_list_freeze(fresh) == pip_list_freeze(venv)
+    else:  # a top-level file installs what satisfies it (newest versions), and re-checks clean
+        fresh_check = run_cli(["--venv", str(fresh.path), *args[2:]], cwd=work, env=env)
+        assert fresh_check.returncode == 0, fresh_check.stdout + fresh_check.stderr

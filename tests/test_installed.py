@@ -13,7 +13,6 @@ import re
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
@@ -326,18 +325,15 @@ def _many(site: Path, count: int) -> None:
                   RECORD="", INSTALLER="pip\n")
 
 
-def test_two_hundred_distributions_are_listed_in_milliseconds(tmp_path: Path) -> None:
+def test_two_hundred_distributions_with_long_metadata_are_all_listed(tmp_path: Path) -> None:
+    # How fast is measured by benchmarks/bench.py, never by a timed test.
     _many(tmp_path, 200)
-    env = env_of(tmp_path)
-    best = min(_timed(lambda: list_installed(env)) for _ in range(3))
-    assert len(list_installed(env)) == 200
-    assert best < 0.05, f"{best * 1000:.1f} ms"  # a few ms on a laptop; generous for CI
+    listed = list_installed(env_of(tmp_path))
+    assert {d.name: d.version for d in listed.values()} == {
+        f"pkg-{i}": f"1.{i}.0" for i in range(200)
+    }
 
 
-def _timed(fn) -> float:  # type: ignore[no-untyped-def]
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 def test_listing_imports_nothing_heavy(tmp_path: Path) -> None:

@@ -897,3 +897,19 @@ def test_uv_sources_as_strings_of_early_uv_0_2_are_one_line(tmp_path: Path) -> N
                  'sdist = { path = "." }\n')
     err = error_of(uv_lock.read, path)
     assert err.key == "distribution[0].source" and "`uv lock`" in err.message
+
+
+def test_pipenv_dependency_groups_markers_are_drift_not_a_crash(tmp_path: Path) -> None:
+    # Such a marker made the check fail with exit 3; pipenv installs the entry.
+    (tmp_path / "Pipfile.lock").write_text(json.dumps({
+        "_meta": {"pipfile-spec": 6},
+        "default": {},
+        "develop": {"gamma": {"version": "==1.0", "markers":
+                              "('dev' in dependency_groups) and (python_version >= '3.9')"}},
+    }))
+    venv = make_venv(tmp_path / "venv", with_pip=False)
+    result = run_cli([str(tmp_path / "Pipfile.lock"), "--venv", str(venv.path),
+                      "--format", "json"], cwd=tmp_path)
+    assert result.returncode == 1, result.stderr
+    findings = json.loads(result.stdout)["findings"]
+    assert [(f["kind"], f["name"]) for f in findings] == [("missing", "gamma")]

@@ -630,8 +630,10 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     dest = tmp_path_factory.mktemp("wheelhouse")
     for dist in _requires_closure(["zappa", "flask"]):
         _repack(dist, dest)
+    # The package's code and its data files (e.g. the standard-library module lists).
     sources = {p.relative_to(ROOT).as_posix(): p.read_text()
-               for p in (ROOT / "drift_guard").rglob("*.py")}
+               for p in (ROOT / "drift_guard").rglob("*")
+               if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"}
     from drift_guard import __version__
 
     write_wheel(dest, "drift-guard", __version__, requires=["packaging>=24"], modules=[],

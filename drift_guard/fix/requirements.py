@@ -20,10 +20,24 @@ need the archive), as is anything in a file outside the project root.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import re
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import (
+    Any,
+    Dict,
+    Iterator,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+)
 
+from drift_guard._io import read_bytes
 from drift_guard._names import canonical, pin
 from drift_guard._paths import display_path
 from drift_guard.errors import DriftGuardError
@@ -401,20 +415,46 @@ def plan_fix(sources: Sequence[Source], findings: Sequence[Finding],
     Findings name the file and line that declare them (`Finding.source`, relative to the
     current directory); undeclared packages go to the first requirements file of `sources`.
     Nothing is written; messages say what was left for the user."""
-    plans: Dict[str, _Plan] = {}
+    # Plans are keyed by the physical file (device, inode): a file reached by two names (a
+    # symlinked include, a path spelled twice) is planned, and written, once.
+    plans: Dict[Tuple[int, int], _Plan] = {}
+    paths: Dict[Tuple[int, int], str] = {}
     orphans: Dict[str, List[str]] = {}
+    recorded: Dict[Tuple[int, int], str] = {}
+    for source in sources:
+        for path, digest in source.digests:
+            with contextlib.suppress(OSError):
+                recorded.setdefault(_identity(path), digest)
 
     def plan_for(path: str) -> _Plan:
         absolute = os.path.abspath(path)
-        if absolute not in plans:
-            plans[absolute] = _Plan(parse(absolute, display=display_path(absolute)), root)
-        return plans[absolute]
+        try:
+            ident = _identity(absolute)
+        except OSError as exc:
+            raise DriftGuardError(f"cannot read it again to fix it: {exc.strerror or exc}; "
+                                  "nothing was written", path=display_path(absolute)) from None
+        if ident not in plans:
+            doc = parse(absolute, display=display_path(absolute))
+            digest = recorded.get(ident)
+            if digest is not None and hashlib.sha256(doc.raw).hexdigest() != digest:
+                raise DriftGuardError("changed on disk since drift-guard checked it; nothing "
+                                      "was written: run drift-guard again", path=doc.display)
+            plans[ident] = _Plan(doc, root)
+            paths[ident] = absolute
+        return plans[ident]
+
+    def identity_of(path: str) -> Tuple[int, int]:
+        with contextlib.suppress(OSError):
+            return _identity(os.path.abspath(path))
+        return (-1, hash(os.path.abspath(path)))
 
     first = next((s for s in sources if s.format == "requirements.txt"), None)
-    seen: Set[Tuple[str, str, Optional[str], Optional[int]]] = set()
+    seen: Set[Tuple[str, str, Tuple[int, int], Optional[int]]] = set()
     for finding in findings:
-        # A file named twice gives each finding twice; a span must be edited once.
-        once = (finding.kind, finding.name, finding.source, finding.line)
+        # A file named twice (or by two names) gives each finding twice; a span must be
+        # edited once.
+        once = (finding.kind, finding.name,
+                identity_of(finding.source or (first.path if first else "")), finding.line)
         if once in seen:
             continue
         seen.add(once)
@@ -462,7 +502,9 @@ def plan_fix(sources: Sequence[Source], findings: Sequence[Finding],
         for path in (source.path, *source.files):
             order.setdefault(os.path.abspath(path), len(order))
     edits: List[FileEdit] = []
-    for absolute, plan in sorted(plans.items(), key=lambda p: order.get(p[0], len(order))):
+    for ident, plan in sorted(plans.items(),
+                              key=lambda p: order.get(paths[p[0]], len(order))):
+        absolute = paths[ident]
         doc = plan.doc
         new = doc.raw
         messages = list(plan.messages)
@@ -514,44 +556,188 @@ def _decoded(edit: FileEdit, data: bytes) -> str:
     return data.decode(edit.encoding)
 
 
+def _identity(path: str) -> Tuple[int, int]:
+    st = os.stat(path)
+    return (st.st_dev, st.st_ino)
+
+
+def _before_swap(path: str) -> None:
+    """Called right before a file is compared and replaced (tests inject faults here)."""
+
+
 def apply(edits: Sequence[FileEdit]) -> None:
     """Write the edits, each atomically (a temporary file in the same directory, then
-    `os.replace`), keeping each file's mode.
+    `os.replace`), keeping each file's mode, owner and extended attributes.
 
-    If any file no longer holds the bytes it was planned from, nothing at all is written."""
-    changed = [e for e in edits if e.changed]
+    Each file is written only if it still holds the bytes it was planned from (checked for
+    all files first, and again for each right before its rename), at most once per physical
+    file. A hard-linked file is refused: replacing it would split the link. SIGTERM, SIGHUP
+    and SIGINT during the write remove the temporary file before they take effect.
+    If any file fails the first checks, nothing at all is written."""
+    changed: List[FileEdit] = []
+    done: Dict[Tuple[int, int], FileEdit] = {}
+    for edit in edits:
+        if not edit.changed:
+            continue
+        try:
+            ident = _identity(edit.absolute or edit.path)
+        except OSError as exc:
+            raise DriftGuardError(f"cannot read it again before writing: "
+                                  f"{exc.strerror or exc}; nothing was written",
+                                  path=edit.path) from None
+        if ident in done:
+            if done[ident].new != edit.new:
+                raise DriftGuardError(f"is the same file as {done[ident].path} with other "
+                                      "changes; nothing was written", path=edit.path)
+            continue
+        done[ident] = edit
+        changed.append(edit)
     for edit in changed:
         _check_unchanged(edit)
-    for edit in changed:
-        _write(edit)
+        _check_links(edit)
+    written: List[str] = []
+    with _signals_raise() as pending:
+        try:
+            for edit in changed:
+                _write(edit)
+                written.append(edit.path)
+        except _Signalled:
+            pass
+        except DriftGuardError as exc:
+            if written:  # each file is whole, but the set is not: say which ones changed
+                exc.message = exc.message.replace("nothing was written", "it was not written")
+                exc.message += f" (already rewritten: {', '.join(written)})"
+            raise
+    if pending:
+        _redeliver(pending[0])
+
+
+def _check_links(edit: FileEdit) -> None:
+    st = os.stat(edit.absolute or edit.path)
+    if st.st_nlink > 1:
+        raise DriftGuardError(
+            f"has {st.st_nlink} hard links; replacing it would split them, so drift-guard "
+            "writes nothing: apply the change by hand (drift-guard --diff shows it)",
+            path=edit.path)
+
+
+class _Signalled(BaseException):
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+_SIGNALS = ("SIGTERM", "SIGHUP", "SIGINT")
+
+
+@contextlib.contextmanager
+def _signals_raise() -> Iterator[List[int]]:
+    """Turn SIGTERM/SIGHUP/SIGINT into an exception while files are written, so the
+    temporary file is removed; the signal's own effect follows (see `_redeliver`)."""
+    import signal
+    import threading
+
+    pending: List[int] = []
+    saved: Dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+
+        def handler(signum: int, frame: Any) -> None:
+            if not pending:
+                pending.append(signum)
+                raise _Signalled(signum)
+
+        for name in _SIGNALS:
+            signum = getattr(signal, name, None)
+            if signum is None:
+                continue
+            current = signal.getsignal(signum)
+            if current is signal.SIG_IGN:  # e.g. nohup: the user chose to ignore it
+                continue
+            saved[signum] = current
+            signal.signal(signum, handler)
+    try:
+        yield pending
+    finally:
+        for signum, previous in saved.items():
+            signal.signal(signum, previous if previous is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def _signals_blocked() -> Iterator[None]:
+    """Hold SIGTERM/SIGHUP/SIGINT back for a few statements (they arrive right after)."""
+    import signal
+
+    mask = {getattr(signal, n) for n in _SIGNALS if hasattr(signal, n)}
+    block = getattr(signal, "pthread_sigmask", None)
+    if block is None:
+        yield
+        return
+    old = block(signal.SIG_BLOCK, mask)
+    try:
+        yield
+    finally:
+        block(signal.SIG_SETMASK, old)
+
+
+def _redeliver(signum: int) -> None:
+    """Let a signal caught during the write do what it would have done."""
+    import signal
+
+    # The default action ends the process right here; a Python handler (SIGINT's
+    # KeyboardInterrupt) runs at the next bytecode, and one that returns lets the run go on.
+    unblock = getattr(signal, "pthread_sigmask", None)
+    if unblock is not None:
+        unblock(signal.SIG_UNBLOCK, {signum})
+    os.kill(os.getpid(), signum)
 
 
 def _check_unchanged(edit: FileEdit) -> None:
     try:
-        with open(edit.absolute or edit.path, "rb") as f:
-            current = f.read()
-    except OSError as exc:
-        raise DriftGuardError(f"cannot read it again before writing: {exc.strerror or exc}; "
+        current = read_bytes(edit.absolute or edit.path, what="requirements file",
+                             shown=edit.path)
+    except DriftGuardError as exc:
+        raise DriftGuardError(f"cannot read it again before writing: {exc.message}; "
                               "nothing was written", path=edit.path) from None
     if current != edit.old:
         raise DriftGuardError("changed on disk since drift-guard read it; nothing was "
                               "written: run drift-guard --fix again", path=edit.path)
 
 
+def _copy_xattrs(source: str, dest: str, shown: str) -> None:
+    """Carry the extended attributes of `source` over to `dest`, or refuse."""
+    listxattr = getattr(os, "listxattr", None)
+    if listxattr is None:
+        return
+    try:
+        names = listxattr(source)
+    except OSError:
+        return  # a file system without extended attributes: nothing to keep
+    for name in names:
+        try:
+            os.setxattr(dest, name, os.getxattr(source, name))
+        except OSError as exc:
+            raise DriftGuardError(
+                f"has the extended attribute {name!r}, which drift-guard cannot carry over "
+                f"to the rewritten file ({exc.strerror or exc}); nothing of it was changed: "
+                "apply the change by hand (drift-guard --diff shows it)", path=shown) from None
+
+
 def _write(edit: FileEdit) -> None:
-    import contextlib
     import stat
     import tempfile
 
     target = os.path.realpath(edit.absolute or edit.path)  # write through a symlink
+    tmp = ""
     try:
-        st = os.stat(target)
-        fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target),
-                                   prefix=f".{os.path.basename(target)}.", suffix=".tmp")
-    except OSError as exc:
-        raise DriftGuardError(f"cannot write next to it: {exc.strerror or exc}; fix the "
-                              "directory's permissions", path=edit.path) from None
-    try:
+        try:
+            st = os.stat(target)
+            with _signals_blocked():  # no signal between creating the file and knowing it
+                fd, tmp = tempfile.mkstemp(dir=os.path.dirname(target),
+                                           prefix=f".{os.path.basename(target)}.",
+                                           suffix=".tmp")
+        except OSError as exc:
+            raise DriftGuardError(f"cannot write next to it: {exc.strerror or exc}; fix the "
+                                  "directory's permissions", path=edit.path) from None
         with os.fdopen(fd, "wb") as f:
             f.write(edit.new)
             f.flush()
@@ -560,11 +746,17 @@ def _write(edit: FileEdit) -> None:
         if hasattr(os, "chown") and (st.st_uid, st.st_gid) != (os.getuid(), os.getgid()):
             with contextlib.suppress(OSError):  # only root may give a file away
                 os.chown(tmp, st.st_uid, st.st_gid)
-        _check_unchanged(edit)  # narrow the window for a concurrent editor
-        os.replace(tmp, target)
+        _copy_xattrs(target, tmp, edit.path)
+        _before_swap(target)
+        _check_unchanged(edit)  # compare-and-swap: the bytes planned from, right before
+        _check_links(edit)
+        with _signals_blocked():
+            os.replace(tmp, target)
+            tmp = ""
     except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+        if tmp:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
         if isinstance(exc, OSError):
             raise DriftGuardError(f"cannot write it: {exc.strerror or exc}; nothing of it was "
                                   "changed", path=edit.path) from None

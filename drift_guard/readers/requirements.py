@@ -1021,6 +1021,8 @@ class _Frame(NamedTuple):
     shown: str
     constraint: bool
     doc: RequirementsDocument
+    quote: bool
+    """The file is inside the project: messages may quote its lines."""
 
 
 class _Walk:
@@ -1038,20 +1040,26 @@ class _Walk:
         self.requirements: List[Requirement] = []
         self.constraints: List[Requirement] = []
         self.files: List[str] = []
+        self.digests: List[Tuple[str, str]] = []
         self.local_dirs: List[Tuple[str, str]] = []
         self._docs: Dict[str, RequirementsDocument] = {}
         self._walked: Set[Tuple[str, bool]] = set()
+        self._checked: Set[str] = set()  # markers already evaluated without error
 
     def _inside(self, path: str) -> bool:
         real = os.path.realpath(path)
         return real == self.root or real.startswith(self.root.rstrip(os.sep) + os.sep)
 
-    def _parse(self, path: str, shown: str) -> RequirementsDocument:
+    def _parse(self, path: str, shown: str, quote: bool) -> RequirementsDocument:
         doc = self._docs.get(path)
         if doc is None:
-            doc = parse(path, display=shown, bases=self.bases, quote=self._inside(path))
+            doc = parse(path, display=shown, bases=self.bases, quote=quote)
             self._docs[path] = doc
             self.files.append(doc.display)
+            # What --fix checks before it plans from its own read of the file.
+            import hashlib
+
+            self.digests.append((doc.path, hashlib.sha256(doc.raw).hexdigest()))
         return doc
 
     def run(self, top: str, shown: str) -> None:
@@ -1060,8 +1068,9 @@ class _Walk:
         chain: Dict[str, int] = {}  # path -> how many frames of the stack hold it
 
         def push(path: str, shown: str, constraint: bool) -> None:
-            doc = self._parse(path, shown)
-            stack.append((_Frame(path, shown, constraint, doc), iter(doc.entries)))
+            quote = self._inside(path)
+            doc = self._parse(path, shown, quote)
+            stack.append((_Frame(path, shown, constraint, doc, quote), iter(doc.entries)))
             chain[path] = chain.get(path, 0) + 1
 
         push(top, shown, False)
@@ -1084,11 +1093,12 @@ class _Walk:
     def _requirement(self, frame: _Frame, entry: Entry) -> None:
         req = entry.requirement
         assert req is not None
-        if self.markers is not None and req.marker:
+        if self.markers is not None and req.marker and req.marker not in self._checked:
             from drift_guard.markers import check
 
             check(req.marker, self.markers, path=frame.doc.display, line=entry.line,
-                  quote=self._inside(frame.path))
+                  quote=frame.quote)
+            self._checked.add(req.marker)
         if frame.constraint:
             if req.editable:
                 raise DriftGuardError(
@@ -1159,4 +1169,5 @@ def read(path: str, ctx: ReadContext) -> Source:
         constraints=tuple(walk.constraints),
         project=project,
         files=tuple(walk.files),
+        digests=tuple(walk.digests),
     )
