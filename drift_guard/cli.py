@@ -366,18 +366,6 @@ def _fix(
     from drift_guard.fix import run_fix
     from drift_guard.pipeline import render
 
-    broken = sorted({f.name for _, _, report, _ in results for f in report.findings
-                     if f.kind == "broken"})
-    if broken:
-        # Recording such an environment would declare versions that cannot be installed
-        # together (or leave out what is needed): nothing is written, exit 2.
-        for _, _, report, _ in results:
-            if report.findings and not (monorepo and args.format == "json"):
-                sys.stdout.write(render(report, args.format))
-        raise DriftGuardError(
-            f"the environment does not satisfy itself ({', '.join(broken)}: see above); "
-            "--fix records only an environment that does: mend it first"
-        )
     worst = 0
     docs = []
     for project in projects:
