@@ -384,9 +384,13 @@ def test_top_level_in_file_stays_top_level_after_require_pins_fix(
     _app(tmp_path, flask_wheels)
     (tmp_path / "requirements.in").write_text("flask\nrequests\n")
     assert run_cli(["requirements.in"], cwd=tmp_path).returncode == 0
-    fixed = run_cli(["requirements.in", "--require-pins", "--fix"], cwd=tmp_path)
+    fixed = run_cli(
+        ["requirements.in", "--top-level", "requirements.in", "--require-pins", "--fix"],
+        cwd=tmp_path,
+    )
     assert fixed.returncode == 1, fixed.stdout + fixed.stderr
     assert (tmp_path / "requirements.in").read_text() == "flask==3.1.3\nrequests==2.34.2\n"
+    # Pinned now, and still read as top-level without being told: a .in file lists choices.
     again = run_cli(["requirements.in", "--require-pins"], cwd=tmp_path)
     assert again.returncode == 0, again.stdout
     assert run_cli(["requirements.in"], cwd=tmp_path).returncode == 0
