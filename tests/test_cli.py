@@ -384,9 +384,13 @@ def test_top_level_in_file_stays_top_level_after_require_pins_fix(
     _app(tmp_path, flask_wheels)
     (tmp_path / "requirements.in").write_text("flask\nrequests\n")
     assert run_cli(["requirements.in"], cwd=tmp_path).returncode == 0
-    fixed = run_cli(["requirements.in", "--require-pins", "--fix"], cwd=tmp_path)
+    fixed = run_cli(
+        ["requirements.in", "--top-level", "requirements.in", "--require-pins", "--fix"],
+        cwd=tmp_path,
+    )
     assert fixed.returncode == 1, fixed.stdout + fixed.stderr
     assert (tmp_path / "requirements.in").read_text() == "flask==3.1.3\nrequests==2.34.2\n"
+    # Pinned now, and still read as top-level without being told: a .in file lists choices.
     again = run_cli(["requirements.in", "--require-pins"], cwd=tmp_path)
     assert again.returncode == 0, again.stdout
     assert run_cli(["requirements.in"], cwd=tmp_path).returncode == 0
@@ -598,7 +602,9 @@ def zappa_app(tmp_path_factory: pytest.TempPathFactory) -> tuple[Venv, Path]:
     wheels = tmp_path_factory.mktemp("zappa-wheels")
     wheels_of_installed(["zappa", "flask", "packaging"], wheels)
     files = {
-        p.relative_to(ROOT).as_posix(): p.read_text() for p in (ROOT / "drift_guard").rglob("*.py")
+        p.relative_to(ROOT).as_posix(): p.read_text()
+        for p in (ROOT / "drift_guard").rglob("*")
+        if p.is_file() and p.suffix in (".py", ".txt") and "__pycache__" not in p.parts
     }
     files[f"drift_guard-{__version__}.dist-info/entry_points.txt"] = (
         "[console_scripts]\ndrift-guard = drift_guard.cli:main\n"
@@ -620,6 +626,16 @@ def _zappa_project(tmp_path: Path, requirements: str) -> Path:
     proj = tmp_path / "proj"
     shutil.copytree(ROOT / "fixtures" / "zappa-app", proj)
     (proj / "requirements.txt").write_text(requirements)
+    # The test Python's Lambda runtime may be past its block dates on the day the tests run;
+    # this test is about the drift verdict, so its dates are moved (as a user would when AWS
+    # extends them).
+    settings = json.loads((proj / "zappa_settings.json").read_text())
+    lam = settings["dev"].setdefault("drift_guard", {}).setdefault("lambda", {})
+    runtime = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    lam.setdefault("runtimes", {})[runtime] = {
+        "deprecated": "2099-01-01", "block-create": "2099-02-01", "block-update": "2099-03-01"
+    }
+    (proj / "zappa_settings.json").write_text(json.dumps(settings, indent=4))
     manifest = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
     hook = next(h for h in manifest if h["id"] == "drift-guard-system")
     hook = {k: hook[k] for k in ("id", "name", "entry", "language", "pass_filenames",
