@@ -14,8 +14,6 @@ from typing import Any, List, NamedTuple, NoReturn, Optional, Sequence, Tuple
 from drift_guard import __version__
 from drift_guard.errors import DriftGuardError
 
-
-
 FORMATS = ("text", "json", "github", "markdown")
 
 

@@ -211,7 +211,7 @@ def _ignore(message: str) -> None:
 class _State:
     """What one listing has seen so far."""
 
-    __slots__ = ("mode", "warn", "seen", "found", "egg_links", "followed")
+    __slots__ = ("egg_links", "followed", "found", "mode", "seen", "warn")
 
     def __init__(self, mode: _Mode, warn: Callable[[str], None]) -> None:
         self.mode = mode

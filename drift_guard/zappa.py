@@ -20,7 +20,7 @@ import contextlib
 import datetime
 import os
 import sys
-from typing import TYPE_CHECKING, Any, Dict, List, Mapping, NamedTuple, Optional, Tuple
+from typing import TYPE_CHECKING, Any, List, Mapping, NamedTuple, Optional, Tuple
 
 from drift_guard.errors import DriftGuardError
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from drift_guard.aws_lambda.artifact import Artifact
     from drift_guard.aws_lambda.excludes import Exclude
     from drift_guard.aws_lambda.report import LambdaReport
-    from drift_guard.aws_lambda.target import Layer, LambdaOptions, Target
+    from drift_guard.aws_lambda.target import LambdaOptions, Layer, Target
     from drift_guard.config import Config
     from drift_guard.models import Report
 
@@ -150,7 +150,8 @@ def evaluate(
 
     from drift_guard.aws_lambda import checks
     from drift_guard.aws_lambda.report import LambdaReport
-    from drift_guard.pipeline import check as check_drift, project_names
+    from drift_guard.pipeline import check as check_drift
+    from drift_guard.pipeline import project_names
 
     report, installed = check_drift(cfg, cwd=cwd, environment=env, allow=PACKAGED_BY_ZAPPA)
     state = _state(zappa_cli)

@@ -8,13 +8,29 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from typing import (Callable, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence,
-                    Set, Tuple)
+from typing import (
+    Callable,
+    Dict,
+    Iterable,
+    List,
+    Mapping,
+    NamedTuple,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+)
 
 from drift_guard._io import METADATA_LIMIT, read_bytes
 from drift_guard.aws_lambda import elf
-from drift_guard.aws_lambda.artifact import (SHARED_OBJECT_LIMIT, Artifact, info_dir_name,
-                                             iter_shared_objects, parse_metadata, record_paths)
+from drift_guard.aws_lambda.artifact import (
+    SHARED_OBJECT_LIMIT,
+    Artifact,
+    info_dir_name,
+    iter_shared_objects,
+    parse_metadata,
+    record_paths,
+)
 from drift_guard.aws_lambda.excludes import Exclude, stripping_exclude
 from drift_guard.aws_lambda.runtimes import verdict
 from drift_guard.aws_lambda.target import LambdaOptions, Target, markers

@@ -56,16 +56,18 @@ def run(argv: Sequence[str], today: Optional[datetime.date] = None) -> int:
 
 def check(artifact_path: str, *, files: Sequence[str] = (), runtime: Optional[str] = None,
           architecture: Optional[str] = None, layers: Sequence[str] = (), fmt: str = "text",
-          today: Optional[datetime.date] = None, cwd: Optional[str] = None) -> "tuple[str, bool]":
+          today: Optional[datetime.date] = None, cwd: Optional[str] = None) -> tuple[str, bool]:
     """(the rendered report, whether all is well)."""
     from drift_guard import config as config_mod
     from drift_guard._names import canonical
     from drift_guard.aws_lambda import checks
     from drift_guard.aws_lambda import size as sz
     from drift_guard.aws_lambda.artifact import distributions, open_artifact
-    from drift_guard.aws_lambda.report import LambdaReport, render as render_lambda
+    from drift_guard.aws_lambda.report import LambdaReport
+    from drift_guard.aws_lambda.report import render as render_lambda
     from drift_guard.aws_lambda.target import lambda_options, make_target, markers, read_layer_zip
-    from drift_guard.pipeline import check as check_drift, project_names, render
+    from drift_guard.pipeline import check as check_drift
+    from drift_guard.pipeline import project_names, render
 
     cwd = cwd or os.getcwd()
     today = today or datetime.date.today()

@@ -126,7 +126,7 @@ def _layers(value: Any, where: str, path: Optional[str]
             key = str(raw_key).replace("-", "_")
             if key == "provides":
                 if isinstance(item, list) and all(isinstance(v, str) for v in item):
-                    item = {v: "" for v in item}
+                    item = dict.fromkeys(item, "")
                 if not isinstance(item, Mapping) or not all(
                         isinstance(v, str) for v in item.values()):
                     raise DriftGuardError(f"{spelled}.{raw_key} must map package names to "

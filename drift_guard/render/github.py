@@ -23,7 +23,6 @@ _TITLES = {
     "mismatch": "installed version does not match",
     "undeclared": "installed but not declared",
     "unpinned": "not pinned",
-    "broken": "requirement of an installed package not met",
     "unresolved": "imported, but nothing installed provides it",
 }
 
