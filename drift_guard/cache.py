@@ -14,8 +14,10 @@ Why that is safe:
   directory's mtime and ctime.
 - An absent path is recorded as absent, together with its parent directory's signature:
   creating it changes the parent.
-- A run that started a subprocess (a tool probe, git) is never stored: its answer depends on
-  state no signature covers.
+- A run that started a subprocess (a tool probe) is never stored: its answer depends on state
+  no signature covers. The one exception is the import scan's `git ls-files` / `git cat-file`,
+  whose answer is a function of the repository's index, HEAD and config: those files are
+  watched instead.
 - "Racy" entries are never stored: if anything recorded changed within the last two seconds,
   a later change within the same clock tick could go unseen, so the run is not cached.
 - The cache lives outside the project and the environment (`$DRIFT_GUARD_CACHE_DIR`, else
@@ -143,6 +145,11 @@ class Recorder:
         self.watched: Dict[str, Signature] = {}
         self.tainted = False
         self._saved: List[Tuple[Any, str, Any]] = []
+        # drift-guard's own caches (this one, the import scan's) are memos of what is
+        # watched anyway; their writes during the run are no change of an input.
+        base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        own = [os.path.join(base, "drift-guard"), _directory() or ""]
+        self._own = tuple(os.path.abspath(d) for d in own if d)
 
     def _note(self, path: Any) -> None:
         if isinstance(path, int) or path is None:
@@ -152,7 +159,9 @@ class Recorder:
         except (TypeError, ValueError):
             self.tainted = True
             return
-        if name in self.watched:
+        if name in self.watched or any(
+            name == d or name.startswith(d + os.sep) for d in self._own
+        ):
             return
         sig = signature(name)
         self.watched[name] = sig
@@ -161,6 +170,30 @@ class Recorder:
             # An absent path appears by a change to its parent. A present one is replaced or
             # changed only by a change of its own signature (inode, ctime).
             self.watched[parent] = signature(parent)
+
+    def _git(self, argv: Any, cwd: Any) -> bool:
+        """A `git` command that only reads the index and objects (ls-files, cat-file, as the
+        import scan runs them) answers the same while the index, HEAD and config do; those
+        are watched instead of giving up on the run. Any other program taints it."""
+        if not isinstance(argv, (list, tuple)) or not argv:
+            return False
+        if os.path.basename(str(argv[0])) != "git":
+            return False
+        if not {"ls-files", "cat-file"} & {str(a) for a in argv}:
+            return False
+        directory = os.path.abspath(os.fsdecode(cwd) if cwd is not None else ".")
+        while True:
+            dot_git = os.path.join(directory, ".git")
+            if os.path.isdir(dot_git):
+                for name in ("index", "HEAD", "config"):
+                    self._note(os.path.join(dot_git, name))
+                return True
+            if os.path.exists(dot_git):  # a worktree or submodule: its gitdir is elsewhere
+                return False
+            parent = os.path.dirname(directory)
+            if parent == directory:
+                return False
+            directory = parent
 
     def _wrap(self, module: Any, attr: str) -> None:
         original = getattr(module, attr)
@@ -185,7 +218,9 @@ class Recorder:
 
         class _Popen(subprocess.Popen):  # type: ignore[type-arg]
             def __init__(self, *args: Any, **kwargs: Any) -> None:
-                recorder.tainted = True
+                argv = args[0] if args else kwargs.get("args")
+                if not recorder._git(argv, kwargs.get("cwd")):
+                    recorder.tainted = True
                 super().__init__(*args, **kwargs)
 
         self._saved.append((subprocess, "Popen", subprocess.Popen))

@@ -238,3 +238,29 @@ def test_recorder_restores_every_function_it_wraps() -> None:
     after = (os.stat, os.lstat, os.listdir, os.scandir, os.open, builtins.open, subprocess.Popen)
     assert after == before
     assert os.path.abspath(".") in rec.watched
+
+
+def test_a_check_that_read_the_code_through_git_is_stored_and_sees_the_code_change(
+    project, wheels: Path, cache_dir: Path
+) -> None:
+    import subprocess
+
+    root, venv = project
+    pip(venv, "install", "gamma", find_links=wheels)  # installed, undeclared
+    (root / "app.py").write_text("import os\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run([*git, "init", "-q"], cwd=root, check=True)
+    subprocess.run([*git, "add", "app.py", "requirements.txt"], cwd=root, check=True)
+    settle()
+    check(root)
+    code, out = check(root)
+    assert code == 1 and "imported by" not in out
+    assert entries(cache_dir), "a run whose only subprocess was git ls-files was not stored"
+    (root / "app.py").write_text("import os\nimport gamma\n")
+    settle()
+    code, out = check(root)
+    assert code == 1 and "app.py:2" in out
+    subprocess.run([*git, "rm", "-q", "-f", "--cached", "app.py"], cwd=root, check=True)
+    settle()
+    code, out = check(root)
+    assert code == 1 and "app.py:2" not in out
