@@ -33,7 +33,12 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+TYPE_CHECKING = False  # typing costs milliseconds on the path that replays an answer
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+    Signature = Optional[Tuple[int, int, int, int, int, int]]
 
 FORMAT = 2
 _MAX_ENTRIES = 64
@@ -45,8 +50,6 @@ _NEVER = frozenset({"--fix", "--diff", "--help", "-h", "--version", "--no-cache"
 # Variables that differ between otherwise identical runs and change nothing drift-guard does.
 _VOLATILE = frozenset({"_", "PWD", "OLDPWD", "SHLVL", "TERM_SESSION_ID", "WINDOWID", "PS1",
                        "COLORTERM_PID", "SSH_AUTH_SOCK", "SSH_AGENT_PID"})
-
-Signature = Optional[Tuple[int, int, int, int, int, int]]
 
 # The real functions, kept before a Recorder wraps them: signatures are taken with these.
 _stat = os.stat
