@@ -31,7 +31,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def __getattr__(name: str) -> Any:
-    # `drift_guard.cli.build_parser` and the rest stay reachable where they always were.
+    # `drift_guard.cli.build_parser` and the rest stay reachable where they always were. The
+    # import system asks for dunder names (`from drift_guard.cli import main` probes
+    # `__path__`): those must not pull in the whole command.
+    if name.startswith("__"):
+        raise AttributeError(name)
     from drift_guard import command
 
     return getattr(command, name)
