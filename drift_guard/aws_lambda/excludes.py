@@ -13,11 +13,14 @@ and a path by a table over its segments.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-Token = Union[str, Tuple[bool, str]]
+if TYPE_CHECKING:
+    from re import Pattern
+
+Token = Union[str, Tuple[str, "Pattern[str]"]]
 """A literal character, "*", "?" (as one-char strings "\\0*" and "\\0?") or a class
-(negated, characters/ranges text)."""
+("class", its compiled one-character expression)."""
 
 _STAR = "\0*"
 _ANY = "\0?"
@@ -53,9 +56,13 @@ def _tokens(pattern: str) -> List[Token]:
             if end < 0:
                 out.append("[")
             else:
-                body = pattern[i + 1:end]
-                negated = body.startswith("!")
-                out.append((negated, body[1:] if negated else body))
+                # One character class: its meaning (negation, reversed ranges dropped, an
+                # empty class) exactly as fnmatch gives it; a class matches one character,
+                # so its regular expression cannot backtrack.
+                import fnmatch
+                import re
+
+                out.append(("class", re.compile(fnmatch.translate(pattern[i:end + 1]))))
                 i = end
         else:
             out.append(c)
@@ -63,23 +70,9 @@ def _tokens(pattern: str) -> List[Token]:
     return out
 
 
-def _in_class(ch: str, body: str) -> bool:
-    i = 0
-    while i < len(body):
-        if i + 2 < len(body) and body[i + 1] == "-":
-            if body[i] <= ch <= body[i + 2]:
-                return True
-            i += 3
-        else:
-            if body[i] == ch:
-                return True
-            i += 1
-    return False
-
-
 def _one(token: Token, ch: str) -> bool:
     if isinstance(token, tuple):
-        return _in_class(ch, token[1]) != token[0]
+        return token[1].match(ch) is not None
     return token == _ANY or token == ch
 
 
