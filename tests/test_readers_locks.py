@@ -490,6 +490,57 @@ def test_uv_lock_workspace_with_a_virtual_root_and_custom_default_groups() -> No
     assert (click.expected, click.specifier) == (False, "")
 
 
+# A group whose package needs the project itself (pydantic's `docs` group: pydantic-settings
+# needs pydantic). `uv export --frozen --only-group docs` on this lock lists `-e .`,
+# alpha==1.0 and plugin==2.0: the project, reached through the group, brings its own
+# dependencies even where the selection leaves them out.
+GROUP_NEEDS_PROJECT = '''\
+version = 1
+revision = 3
+requires-python = ">=3.9"
+
+[[package]]
+name = "alpha"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "app"
+version = "1.0"
+source = { editable = "." }
+dependencies = [
+    { name = "alpha" },
+]
+
+[package.dev-dependencies]
+docs = [
+    { name = "plugin" },
+]
+
+[package.metadata]
+requires-dist = [{ name = "alpha" }]
+
+[package.metadata.requires-dev]
+docs = [{ name = "plugin" }]
+
+[[package]]
+name = "plugin"
+version = "2.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "app" },
+]
+'''
+
+
+def test_uv_lock_group_that_needs_the_project_brings_its_dependencies(tmp_path: Path) -> None:
+    path = write(tmp_path, "uv.lock", GROUP_NEEDS_PROJECT)
+    only_docs = uv_lock.read(path, ctx(only_groups=("docs",)))
+    assert as_pins(only_docs) == {"alpha": "1.0", "plugin": "2.0"}
+    no_group = uv_lock.read(path, ctx(without_groups=("docs",)))
+    assert as_pins(no_group) == {"alpha": "1.0"}
+
+
 def test_uv_lock_git_source_is_a_git_url_at_the_commit() -> None:
     source = uv_lock.read(str(LOCKS / "uv-demo" / "uv.lock"), ctx())
     git = next(r for r in source.requirements if r.name == "gitpkg")
