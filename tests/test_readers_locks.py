@@ -628,8 +628,10 @@ def test_pylock_entry_without_version_or_source_is_never_expected() -> None:
     source = pylock.read(str(LOCKS / "pipenv-demo" / "pylock.toml"), ctx())
     tomli = next(r for r in source.requirements if r.name == "tomli")
     assert (tomli.expected, tomli.specifier) == (False, "")
-    assert "tomli" not in expected(pylock.read(str(LOCKS / "pipenv-demo" / "pylock.toml"),
-                                               ctx("3.9.18")), markers("3.9.18"))
+    # Where its marker would hold (Python < 3.11) the lock's requires-python (>=3.11)
+    # excludes the target: pipenv refuses to install from it there, and so does drift-guard.
+    err = error_of(pylock.read, str(LOCKS / "pipenv-demo" / "pylock.toml"), ctx("3.9.18"))
+    assert "requires-python" in str(err)
 
 
 PYLOCK_HEAD = 'lock-version = "1.0"\ncreated-by = "hand"\nextras = ["yaml"]\n'
@@ -964,3 +966,34 @@ def test_pipenv_dependency_groups_markers_are_drift_not_a_crash(tmp_path: Path) 
     assert result.returncode == 1, result.stderr
     findings = json.loads(result.stdout)["findings"]
     assert [(f["kind"], f["name"]) for f in findings] == [("missing", "gamma")]
+
+
+# What `uv pip compile --universal --format pylock.toml` writes for a tool needing 3.13.
+PYLOCK_FOR_313 = """\
+lock-version = "1.0"
+created-by = "uv"
+requires-python = ">=3.13"
+
+[[packages]]
+name = "six"
+version = "1.17.0"
+index = "https://pypi.org/simple"
+"""
+
+
+def test_pylock_whose_requires_python_excludes_the_target_is_refused(tmp_path: Path) -> None:
+    # uv pip install -r on Python 3.12: "incompatible with the `pylock.toml`'s Python
+    # requirement: `>=3.13`"; pip and pipenv refuse it as well.
+    path = write(tmp_path, "pylock.toml", PYLOCK_FOR_313)
+    assert as_pins(pylock.read(path, ctx("3.13.0")), markers("3.13.0")) == {"six": "1.17.0"}
+    err = error_of(pylock.read, path, ctx("3.12.1"))
+    assert "requires-python" in str(err) and ">=3.13" in str(err) and "3.12.1" in str(err)
+
+
+def test_pylock_whose_environments_exclude_the_target_is_refused(tmp_path: Path) -> None:
+    text = PYLOCK_FOR_313.replace('requires-python = ">=3.13"\n',
+                                  "environments = [\"sys_platform == 'win32'\"]\n")
+    path = write(tmp_path, "pylock.toml", text)
+    assert "environments" in str(error_of(pylock.read, path, ctx()))
+    env = markers(sys_platform="win32")
+    assert as_pins(pylock.read(path, ctx(env=env)), env) == {"six": "1.17.0"}
