@@ -997,3 +997,33 @@ def test_pylock_whose_environments_exclude_the_target_is_refused(tmp_path: Path)
     assert "environments" in str(error_of(pylock.read, path, ctx()))
     env = markers(sys_platform="win32")
     assert as_pins(pylock.read(path, ctx(env=env)), env) == {"six": "1.17.0"}
+
+
+# A lock for a project whose `python` is ">=3.10" (like Poetry's own): `poetry install`
+# into a Python 3.9 environment refuses ("The currently activated Python version 3.9.18 is
+# not supported by the project").
+POETRY_FOR_310 = """\
+[[package]]
+name = "six"
+version = "1.17.0"
+description = ""
+optional = false
+python-versions = "*"
+groups = ["main"]
+files = []
+
+[metadata]
+lock-version = "2.1"
+python-versions = "%s"
+content-hash = "0"
+"""
+
+
+@pytest.mark.parametrize("constraint", [">=3.10,<4.0", "^3.10", ">=3.10 || 3.8.*"])
+def test_poetry_lock_whose_python_excludes_the_target_is_refused(tmp_path: Path,
+                                                                 constraint: str) -> None:
+    path = write(tmp_path, "poetry.lock", POETRY_FOR_310 % constraint)
+    assert as_pins(poetry_lock.read(path, ctx("3.10.13")), markers("3.10.13")) == {
+        "six": "1.17.0"}
+    err = error_of(poetry_lock.read, path, ctx("3.9.18"))
+    assert "python-versions" in str(err) and "3.9.18" in str(err)
