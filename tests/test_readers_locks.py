@@ -490,6 +490,57 @@ def test_uv_lock_workspace_with_a_virtual_root_and_custom_default_groups() -> No
     assert (click.expected, click.specifier) == (False, "")
 
 
+# A group whose package needs the project itself (pydantic's `docs` group: pydantic-settings
+# needs pydantic). `uv export --frozen --only-group docs` on this lock lists `-e .`,
+# alpha==1.0 and plugin==2.0: the project, reached through the group, brings its own
+# dependencies even where the selection leaves them out.
+GROUP_NEEDS_PROJECT = '''\
+version = 1
+revision = 3
+requires-python = ">=3.9"
+
+[[package]]
+name = "alpha"
+version = "1.0"
+source = { registry = "https://pypi.org/simple" }
+
+[[package]]
+name = "app"
+version = "1.0"
+source = { editable = "." }
+dependencies = [
+    { name = "alpha" },
+]
+
+[package.dev-dependencies]
+docs = [
+    { name = "plugin" },
+]
+
+[package.metadata]
+requires-dist = [{ name = "alpha" }]
+
+[package.metadata.requires-dev]
+docs = [{ name = "plugin" }]
+
+[[package]]
+name = "plugin"
+version = "2.0"
+source = { registry = "https://pypi.org/simple" }
+dependencies = [
+    { name = "app" },
+]
+'''
+
+
+def test_uv_lock_group_that_needs_the_project_brings_its_dependencies(tmp_path: Path) -> None:
+    path = write(tmp_path, "uv.lock", GROUP_NEEDS_PROJECT)
+    only_docs = uv_lock.read(path, ctx(only_groups=("docs",)))
+    assert as_pins(only_docs) == {"alpha": "1.0", "plugin": "2.0"}
+    no_group = uv_lock.read(path, ctx(without_groups=("docs",)))
+    assert as_pins(no_group) == {"alpha": "1.0"}
+
+
 def test_uv_lock_git_source_is_a_git_url_at_the_commit() -> None:
     source = uv_lock.read(str(LOCKS / "uv-demo" / "uv.lock"), ctx())
     git = next(r for r in source.requirements if r.name == "gitpkg")
@@ -577,8 +628,10 @@ def test_pylock_entry_without_version_or_source_is_never_expected() -> None:
     source = pylock.read(str(LOCKS / "pipenv-demo" / "pylock.toml"), ctx())
     tomli = next(r for r in source.requirements if r.name == "tomli")
     assert (tomli.expected, tomli.specifier) == (False, "")
-    assert "tomli" not in expected(pylock.read(str(LOCKS / "pipenv-demo" / "pylock.toml"),
-                                               ctx("3.9.18")), markers("3.9.18"))
+    # Where its marker would hold (Python < 3.11) the lock's requires-python (>=3.11)
+    # excludes the target: pipenv refuses to install from it there, and so does drift-guard.
+    err = error_of(pylock.read, str(LOCKS / "pipenv-demo" / "pylock.toml"), ctx("3.9.18"))
+    assert "requires-python" in str(err)
 
 
 PYLOCK_HEAD = 'lock-version = "1.0"\ncreated-by = "hand"\nextras = ["yaml"]\n'
@@ -913,3 +966,64 @@ def test_pipenv_dependency_groups_markers_are_drift_not_a_crash(tmp_path: Path) 
     assert result.returncode == 1, result.stderr
     findings = json.loads(result.stdout)["findings"]
     assert [(f["kind"], f["name"]) for f in findings] == [("missing", "gamma")]
+
+
+# What `uv pip compile --universal --format pylock.toml` writes for a tool needing 3.13.
+PYLOCK_FOR_313 = """\
+lock-version = "1.0"
+created-by = "uv"
+requires-python = ">=3.13"
+
+[[packages]]
+name = "six"
+version = "1.17.0"
+index = "https://pypi.org/simple"
+"""
+
+
+def test_pylock_whose_requires_python_excludes_the_target_is_refused(tmp_path: Path) -> None:
+    # uv pip install -r on Python 3.12: "incompatible with the `pylock.toml`'s Python
+    # requirement: `>=3.13`"; pip and pipenv refuse it as well.
+    path = write(tmp_path, "pylock.toml", PYLOCK_FOR_313)
+    assert as_pins(pylock.read(path, ctx("3.13.0")), markers("3.13.0")) == {"six": "1.17.0"}
+    err = error_of(pylock.read, path, ctx("3.12.1"))
+    assert "requires-python" in str(err) and ">=3.13" in str(err) and "3.12.1" in str(err)
+
+
+def test_pylock_whose_environments_exclude_the_target_is_refused(tmp_path: Path) -> None:
+    text = PYLOCK_FOR_313.replace('requires-python = ">=3.13"\n',
+                                  "environments = [\"sys_platform == 'win32'\"]\n")
+    path = write(tmp_path, "pylock.toml", text)
+    assert "environments" in str(error_of(pylock.read, path, ctx()))
+    env = markers(sys_platform="win32")
+    assert as_pins(pylock.read(path, ctx(env=env)), env) == {"six": "1.17.0"}
+
+
+# A lock for a project whose `python` is ">=3.10" (like Poetry's own): `poetry install`
+# into a Python 3.9 environment refuses ("The currently activated Python version 3.9.18 is
+# not supported by the project").
+POETRY_FOR_310 = """\
+[[package]]
+name = "six"
+version = "1.17.0"
+description = ""
+optional = false
+python-versions = "*"
+groups = ["main"]
+files = []
+
+[metadata]
+lock-version = "2.1"
+python-versions = "%s"
+content-hash = "0"
+"""
+
+
+@pytest.mark.parametrize("constraint", [">=3.10,<4.0", "^3.10", ">=3.10 || 3.8.*"])
+def test_poetry_lock_whose_python_excludes_the_target_is_refused(tmp_path: Path,
+                                                                 constraint: str) -> None:
+    path = write(tmp_path, "poetry.lock", POETRY_FOR_310 % constraint)
+    assert as_pins(poetry_lock.read(path, ctx("3.10.13")), markers("3.10.13")) == {
+        "six": "1.17.0"}
+    err = error_of(poetry_lock.read, path, ctx("3.9.18"))
+    assert "python-versions" in str(err) and "3.9.18" in str(err)

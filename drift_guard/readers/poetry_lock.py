@@ -14,7 +14,7 @@ pyproject.toml, read when it is there. Root extras select `optional = true` pack
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, FrozenSet, List, NamedTuple, Optional, Sequence, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from drift_guard._names import canonical
 from drift_guard.models import ReadContext, Source
@@ -63,6 +63,7 @@ def read(path: str, ctx: ReadContext) -> Source:
     (main and non-optional groups, changed by --with/--without/--only; extras by `extras`)."""
     doc = load_toml(path, HINT)
     version = _lock_version(doc)
+    _check_python(doc, ctx.markers)
     packages = _packages(doc, version)
     project_path = os.path.join(os.path.dirname(path), "pyproject.toml")
     project = None
@@ -237,6 +238,30 @@ def _edges(doc: Doc, entry: Dict[str, Any], where: str) -> List[Edge]:
             optional = bool(doc.get(v, "optional", bool, k, default=False))
             edges.append(Edge(canonical(name), spec, combined, extras, optional, k))
     return edges
+
+
+def _check_python(doc: Doc, env: Mapping[str, str]) -> None:
+    """`poetry install` refuses a target Python outside the project's `python` constraint
+    (recorded as `[metadata] python-versions`): so does drift-guard, instead of reading the
+    lock for an interpreter it was never resolved for."""
+    metadata = doc.data.get("metadata")
+    text = metadata.get("python-versions") if isinstance(metadata, dict) else None
+    python = env.get("python_full_version", "")
+    if not isinstance(text, str) or not python:
+        return
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        specs = [pyproject.poetry_specifier(part.strip()) for part in text.split("||")]
+        allowed = any(SpecifierSet(spec or "").contains(python, prereleases=True)
+                      for spec in specs if spec is not None)
+    except (ValueError, InvalidSpecifier):
+        return  # a constraint Poetry would already have refused when locking
+    if specs and not allowed and all(spec is not None for spec in specs):
+        raise doc.error("metadata.python-versions",
+                        f"the project requires Python {text[:40]} and the target is Python "
+                        f"{python}; `poetry install` refuses it: check with a Python the "
+                        "project allows", hint=False)
 
 
 def _spec(doc: Doc, text: str, key: str) -> Optional[str]:

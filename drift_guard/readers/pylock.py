@@ -53,6 +53,7 @@ def read(path: str, ctx: ReadContext) -> Source:
     if isinstance(created_by, str) and created_by in _REGENERATE:
         doc.hint = _REGENERATE[created_by]
     _check_version(doc)
+    _check_target(doc, ctx.markers)
     base = os.path.dirname(os.path.abspath(path))
 
     # pipenv installs its own pylock.toml by its own rules, not PEP 751's (see below).
@@ -150,6 +151,33 @@ def _check_version(doc: Doc) -> None:
         raise doc.error("lock-version", f"lock-version {text[:20]} is not one drift-guard "
                                         "reads (1.x, PEP 751); upgrade drift-guard, or "
                                         f"{doc.hint}", hint=False)
+
+
+def _check_target(doc: Doc, env: Mapping[str, str]) -> None:
+    """A lock whose `requires-python` or `environments` excludes the target is one the
+    installers refuse (uv, pip and pipenv alike): an error, not an empty or wrong set."""
+    requires = doc.string(doc.data, "requires-python", "")
+    python = env.get("python_full_version", "")
+    if requires and python:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            allowed = SpecifierSet(requires).contains(python, prereleases=True)
+        except InvalidSpecifier:
+            raise doc.error("requires-python", f"{requires[:40]!r} is not a version "
+                                               "specifier") from None
+        if not allowed:
+            raise doc.error("requires-python", f"the lock requires Python {requires[:40]} and "
+                                               f"the target is Python {python}; installers "
+                                               "refuse it: check with the Python it is for, "
+                                               "or relock for this one", hint=False)
+    environments = doc.strings(doc.data, "environments", "")
+    if environments and not any(
+            marker_holds(doc, m, f"environments[{i}]", env) for i, m in enumerate(environments)):
+        raise doc.error("environments", "no marker of `environments` holds for the target; "
+                                        "installers refuse the lock here: check with the "
+                                        "environment it is for, or relock for this one",
+                        hint=False)
 
 
 def _has_hashes(value: Any) -> bool:

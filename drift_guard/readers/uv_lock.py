@@ -343,9 +343,12 @@ def _walk(doc: Doc, packages: Sequence[Package], roots: Sequence[int], groups: S
     labels: Dict[int, str] = {}
     for r in roots:
         root = packages[r]
-        active[r] = set()
-        labels[r] = MAIN
         if MAIN in groups:
+            # Without the project's own dependencies (--only-group), a group that needs the
+            # project (`docs = ["pydantic-settings"]` needing `pydantic`) still brings them:
+            # the root is then reached like any other package.
+            active[r] = set()
+            labels[r] = MAIN
             queue.extend((e, MAIN) for e in root.edges)
             for extra in sorted(extras):
                 queue.extend((e, extra) for e in root.optional.get(extra, ()))
