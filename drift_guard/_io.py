@@ -79,22 +79,28 @@ def read_bytes(path: str, *, limit: int = DECLARATION_LIMIT, what: str = "file",
             raise UnsafeFile(
                 f"{what} is {st.st_size} bytes, over the {limit} byte limit", path=name
             )
-        chunks = []
-        left = limit + 1  # one more than allowed tells a file that grew while read
-        while left > 0:
-            try:
-                chunk = os.read(fd, min(left, 1 << 20))
-            except OSError as exc:
-                raise DriftGuardError(f"cannot read {what}: {exc.strerror}", path=name) from None
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        if left <= 0:
-            raise UnsafeFile(f"{what} is over the {limit} byte limit", path=name)
-        return b"".join(chunks)
+        return read_open(fd, limit=limit, what=what, shown=name)
     finally:
         os.close(fd)
+
+
+def read_open(fd: int, *, limit: int, what: str, shown: str) -> bytes:
+    """At most `limit` bytes of the open regular file `fd` (a file that grows past `limit`
+    while it is read is refused, never cut short)."""
+    chunks = []
+    left = limit + 1  # one more than allowed tells a file that grew while read
+    while left > 0:
+        try:
+            chunk = os.read(fd, min(left, 1 << 20))
+        except OSError as exc:
+            raise DriftGuardError(f"cannot read {what}: {exc.strerror}", path=shown) from None
+        if not chunk:
+            break
+        chunks.append(chunk)
+        left -= len(chunk)
+    if left <= 0:
+        raise UnsafeFile(f"{what} is over the {limit} byte limit", path=shown)
+    return b"".join(chunks)
 
 
 def read_text(path: str, *, limit: int = DECLARATION_LIMIT, what: str = "file",

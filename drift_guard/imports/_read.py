@@ -6,7 +6,7 @@ import os
 import stat
 from typing import Optional
 
-from drift_guard._io import METADATA_LIMIT, read_bytes
+from drift_guard._io import METADATA_LIMIT, read_bytes, read_open
 from drift_guard.errors import DriftGuardError
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
@@ -37,17 +37,7 @@ def read_small(path: str, limit: int = METADATA_LIMIT, what: str = "metadata fil
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return read_bytes(path, limit=limit, what=what, shown=shown)
-        chunks = []
-        left = limit + 1
-        while left > 0:
-            chunk = os.read(fd, min(left, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            left -= len(chunk)
-        if left <= 0:
-            raise DriftGuardError(f"{what} is over the {limit} byte limit", path=name)
-        return b"".join(chunks)
+        return read_open(fd, limit=limit, what=what, shown=name)
     except OSError as exc:
         raise DriftGuardError(f"cannot read {what}: {exc.strerror}", path=name) from None
     finally:
