@@ -118,6 +118,8 @@ def replay(argv: Sequence[str]) -> Optional[int]:
     directory = _directory()
     if directory is None or not enabled(argv):
         return None
+    if not _private(directory):
+        return None  # a directory others may write to is never read
     key = _key(argv)
     path = _entry_path(directory, key)
     try:
@@ -126,7 +128,7 @@ def replay(argv: Sequence[str]) -> Optional[int]:
         with open(path, "rb") as f:
             entry = marshal.loads(f.read())
         stored_key, code, out, err, watched = entry
-        if stored_key != key or not _private(directory):
+        if stored_key != key:
             return None
         for name, sig in watched:
             if signature(name) != (tuple(sig) if sig is not None else None):
