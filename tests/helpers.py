@@ -11,9 +11,10 @@ import hashlib
 import os
 import subprocess
 import sys
+import re
 import zipfile
 from pathlib import Path
-from typing import Iterable, Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Iterable, Mapping, NamedTuple, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -155,7 +156,6 @@ def run_cli(
 def pip_check(venv: Venv) -> set[tuple[str, str]]:
     """The problems the real `pip check` reports for `venv`: {(requirer, unmet requirement)},
     names PEP 503 normalised."""
-    import re
 
     own = any((venv.path / "lib").glob("python3*/site-packages/pip/__init__.py"))
     cmd = (
@@ -179,7 +179,6 @@ def wheels_of_installed(roots: Iterable[str], dest: Path) -> None:
     everything they need (from the files their RECORD lists; scripts are left out: pip writes
     them again from entry_points.txt)."""
     import importlib.metadata as md
-    import re
 
     from packaging.requirements import Requirement
 
@@ -200,25 +199,34 @@ def wheels_of_installed(roots: Iterable[str], dest: Path) -> None:
                 stack.append(canon(req.name))
     dest.mkdir(parents=True, exist_ok=True)
     for dist in seen.values():
-        files = [f for f in dist.files or [] if not f.as_posix().startswith("..")]
-        info = next(f.parts[0] for f in files if f.parts[0].endswith(".dist-info"))
-        skip = {f"{info}/{n}" for n in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")}
-        wheel_text = (Path(dist.locate_file(info)) / "WHEEL").read_text()
-        tags = [line.split(":", 1)[1].strip().split("-") for line in wheel_text.splitlines()
-                if line.startswith("Tag:")]
-        tag = "-".join(".".join(sorted({t[i] for t in tags})) for i in range(3))
-        name = re.sub(r"[-_.]+", "_", dist.metadata["Name"])
-        rows = []
-        with zipfile.ZipFile(dest / f"{name}-{dist.version}-{tag}.whl", "w") as zf:
-            for f in files:
-                rel = f.as_posix()
-                if rel in skip or "__pycache__" in f.parts:
-                    continue
-                source = Path(dist.locate_file(f))
-                if not source.is_file():
-                    continue
-                data = source.read_bytes()
-                zf.writestr(rel, data)
-                rows.append(f"{rel},{_record_hash(data)},{len(data)}")
-            rows.append(f"{info}/RECORD,,")
-            zf.writestr(f"{info}/RECORD", "\n".join(rows) + "\n")
+        repack(dist, dest)
+
+
+def repack(dist: Any, dest: Path) -> Path:
+    """A wheel of an installed distribution, from the files its RECORD lists (scripts are
+    left out: pip writes them again from entry_points.txt)."""
+    files = [f for f in dist.files or [] if not f.as_posix().startswith("..")]
+    info = next(f.parts[0] for f in files if f.parts[0].endswith(".dist-info"))
+    skip = {f"{info}/{n}" for n in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")}
+    wheel_text = (Path(dist.locate_file(info)) / "WHEEL").read_text()
+    tags = [line.split(":", 1)[1].strip().split("-") for line in wheel_text.splitlines()
+            if line.startswith("Tag:")]
+    # py2.py3-none-any: the file name carries every tag, compressed.
+    tag = "-".join(".".join(sorted({t[i] for t in tags})) for i in range(3))
+    name = re.sub(r"[-_.]+", "_", dist.metadata["Name"])
+    path = dest / f"{name}-{dist.version}-{tag}.whl"
+    rows = []
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        for f in files:
+            rel = f.as_posix()
+            if rel in skip or "__pycache__" in f.parts:
+                continue
+            source = Path(dist.locate_file(f))
+            if not source.is_file():
+                continue
+            data = source.read_bytes()
+            zf.writestr(rel, data)
+            rows.append(f"{rel},{_record_hash(data)},{len(data)}")
+        rows.append(f"{info}/RECORD,,")
+        zf.writestr(f"{info}/RECORD", "\n".join(rows) + "\n")
+    return path

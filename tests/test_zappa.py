@@ -46,7 +46,7 @@ from drift_guard.aws_lambda.target import LambdaOptions, lambda_options, make_ta
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Installed
 from drift_guard.zappa import evaluate, load_config
-from tests.helpers import ROOT, Venv, make_venv, pip, write_wheel
+from tests.helpers import ROOT, Venv, make_venv, pip, repack, write_wheel
 
 FIXTURE = ROOT / "fixtures" / "zappa-app"
 TODAY = datetime.date(2025, 11, 22)
@@ -593,43 +593,13 @@ def _record_hash(data: bytes) -> str:
     return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
-def _repack(dist: Any, dest: Path) -> Path:
-    """A wheel of an installed distribution, from the files its RECORD lists (scripts are
-    left out: pip writes them again from entry_points.txt)."""
-    files = [f for f in dist.files or [] if not f.as_posix().startswith("..")]
-    info = next(f.parts[0] for f in files if f.parts[0].endswith(".dist-info"))
-    skip = {f"{info}/{n}" for n in ("RECORD", "INSTALLER", "REQUESTED", "direct_url.json")}
-    wheel_text = (Path(dist.locate_file(info)) / "WHEEL").read_text()
-    tags = [line.split(":", 1)[1].strip().split("-") for line in wheel_text.splitlines()
-            if line.startswith("Tag:")]
-    # py2.py3-none-any: the file name carries every tag, compressed.
-    tag = "-".join(".".join(sorted({t[i] for t in tags})) for i in range(3))
-    name = re.sub(r"[-_.]+", "_", dist.metadata["Name"])
-    path = dest / f"{name}-{dist.version}-{tag}.whl"
-    rows = []
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
-        for f in files:
-            rel = f.as_posix()
-            if rel in skip or "__pycache__" in f.parts:
-                continue
-            source = Path(dist.locate_file(f))
-            if not source.is_file():
-                continue
-            data = source.read_bytes()
-            zf.writestr(rel, data)
-            rows.append(f"{rel},{_record_hash(data)},{len(data)}")
-        rows.append(f"{info}/RECORD,,")
-        zf.writestr(f"{info}/RECORD", "\n".join(rows) + "\n")
-    return path
-
-
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("zappa")
     pytest.importorskip("flask")
     dest = tmp_path_factory.mktemp("wheelhouse")
     for dist in _requires_closure(["zappa", "flask"]):
-        _repack(dist, dest)
+        repack(dist, dest)
     # The package's code and its data files (e.g. the standard-library module lists).
     sources = {p.relative_to(ROOT).as_posix(): p.read_text()
                for p in (ROOT / "drift_guard").rglob("*")
@@ -639,7 +609,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     write_wheel(dest, "drift-guard", __version__, requires=["packaging>=24"], modules=[],
                 files=sources)
     for dist in _requires_closure(["packaging"]):
-        _repack(dist, dest)
+        repack(dist, dest)
     return dest
 
 
