@@ -22,9 +22,8 @@ from typing import Dict, List, Sequence, Tuple
 import pytest
 
 from drift_guard.aws_lambda import command
-from drift_guard.cli import main
-from tests.helpers import write_wheel
-from tests.test_zappa import _repack, _requires_closure, dynload
+from tests.helpers import repack, write_wheel
+from tests.test_zappa import _requires_closure, dynload
 
 pytestmark = pytest.mark.e2e  # real pip install -t trees
 
@@ -39,7 +38,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("boto3")
     dest = tmp_path_factory.mktemp("lambda-wheels")
     for dist in _requires_closure(["flask", "boto3", "anyio", "setuptools"]):
-        _repack(dist, dest)
+        repack(dist, dest)
     return dest
 
 
@@ -482,7 +481,7 @@ def test_all_four_formats_carry_the_findings(project: Path, flask_build: Path) -
 
 def test_readme_example(project: Path, flask_build: Path) -> None:
     """The example in README.md's Lambda section, as printed."""
-    zipped = zip_tree(flask_build, project / "function.zip", skip=["werkzeug/test.py"])
+    zip_tree(flask_build, project / "function.zip", skip=["werkzeug/test.py"])
     (project / "requirements.txt").write_text("flask>=3\nboto3==1.40.0\n")
     code, out = run(project, "function.zip", "--runtime", PY)
     assert code == 1

@@ -6,16 +6,14 @@ venvs (a real Python 3.12 venv for a python3.10 runtime) and real dist-info fold
 from __future__ import annotations
 
 import datetime
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from drift_guard.errors import DriftGuardError
 from drift_guard.zappa import check, evaluate
-from tests.helpers import make_venv, pip, write_wheel
-from tests.test_zappa import (FLASK_REQUIRES, PY, TODAY, FakeCli, _repack, _requires_closure,
+from tests.helpers import make_venv, pip, repack
+from tests.test_zappa import (FLASK_REQUIRES, PY, TODAY, FakeCli, _requires_closure,
                               fake_venv, zip_site_packages)
 
 PYENV_312 = Path("/root/.pyenv/versions")
@@ -58,7 +56,7 @@ def test_a_312_venv_for_a_python310_runtime(tmp_path: Path, project: Path) -> No
     wheels = tmp_path / "wheels"
     wheels.mkdir()
     for dist in _requires_closure(["anyio"]):
-        _repack(dist, wheels)
+        repack(dist, wheels)
     venv = make_venv(tmp_path / "venv312", python=_python("3.12"))
     pip(venv, "install", "anyio", find_links=wheels)
     (project / "requirements.txt").write_text('anyio\ntomli; python_version < "3.11"\n')
