@@ -220,6 +220,9 @@ def bench_env() -> dict[str, str]:
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["NO_COLOR"] = "1"
     env.pop("DRIFT_GUARD_NO_CACHE", None)
+    # As installed for a user: bytecode is written once and reused. A caller's
+    # PYTHONDONTWRITEBYTECODE would make every run of the editable checkout compile its sources.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 

@@ -104,9 +104,9 @@ class Source(NamedTuple):
     """The groups / categories expected installed, for the report."""
     files: Tuple[str, ...] = ()
     """Every file read for this source (the file itself first, then includes)."""
-    digests: Tuple[Tuple[str, str], ...] = ()
-    """(absolute path, SHA-256 hex digest of the bytes read) for every file read, where the
-    reader records them: --fix rewrites a file only from exactly these bytes."""
+    contents: Tuple[Tuple[str, bytes], ...] = ()
+    """(absolute path, the bytes read) for every file read, where the reader records them:
+    --fix rewrites a file only from exactly these bytes."""
 
 
 class ReadContext(NamedTuple):

@@ -1040,7 +1040,7 @@ class _Walk:
         self.requirements: List[Requirement] = []
         self.constraints: List[Requirement] = []
         self.files: List[str] = []
-        self.digests: List[Tuple[str, str]] = []
+        self.contents: List[Tuple[str, bytes]] = []
         self.local_dirs: List[Tuple[str, str]] = []
         self._docs: Dict[str, RequirementsDocument] = {}
         self._walked: Set[Tuple[str, bool]] = set()
@@ -1057,9 +1057,7 @@ class _Walk:
             self._docs[path] = doc
             self.files.append(doc.display)
             # What --fix checks before it plans from its own read of the file.
-            import hashlib
-
-            self.digests.append((doc.path, hashlib.sha256(doc.raw).hexdigest()))
+            self.contents.append((doc.path, doc.raw))
         return doc
 
     def run(self, top: str, shown: str) -> None:
@@ -1169,5 +1167,5 @@ def read(path: str, ctx: ReadContext) -> Source:
         constraints=tuple(walk.constraints),
         project=project,
         files=tuple(walk.files),
-        digests=tuple(walk.digests),
+        contents=tuple(walk.contents),
     )
