@@ -11,10 +11,15 @@ install a name that looks like a typo of an installed package.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple, Optional, Sequence, Tuple
 
 from drift_guard._names import VALID_NAME, pin
 from drift_guard.models import Finding
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NamedTuple, Optional, Sequence, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 # Per lock format: (the command that makes the environment match the lock,
 #                   the command that records an installed package in the lock).

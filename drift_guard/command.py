@@ -10,10 +10,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from typing import Any, List, NamedTuple, NoReturn, Optional, Sequence, Tuple
 
 from drift_guard import __version__
 from drift_guard.errors import DriftGuardError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, List, NamedTuple, NoReturn, Optional, Sequence, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 FORMATS = ("text", "json", "github", "markdown")
 

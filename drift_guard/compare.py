@@ -7,23 +7,26 @@ exact version string installed is checked with string comparisons alone.
 from __future__ import annotations
 
 import os
-from typing import (
-    AbstractSet,
-    Dict,
-    FrozenSet,
-    Iterable,
-    List,
-    Mapping,
-    Optional,
-    Sequence,
-    Set,
-    Tuple,
-)
 
 from drift_guard import requires
 from drift_guard._names import CANONICAL_VERSION, canonical
 from drift_guard.markers import evaluate
 from drift_guard.models import Finding, Installed, Requirement, Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        AbstractSet,
+        Dict,
+        FrozenSet,
+        Iterable,
+        List,
+        Mapping,
+        Optional,
+        Sequence,
+        Set,
+        Tuple,
+    )
 
 # Never undeclared: the installers themselves, present in every environment pip makes.
 ALWAYS_ALLOWED = frozenset({"pip", "setuptools", "wheel", "distribute", "drift-guard"})

@@ -4,9 +4,15 @@ stage settings. The same keys in both, `-` and `_` spellings alike."""
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
+from collections.abc import Mapping
 
 from drift_guard.errors import DriftGuardError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, NamedTuple, Optional, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 
 class Config(NamedTuple):

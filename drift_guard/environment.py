@@ -22,11 +22,14 @@ import contextlib
 import os
 import re
 import sys
-from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from drift_guard import _io
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Environment
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 _TOOL_TIMEOUT = 20.0
 _QUERY_TIMEOUT = 20.0

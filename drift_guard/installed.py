@@ -35,10 +35,15 @@ from __future__ import annotations
 import os
 import re
 import stat
-from typing import Callable, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from drift_guard._names import VALID_NAME, canonical
 from drift_guard.models import Environment, Installed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Dict, List, NamedTuple, Optional, Set, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 # pip's `stdlib_pkgs`: never listed (metadata/base.py).
 _SKIP = frozenset({"python", "wsgiref", "argparse"})

@@ -11,10 +11,13 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Dict, Mapping, Optional
 
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Environment
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, Mapping, Optional
 
 if TYPE_CHECKING:
     from packaging.markers import Marker

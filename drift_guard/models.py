@@ -7,7 +7,11 @@ of a hook that runs on every commit.
 
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple, Optional, Tuple
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Mapping, NamedTuple, Optional, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 
 class Environment(NamedTuple):

@@ -7,9 +7,12 @@ Nothing here prints or exits; front ends decide what to show and which exit code
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, List, Mapping, Optional, Sequence, Tuple
 
 from drift_guard.errors import DriftGuardError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List, Mapping, Optional, Sequence, Tuple
 
 if TYPE_CHECKING:
     from drift_guard.config import Config

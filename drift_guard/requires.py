@@ -12,21 +12,26 @@ are judged here; any other line, specifier, version or marker takes the exact pa
 from __future__ import annotations
 
 import re
-from typing import (
-    AbstractSet,
-    Dict,
-    FrozenSet,
-    Iterable,
-    List,
-    Mapping,
-    NamedTuple,
-    Optional,
-    Set,
-    Tuple,
-)
 
 from drift_guard._names import canonical
 from drift_guard.models import Installed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        AbstractSet,
+        Dict,
+        FrozenSet,
+        Iterable,
+        List,
+        Mapping,
+        NamedTuple,
+        Optional,
+        Set,
+        Tuple,
+    )
+else:
+    from drift_guard._record import NamedTuple
 
 
 class Dep(NamedTuple):

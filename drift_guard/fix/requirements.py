@@ -23,18 +23,6 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-from typing import (
-    Any,
-    Dict,
-    Iterator,
-    List,
-    Mapping,
-    NamedTuple,
-    Optional,
-    Sequence,
-    Set,
-    Tuple,
-)
 
 from drift_guard._io import read_bytes
 from drift_guard._names import canonical, pin
@@ -52,6 +40,23 @@ from drift_guard.readers.requirements import (
     parse,
     split_options,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        Any,
+        Dict,
+        Iterator,
+        List,
+        Mapping,
+        NamedTuple,
+        Optional,
+        Sequence,
+        Set,
+        Tuple,
+    )
+else:
+    from drift_guard._record import NamedTuple
 
 _NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 _PIN = re.compile(r"\s*(===|==)\s*")

@@ -9,10 +9,14 @@ modules, the installed distributions that provide it, or nothing. An optional im
 
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
-
 from drift_guard._names import canonical
 from drift_guard.models import Environment, Finding, Installed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 KINDS = ("missing", "mismatch", "undeclared", "unpinned", "broken", "unresolved")
 _NOTES = 10

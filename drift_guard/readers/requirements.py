@@ -18,24 +18,28 @@ from __future__ import annotations
 
 import os
 import re
-from typing import (
-    TYPE_CHECKING,
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    Mapping,
-    NamedTuple,
-    Optional,
-    Sequence,
-    Set,
-    Tuple,
-)
 
 from drift_guard._names import CANONICAL_VERSION, VALID_NAME, canonical
 from drift_guard._paths import display_path
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import ReadContext, Requirement, Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        Dict,
+        Iterable,
+        Iterator,
+        List,
+        Mapping,
+        NamedTuple,
+        Optional,
+        Sequence,
+        Set,
+        Tuple,
+    )
+else:
+    from drift_guard._record import NamedTuple
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement as PackagingRequirement
