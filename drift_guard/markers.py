@@ -9,9 +9,9 @@ imported only when a marker actually has to be evaluated.
 from __future__ import annotations
 
 import os
-import re
 import sys
 
+from drift_guard._patterns import lazy
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Environment
 
@@ -77,7 +77,7 @@ _CACHE: Dict[str, Marker] = {}
 # Python (3.11+) refuses to turn more digits than this into an int, so packaging cannot compare
 # such a version; it is bad input on every Python.
 DIGITS_LIMIT = 4300
-_LONG_NUMBER = re.compile(r"[0-9]{%d}" % (DIGITS_LIMIT + 1))
+_LONG_NUMBER = lazy(r"[0-9]{%d}" % (DIGITS_LIMIT + 1))
 
 
 class MarkerError(DriftGuardError):

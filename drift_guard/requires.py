@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 from drift_guard._names import canonical
+from drift_guard._patterns import lazy
 from drift_guard.models import Installed
 
 TYPE_CHECKING = False
@@ -56,7 +57,7 @@ class Edge(NamedTuple):
     """It holds only because an extra of the requirer was requested."""
 
 
-_REQ = re.compile(
+_REQ = lazy(
     r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
     r"(?:\[([A-Za-z0-9._,\s-]*)\])?\s*"
     r"(\(\s*[^()@;\[\]]*\)|[^()@;\[\]]*?)\s*"
@@ -64,14 +65,12 @@ _REQ = re.compile(
 )
 _PRE = r"(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)"
 _DEV = r"(?:[-_.]?dev[-_.]?[0-9]*)"
-_CLAUSE = re.compile(
-    r"^\s*(~=|==|!=|<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)*(?:\.\*|" + _PRE + _DEV + "?|" + _DEV
-    + r")?)\s*$",
-    re.IGNORECASE,
+_CLAUSE = lazy(
+    r"(?i)^\s*(~=|==|!=|<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)*(?:\.\*|" + _PRE + _DEV + "?|" + _DEV
+    + r")?)\s*$"
 )
-_RELEASE = re.compile(r"^[0-9]+(?:\.[0-9]+)*$")
-_PRE_RELEASE = re.compile(r"^([0-9]+(?:\.[0-9]+)*)(?:" + _PRE + _DEV + "?|" + _DEV + ")$",
-                          re.IGNORECASE)
+_RELEASE = lazy(r"^[0-9]+(?:\.[0-9]+)*$")
+_PRE_RELEASE = lazy(r"(?i)^([0-9]+(?:\.[0-9]+)*)(?:" + _PRE + _DEV + "?|" + _DEV + ")$")
 
 _PARSED: Dict[str, Optional[Dep]] = {}
 
@@ -172,7 +171,7 @@ def _clause_fast(version: Tuple[int, ...], op: str, target: str) -> Optional[boo
     return v >= t and v[: given - 1] == t[: given - 1]
 
 
-_POST_RELEASE = re.compile(r"^([0-9]+(?:\.[0-9]+)*)\.post[0-9]+$")
+_POST_RELEASE = lazy(r"^([0-9]+(?:\.[0-9]+)*)\.post[0-9]+$")
 
 
 def _clause_post(release: Tuple[int, ...], op: str, target: str) -> Optional[bool]:
@@ -265,7 +264,7 @@ def marker_holds(marker: Optional[str], markers: Mapping[str, str],
     return held
 
 
-_TOKEN = re.compile(
+_TOKEN = lazy(
     r"\s*(?:(\()|(\))|(and|or)(?![A-Za-z0-9_])|([a-z_]+)\s*(==|!=|<=|>=|<|>)\s*"
     r"(?:\"([^\"]*)\"|'([^']*)'))"
 )

@@ -525,8 +525,8 @@ def test_plain_pins_do_not_import_packaging(project: Path) -> None:
     assert out.stdout.strip() == "[]"
 
 
-_names = st.from_regex(VALID_NAME, fullmatch=True).filter(lambda n: "\n" not in n)
-_versions = st.from_regex(CANONICAL_VERSION, fullmatch=True).filter(lambda v: "\n" not in v)
+_names = st.from_regex(re.compile(VALID_NAME.pattern), fullmatch=True).filter(lambda n: "\n" not in n)
+_versions = st.from_regex(re.compile(CANONICAL_VERSION.pattern), fullmatch=True).filter(lambda v: "\n" not in v)
 
 
 @settings(max_examples=400, deadline=None)
