@@ -270,6 +270,43 @@ _TOKEN = lazy(
 )
 
 
+# The marker variables whose `variable op "literal"` clauses the fast paths read; anything else
+# (extra, legacy dotted names, ~=, ===, in) goes through packaging.
+_PLAIN_VARS = frozenset(
+    {"os_name", "sys_platform", "platform_release", "platform_system", "platform_version",
+     "platform_machine", "platform_python_implementation", "implementation_name",
+     "implementation_version", "python_version", "python_full_version"}
+)
+
+
+def normalize_marker(marker: str) -> Optional[str]:
+    """`str(packaging.markers.Marker(marker))` for the markers written most often -- clauses
+    `variable op "literal"` on the common variables joined by `and` / `or`, no parentheses --
+    without importing packaging; None for every other marker (then packaging reads it)."""
+    text = marker.strip(" \t")
+    if not text.replace("\t", " ").isprintable():
+        return None  # packaging's only blanks are spaces and tabs
+    parts: List[str] = []
+    pos = 0
+    expect_clause = True
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.group(1) or m.group(2):
+            return None
+        pos = m.end()
+        if m.group(3):
+            if expect_clause:
+                return None
+            parts.append(m.group(3))
+        else:
+            value = m.group(6) if m.group(6) is not None else m.group(7)
+            if not expect_clause or m.group(4) not in _PLAIN_VARS or '"' in value:
+                return None
+            parts.append(f'{m.group(4)} {m.group(5)} "{value}"')
+        expect_clause = not expect_clause
+    return None if expect_clause else " ".join(parts)
+
+
 def _marker_fast(marker: str, markers: Mapping[str, str],
                  extras: AbstractSet[str]) -> Optional[bool]:
     """`marker` judged without packaging, for markers of `and`, `or`, parentheses and

@@ -23,6 +23,7 @@ from drift_guard._names import CANONICAL_VERSION, VALID_NAME, canonical
 from drift_guard._paths import display_path
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import ReadContext, Requirement, Source
+from drift_guard.requires import normalize_marker
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -577,8 +578,11 @@ def _is_archive(path: str) -> bool:
 
 
 def _plain_pin(args: str) -> Optional[Tuple[str, str]]:
-    """(name, version) for a line of the form `name==version` that needs no `packaging`."""
+    """(name, version) for a line of the form `name == version` that needs no `packaging`
+    (blanks around "==" are spaces or tabs, as PEP 508 allows)."""
     name, sep, version = args.partition("==")
+    name = name.rstrip(" \t")
+    version = version.strip(" \t")
     if (sep and VALID_NAME.match(name) and CANONICAL_VERSION.match(version)
             and not _is_archive(version)):
         return name, version
@@ -800,7 +804,8 @@ def parse_requirement(text: str, bases: Sequence[str]) -> _Parsed:
     if separator in text:
         text, marker_text = text.split(separator, 1)
         marker_text = marker_text.strip()
-        if marker_text:
+        marker = normalize_marker(marker_text) if marker_text else None
+        if marker_text and marker is None:
             from packaging.markers import InvalidMarker, Marker
 
             try:
@@ -812,6 +817,9 @@ def parse_requirement(text: str, bases: Sequence[str]) -> _Parsed:
     text = text.strip()
     if url_like:
         return _from_link(text, bases, (), marker)
+    pin = _plain_pin(text)
+    if pin is not None:
+        return _Parsed(canonical(pin[0]), "==" + pin[1], marker)
     path_text, extras_text = _strip_extras(text)
     path_like = _looks_like_path(text)
     if path_like or _is_archive(path_text):
