@@ -121,6 +121,12 @@ def evaluate(text: Optional[str], environment: Mapping[str, str], extra: str = "
     readers call `check` first so the error names the file and line instead."""
     if not text:
         return True
+    if not extra:
+        from drift_guard.requires import judge_marker, normalize_marker
+
+        held = judge_marker(text, environment) if normalize_marker(text) == text else None
+        if held is not None:
+            return held
     env = dict(environment)
     env["extra"] = extra
     marker = parse_marker(text)
@@ -137,6 +143,10 @@ def check(text: str, environment: Mapping[str, str], *, path: str,
     evaluated in `environment`; `quote` False keeps the marker's text out of the message.
 
     A variable missing from `environment` is the environment's gap, not the marker's fault."""
+    from drift_guard.requires import judge_marker, normalize_marker
+
+    if normalize_marker(text) == text and judge_marker(text, environment) is not None:
+        return  # written as packaging writes it, and judged without it: valid, evaluable
     from packaging.markers import UndefinedEnvironmentName
 
     try:

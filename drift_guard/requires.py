@@ -307,6 +307,12 @@ def normalize_marker(marker: str) -> Optional[str]:
     return None if expect_clause else " ".join(parts)
 
 
+def judge_marker(marker: str, markers: Mapping[str, str]) -> Optional[bool]:
+    """`marker`'s value in `markers` with no extra, when the fast evaluator decides it (then
+    packaging, too, parses and evaluates it without an error); None otherwise."""
+    return _marker_fast(marker, markers, frozenset())
+
+
 def _marker_fast(marker: str, markers: Mapping[str, str],
                  extras: AbstractSet[str]) -> Optional[bool]:
     """`marker` judged without packaging, for markers of `and`, `or`, parentheses and
@@ -401,7 +407,9 @@ def _clause(var: str, op: str, value: str, markers: Mapping[str, str],
         return (markers[var] == value) == (op == "==")
     if var in _VERSION_VARS:
         have = markers.get(var, "")
-        if not _RELEASE.match(have) or not _RELEASE.match(value):
+        # packaging refuses numbers longer than int() reads (4300 digits): leave those to it.
+        if (len(have) > 4300 or len(value) > 4300
+                or not _RELEASE.match(have) or not _RELEASE.match(value)):
             return None
         return _clause_fast(_release(have), op, value)
     return None
