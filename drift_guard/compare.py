@@ -168,6 +168,9 @@ def satisfies(version: str, specifier: str) -> bool:
     elif spec.startswith("===") and "," not in spec:
         # Arbitrary equality is a string comparison by definition (PEP 440).
         return spec[3:].strip().lower() == version.lower()
+    fast = requires.satisfies_fast(version, spec)
+    if fast is not None:
+        return fast
 
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version

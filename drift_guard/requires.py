@@ -203,6 +203,17 @@ def satisfies(version: str, specifier: str) -> bool:
     """Whether installed `version` meets `specifier` (pre-releases allowed, as pip check)."""
     if not specifier:
         return True
+    fast = satisfies_fast(version, specifier)
+    if fast is not None:
+        return fast
+    from drift_guard.compare import satisfies as exact
+
+    return exact(version, specifier)
+
+
+def satisfies_fast(version: str, specifier: str) -> Optional[bool]:
+    """`satisfies` for plain releases (and their post-releases) against clauses of plain
+    releases, decided without packaging; None for anything else."""
     post = None
     if not _RELEASE.match(version):
         post = _POST_RELEASE.match(version)
@@ -218,9 +229,7 @@ def satisfies(version: str, specifier: str) -> bool:
             result = result and ok
         else:
             return result
-    from drift_guard.compare import satisfies as exact
-
-    return exact(version, specifier)
+    return None
 
 
 # --- markers --------------------------------------------------------------------------------
