@@ -28,7 +28,10 @@ CANONICAL_VERSION = lazy(
 def canonical(name: str) -> str:
     """PEP 503 normalised form of a project name (same result as packaging's
     `canonicalize_name`)."""
-    return _SEPARATORS.sub("-", name).lower()
+    low = name.lower()
+    if "_" not in low and "." not in low and "--" not in low:
+        return low  # already normal: no separator other than single "-"
+    return _SEPARATORS.sub("-", low)
 
 
 def pin(name: str, version: str) -> str:

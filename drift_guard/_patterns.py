@@ -15,18 +15,21 @@ if TYPE_CHECKING:
 
 
 class _Lazy:
-    __slots__ = ("pattern", "_compiled")
+    """Stands for the compiled pattern. The first call compiles it and puts the compiled
+    pattern's own methods on the instance, so later calls cost what the pattern's do."""
+
+    _METHODS = ("match", "fullmatch", "search", "sub", "subn", "split", "findall", "finditer")
 
     def __init__(self, pattern: str) -> None:
         self.pattern = pattern
-        self._compiled: Pattern[str] | None = None
 
     def compiled(self) -> Pattern[str]:
-        found = self._compiled
-        if found is None:
-            import re
+        import re
 
-            found = self._compiled = re.compile(self.pattern)
+        found = re.compile(self.pattern)
+        for method in self._METHODS:
+            setattr(self, method, getattr(found, method))
+        self.compiled = lambda: found  # type: ignore[method-assign]
         return found
 
     def match(self, *args: Any) -> Any:
