@@ -118,17 +118,22 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
     return argparse.HelpFormatter(prog, width=max(columns - 2, 40))
 
 
-def build_parser() -> argparse.ArgumentParser:
+def new_parser(prog: str, description: str, epilog: str) -> argparse.ArgumentParser:
+    """An argument parser whose errors are one line and exit 2, as for every bad input."""
     import argparse
 
     class _Parser(argparse.ArgumentParser):
         def error(self, message: str) -> NoReturn:
-            # One line, as for every other bad input; argparse's usage dump is noise here.
-            raise DriftGuardError(f"{message} (see drift-guard --help)")
+            # argparse's own usage dump is noise here.
+            raise DriftGuardError(f"{message} (see {self.prog} --help)")
 
-    parser = _Parser(
+    return _Parser(prog=prog, formatter_class=_formatter, description=description,
+                   epilog=epilog)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = new_parser(
         prog="drift-guard",
-        formatter_class=_formatter,
         description="Find the drift between a project's virtualenv and its declared "
         "dependencies (requirements files, Pipfile.lock, poetry.lock, uv.lock, pylock.toml, "
         "pyproject.toml).",

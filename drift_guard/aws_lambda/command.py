@@ -23,10 +23,10 @@ FORMATS = ("text", "json", "github", "markdown")
 
 
 def build_parser():  # type: ignore[no-untyped-def]
-    from drift_guard.cli import _formatter, _Parser
+    from drift_guard.command import new_parser
 
-    parser = _Parser(
-        prog="drift-guard lambda", formatter_class=_formatter,
+    parser = new_parser(
+        prog="drift-guard lambda",
         description="Check a built AWS Lambda package (a .zip, or a pip install -t directory) "
         "against the project's declarations, for the runtime it will run on.",
         epilog="Options also come from [tool.drift-guard.lambda] in pyproject.toml. Exit "
