@@ -74,6 +74,10 @@ _ARCHIVES = (".zip", ".whl", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz", ".ta
              ".tar.lzma", ".tar.gz", ".tgz", ".tar")
 _OPERATORS = ("~=", "==", "!=", "<=", ">=", "<", ">", "===")
 _STRONG_HASHES = ("sha256", "sha384", "sha512")
+# Option text that is only `--hash=<strong algorithm>:<digest>` options (no quotes, no escapes).
+_HASH_OPTION = r"--hash=(?:sha256|sha384|sha512):[0-9A-Za-z]+"
+_HASHES_ONLY = re.compile(rf"[ \t]*{_HASH_OPTION}(?:[ \t]+{_HASH_OPTION})*[ \t]*\Z")
+_HASH_VALUE = re.compile(r"--hash=(\S+)")
 
 # The options pip 26 accepts in a requirements file: long form -> takes a value.
 _LONG_OPTIONS = {
@@ -320,7 +324,8 @@ def joined_positions(lines: Sequence[Line], start: int, end: int
 
 def strip_comment(joined: str) -> Tuple[str, int]:
     """pip's comment removal and strip: (text, offset of its first character in `joined`)."""
-    without = COMMENT.sub("", joined)
+    # COMMENT needs a `#`; without one it would only try (slowly) at every blank.
+    without = COMMENT.sub("", joined) if "#" in joined else joined
     stripped = without.strip()
     if not stripped:
         return "", 0
@@ -472,6 +477,9 @@ def parse_options(options: str) -> List[Tuple[str, str]]:
 
     Positional leftovers are ignored, as pip ignores them. Raises ValueError with pip's
     wording."""
+    if _HASHES_ONLY.match(options):
+        # What the tools write after a pin: the general path gives the same, more slowly.
+        return [("--hash", v) for v in _HASH_VALUE.findall(options)]
     try:
         args = shell_split(options)
     except ValueError:
@@ -575,8 +583,9 @@ def _is_archive(path: str) -> bool:
 def _plain_pin(args: str) -> Optional[Tuple[str, str]]:
     """(name, version) for a line of the form `name==version` that needs no `packaging`."""
     name, sep, version = args.partition("==")
+    # Only a local version (`1.0+x.zip`) can end like an archive.
     if (sep and VALID_NAME.match(name) and CANONICAL_VERSION.match(version)
-            and not _is_archive(version)):
+            and ("+" not in version or not _is_archive(version))):
         return name, version
     return None
 
@@ -786,7 +795,8 @@ def parse_requirement(text: str, bases: Sequence[str]) -> _Parsed:
     """A requirement line's text (options removed), as pip's `install_req_from_line` reads it.
 
     Raises ValueError with a message for the user."""
-    pin = _plain_pin(text)
+    # The blanks left where options were split off (`pkg==1.0 --hash=...`) change nothing.
+    pin = _plain_pin(text.strip(" \t"))
     if pin is not None:
         return _Parsed(canonical(pin[0]), "==" + pin[1])
     url_like = is_url(text)
