@@ -92,12 +92,15 @@ class Doc:
             required: bool = False, default: Any = None) -> Any:
         """`table[field]` checked against `types`; `default` when absent (an error when
         `required`). `where` is the key path of `table` itself ("" at the top)."""
-        key = join_key(where, field)
         if field not in table:
             if required:
-                raise self.error(key, "missing")
+                raise self.error(join_key(where, field), "missing")
             return default
-        return self.expect(table[field], types, key)
+        value = table[field]
+        # The key is spelled out only for an error: this runs for every field of every entry.
+        if isinstance(value, types) and not isinstance(value, bool):
+            return value
+        return self.expect(value, types, join_key(where, field))
 
     def string(self, table: Mapping[str, Any], field: str, where: str, *,
                required: bool = False) -> Optional[str]:
@@ -111,10 +114,10 @@ class Doc:
 
     def strings(self, table: Mapping[str, Any], field: str, where: str) -> List[str]:
         """An array of strings (a lone string is an error, as the formats define arrays)."""
-        key = join_key(where, field)
         values = self.array(table, field, where)
         for i, v in enumerate(values):
-            self.expect(v, str, f"{key}[{i}]")
+            if type(v) is not str:
+                self.expect(v, str, f"{join_key(where, field)}[{i}]")
         return values
 
     def name(self, table: Mapping[str, Any], field: str, where: str) -> str:
@@ -125,10 +128,10 @@ class Doc:
 
     def tables(self, table: Mapping[str, Any], field: str, where: str) -> List[Dict[str, Any]]:
         """An array of tables."""
-        key = join_key(where, field)
         values = self.array(table, field, where)
         for i, v in enumerate(values):
-            self.expect(v, dict, f"{key}[{i}]")
+            if type(v) is not dict:
+                self.expect(v, dict, f"{join_key(where, field)}[{i}]")
         return values
 
     def marker(self, text: str, key: str) -> Marker:
@@ -155,9 +158,12 @@ def _tuple(types: _Types) -> Tuple[Type[Any], ...]:
     return types if isinstance(types, tuple) else (types,)
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+
+
 def join_key(where: str, field: str) -> str:
     """`where.field`, quoting a field that is not a bare TOML key (`default."zope.interface"`)."""
-    if not re.match(r"^[A-Za-z0-9_-]+\Z", field):
+    if not _BARE_KEY.match(field):
         import json
 
         # escaped, so that a key is always on one line; cut short, as it may be anything
@@ -246,13 +252,38 @@ def marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str]
     (`extra == "x"` is true when "x" is among them; also tried with no extra at all)."""
     if not text:
         return True
+    extras = tuple(extras)
+    known = _HOLDS.get((_env_key(env), text, extras))
+    if known is not None:
+        return known
     marker = parse_marker(text, doc, key)
     base = dict(env)
+    result = False
     for extra in ("", *extras):
         base["extra"] = extra
         if _evaluate(marker, base, doc, key):
-            return True
-    return False
+            result = True
+            break
+    _HOLDS[(_env_key(env), text, extras)] = result
+    return result
+
+
+# Whether a marker holds, by (environment, marker text, extras): a lock repeats the same few
+# markers on thousands of entries. Only answers are kept; a marker that cannot be evaluated
+# raises again at each entry, naming that entry.
+_HOLDS: Dict[Tuple[Any, ...], bool] = {}
+_ENV_KEYS: Dict[int, Tuple[Mapping[str, Any], Dict[str, Any], Tuple[Any, ...]]] = {}
+
+
+def _env_key(env: Mapping[str, Any]) -> Tuple[Any, ...]:
+    """A hashable key for a marker environment, sorted once per environment object (kept, so
+    that its id is not reused; and compared, in case it was changed since)."""
+    known = _ENV_KEYS.get(id(env))
+    if known is not None and known[0] is env and known[1] == env:
+        return known[2]
+    key = tuple(sorted((k, v if isinstance(v, str) else repr(v)) for k, v in env.items()))
+    _ENV_KEYS[id(env)] = (env, dict(env), key)
+    return key
 
 
 def lock_marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str],
