@@ -188,6 +188,11 @@ def _read_text(path: str, hint: str) -> str:
 def load_toml(path: str, hint: str) -> Doc:
     """Parse a TOML file (tomllib, or tomli before Python 3.11)."""
     text = _read_text(path, hint)
+    from drift_guard.readers import _fasttoml
+
+    data = _fasttoml.loads(text)
+    if data is not None:
+        return Doc(path, data, text, hint)
     try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # Python < 3.11

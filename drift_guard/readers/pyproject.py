@@ -17,7 +17,7 @@ import os
 import re
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Set, Tuple
 
-from drift_guard._names import VALID_NAME, canonical
+from drift_guard._names import CANONICAL_VERSION, VALID_NAME, canonical
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import ReadContext, Requirement, Source
 from drift_guard.readers._toml import (
@@ -37,6 +37,9 @@ MAIN = "main"
 _DIGITS_LIMIT = 4300
 _LONG_NUMBER = re.compile(r"[0-9]{%d}" % (_DIGITS_LIMIT + 1))
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$")
+# `name==1.2.3` or `name (==1.2.3)` (as Poetry writes them), read without `packaging` when the
+# version is in normal form: packaging gives the same name, specifier "==1.2.3", no marker.
+_SIMPLE_PIN = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?: \(==([^()\s]+)\)|==(\S+))\Z")
 
 
 class Dep(NamedTuple):
@@ -335,6 +338,15 @@ def _enrich(dep: Dep, poetry: Optional[Dep]) -> Dep:
 
 def _pep508(doc: Doc, text: str, key: str, group: str, extra: Optional[str],
             sources: Mapping[str, Tuple[Optional[str], bool]]) -> Dep:
+    pin = _SIMPLE_PIN.match(text)
+    if pin is not None and CANONICAL_VERSION.match(pin.group(2) or pin.group(3)):
+        name = canonical(pin.group(1))
+        url, editable = sources.get(name, (None, False))
+        dep = Dep(name=name, specifier="==" + (pin.group(2) or pin.group(3)), marker=None,
+                  extras=(), group=group, key=key, text=text, extra=extra, url=url,
+                  editable=editable)
+        _check_numbers(doc, dep)
+        return dep
     from packaging.requirements import InvalidRequirement
     from packaging.requirements import Requirement as Parsed
 

@@ -1,0 +1,296 @@
+"""The fast paths of the readers give exactly what the full paths give.
+
+`_fasttoml.loads` must equal `tomllib.loads` (same values, same types, same order) on every
+document it accepts, and accept what the lock tools write; anything it is not sure of goes to
+tomllib, which also decides every error. Checked on the real lock fixtures, on generated
+5,000-style locks, on hand-made corner cases of TOML's table rules, and on random changes.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import sys
+from pathlib import Path
+from typing import Any, List
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from benchmarks import _scale
+from drift_guard.models import ReadContext
+from drift_guard.readers import _fasttoml, pipfile_lock, poetry_lock, pylock, requirements, uv_lock
+from tests.helpers import ROOT
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python < 3.11
+    import tomli as tomllib
+
+FIXTURES = sorted(p for p in (ROOT / "fixtures").rglob("*")
+                  if p.suffix in (".toml", ".lock") and p.name != "Pipfile.lock")
+# What the fast reader leaves to tomllib on purpose: dates (uv's pylock.toml export writes
+# `upload-time = 2026-...Z` unquoted) and arrays of arrays (uv's `conflicts`).
+NOT_FAST = {"fixtures/locks/uv-demo/pylock.toml", "fixtures/locks/cases/uv-conflicts/uv.lock"}
+
+
+def typed(value: Any) -> Any:
+    """`value` with every type and every table's key order made part of equality
+    (`1 == True` and `{a, b} == {b, a}` must not hide a difference)."""
+    if isinstance(value, dict):
+        return ("table", [(k, typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("array", [typed(v) for v in value])
+    return (type(value).__name__, value)
+
+
+def full(text: str) -> Any:
+    try:
+        return typed(tomllib.loads(text))
+    except (tomllib.TOMLDecodeError, ValueError, RecursionError):
+        return "error"
+
+
+def agrees(text: str) -> bool:
+    fast = _fasttoml.loads(text)
+    return fast is None or typed(fast) == full(text)
+
+
+@pytest.mark.parametrize("path", FIXTURES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_fast_toml_equals_tomllib_on_every_fixture(path: Path) -> None:
+    text = path.read_text(encoding="utf-8")
+    fast = _fasttoml.loads(text)
+    if str(path.relative_to(ROOT)) in NOT_FAST:
+        assert fast is None
+        return
+    assert fast is not None, "the fast reader should read what the tools write"
+    assert typed(fast) == full(text)
+
+
+@pytest.mark.parametrize("fmt", sorted(_scale.LOCK_WRITERS))
+def test_fast_toml_equals_tomllib_on_generated_locks(fmt: str, tmp_path: Path) -> None:
+    lock = _scale.LOCK_WRITERS[fmt](tmp_path, 60)
+    for path in (lock, tmp_path / "pyproject.toml"):
+        if path.suffix in (".toml", ".lock") and path.name != "Pipfile.lock" and path.exists():
+            text = path.read_text()
+            fast = _fasttoml.loads(text)
+            assert fast is not None
+            assert typed(fast) == full(text)
+
+
+CORNERS = [
+    "",
+    "\n\n",
+    "# only a comment\n",
+    'a = "x"\na = "y"\n',  # a key twice
+    'a = "x"\n"a" = "y"\n',  # the same key, quoted
+    "[a]\n[a]\n",  # a table twice
+    "[a.b]\n[a]\n",  # a super-table after its sub-table: allowed
+    "[a.b]\n[a]\nb = 1\n",  # ... but not to redefine it
+    "[a]\nb = 1\n[a.b]\n",
+    "[a]\nb = {c = 1}\n[a.b]\n",
+    "[a]\nb = {c = 1}\n[a.b.d]\n",
+    "[a]\nb = [{c = 1}]\n[[a.b]]\n",
+    "[[a]]\n[a]\n",
+    "[a]\n[[a]]\n",
+    "[[a]]\nx = 1\n[[a]]\nx = 2\n[a.b]\ny = 3\n[[a]]\n[a.b]\n",
+    "[[a]]\n[a.b]\n[a.b]\n",
+    "[[a.b]]\n[a]\n",
+    "[[a]]\n[[a.b]]\nc = 1\n[a.b.d]\n",
+    "a = 1\n[a.b]\n",
+    "a = {b = 1, b = 2}\n",
+    "a = {b = 1, c = {d = 1, d = 2}}\n",
+    "a = {b = 1,}\n",
+    "a = [1, 2,]\n",
+    "a = [\n  1,\n  2\n]\n",
+    "a = [\n  1\n  2\n]\n",
+    "a = [\n  1,\n  # comment\n\n  2,\n]\n",
+    "a = [\n]\n",
+    "a = [\n  [1],\n]\n",
+    "a = [\n  [1]\n]\n",
+    "a = [ # comment\n  1,\n]\n",
+    'a = ["x", "y"]\n',
+    'a = ["x" "y"]\n',
+    'a = {b = "x", c = ["y", {d = true}], e = -0}\n',
+    'a = "tab\there"\n',
+    'a = "esc \\" \\\\ \\n \\t \\u00e9 \\b \\f \\r"\n',
+    'a = "\\ud800"\n',
+    'a = "\\U0001F600"\n',
+    'a = "\\/"\n',
+    'a = "\\x41"\n',
+    "a = 'literal'\n",
+    'a = """multi"""\n',
+    "a = 1.5\n",
+    "a = 1_000\n",
+    "a = +1\n",
+    "a = 0x1F\n",
+    "a = 01\n",
+    "a = 1979-05-27\n",
+    "a = inf\n",
+    "a = true\nb = false\nc = 0\nd = -17\n",
+    "a.b = 1\n",
+    "  a = 1\n",
+    "a = 1 # comment\n",
+    "a = 1 b = 2\n",
+    "[a] # comment\nb = 1\n",
+    "[ a . b ]\n",
+    '["a"]\n',
+    "[a]]\n",
+    "[[a]\n",
+    "[a] b = 1\n",
+    'a = "x"\r\nb = "y"\r\n',
+    'a = "x"\rb = 1\n',
+    "a = \"unterminated\n",
+    'a = "x" # a "quoted" comment\n',
+    'a = "# not a comment"\n',
+    "a = { b = 1 } # c\n",
+    "a = {}\n",
+    "a = { }\n",
+    "a = {b=1}\n",
+    "1 = 2\n",
+    "true = false\n",
+    "a = 123456789012345678901234567890\n",
+    "a = " + "9" * 5000 + "\n",
+    "a = [" * 300 + "]" * 300 + "\n",
+    "a = \"\x7f\"\n",
+    "a = \"\x01\"\n",
+    "# comment with \x01\n",
+    "a = 1\n\x01\n",
+]
+
+
+@pytest.mark.parametrize("text", CORNERS)
+def test_fast_toml_agrees_with_tomllib_on_corner_cases(text: str) -> None:
+    assert agrees(text)
+
+
+@pytest.mark.parametrize("text", [
+    "[a.b]\n[a]\n", 'a = {b = "x", c = ["y", {d = true}], e = -0}\n',
+    "[[a]]\nx = 1\n[[a]]\nx = 2\n[a.b]\ny = 3\n[[a]]\n[a.b]\n",
+    'a = "esc \\" \\\\ \\n \\t \\u00e9 \\b \\f \\r"\n', "a = [\n  1,\n  2\n]\n",
+])
+def test_fast_toml_reads_these_itself(text: str) -> None:
+    fast = _fasttoml.loads(text)
+    assert fast is not None and typed(fast) == full(text)
+
+
+def _mutate(text: str, rng: random.Random, steps: int) -> str:
+    pieces = ['"', "'", "[", "]", "{", "}", "=", ",", ".", "#", "\n", " ", "\\", "a", "1",
+              "[[", "]]", "\t", "-", "true", "\x7f"]
+    for _ in range(steps):
+        lines = text.split("\n")
+        op = rng.randrange(6)
+        if op == 0 and text:
+            i = rng.randrange(len(text))
+            text = text[:i] + text[i + 1:]
+        elif op == 1:
+            i = rng.randrange(len(text) + 1)
+            text = text[:i] + rng.choice(pieces) + text[i:]
+        elif op == 2 and lines:
+            i = rng.randrange(len(lines))
+            lines.insert(rng.randrange(len(lines) + 1), lines[i])
+            text = "\n".join(lines)
+        elif op == 3 and len(lines) > 1:
+            i, j = rng.randrange(len(lines)), rng.randrange(len(lines))
+            lines[i], lines[j] = lines[j], lines[i]
+            text = "\n".join(lines)
+        elif op == 4 and lines:
+            del lines[rng.randrange(len(lines))]
+            text = "\n".join(lines)
+        elif text:
+            i = rng.randrange(len(text))
+            text = text[:i] + rng.choice(pieces) + text[i + 1:]
+    return text
+
+
+SMALL = [p for p in FIXTURES if p.stat().st_size < 20_000]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.integers(min_value=0, max_value=len(SMALL) - 1), st.integers(min_value=1, max_value=4),
+       st.randoms(use_true_random=False))
+def test_fast_toml_agrees_with_tomllib_on_random_changes(which: int, steps: int,
+                                                         rng: random.Random) -> None:
+    text = _mutate(SMALL[which].read_text(encoding="utf-8"), rng, steps)
+    assert agrees(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([
+    "[a]", "[a.b]", "[[a]]", "[[a.b]]", "[b]", "[[b]]", "a = 1", "b = 2", "c = {d = 1}",
+    "b = {x = 1}", "d = [1]", 'e = "s"', "[a.c]", "[[a.c]]", "c = [{d = 1}]", "",
+]), max_size=10))
+def test_fast_toml_follows_tomllib_table_rules(lines: List[str]) -> None:
+    assert agrees("\n".join(lines) + "\n")
+
+
+# ------------------------------------------------------------------ readers, fast vs full
+
+
+def _ctx() -> ReadContext:
+    env = {"implementation_name": "cpython", "implementation_version": "3.11.7",
+           "os_name": "posix", "platform_machine": "x86_64", "platform_release": "6.0",
+           "platform_system": "Linux", "platform_version": "#1", "python_full_version": "3.11.7",
+           "platform_python_implementation": "CPython", "python_version": "3.11",
+           "sys_platform": "linux"}
+    return ReadContext(markers=env)
+
+
+READERS = {"uv.lock": uv_lock, "poetry.lock": poetry_lock, "pylock.toml": pylock}
+LOCKS = sorted(p for p in (ROOT / "fixtures" / "locks").rglob("*")
+               if p.name in READERS or (p.name.startswith("pylock.") and p.suffix == ".toml"))
+
+
+@pytest.mark.parametrize("path", LOCKS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_readers_give_the_same_source_with_and_without_the_fast_toml_path(
+        path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    reader = READERS.get(path.name, pylock)
+    try:
+        fast = reader.read(str(path), _ctx())
+    except Exception as exc:  # noqa: BLE001 - the same error either way
+        fast = repr(exc)  # type: ignore[assignment]
+    monkeypatch.setattr(_fasttoml, "loads", lambda text: None)
+    try:
+        slow = reader.read(str(path), _ctx())
+    except Exception as exc:  # noqa: BLE001
+        slow = repr(exc)  # type: ignore[assignment]
+    assert fast == slow
+
+
+@pytest.mark.parametrize("fmt", sorted(_scale.LOCK_WRITERS))
+def test_readers_give_the_same_source_on_generated_locks(
+        fmt: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lock = _scale.LOCK_WRITERS[fmt](tmp_path, 40)
+    reader = {"Pipfile.lock": pipfile_lock, **READERS}[fmt]
+    fast = reader.read(str(lock), _ctx())
+    monkeypatch.setattr(_fasttoml, "loads", lambda text: None)
+    assert fast == reader.read(str(lock), _ctx())
+
+
+# ------------------------------------------------------------- requirements: --hash options
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["sha256", "sha384", "sha512", "md5", "sha1"]),
+                          st.text("0123456789abcdefABCDEF:=x\"' \\", min_size=0, max_size=8),
+                          st.sampled_from([" ", "  ", "\t", " \t "])), min_size=1, max_size=4),
+       st.sampled_from(["", " ", "\t"]))
+def test_hash_options_read_as_the_general_option_parser_reads_them(
+        hashes: List[Any], lead: str) -> None:
+    text = lead + "".join(f"--hash={algo}:{digest}{gap}" for algo, digest, gap in hashes)
+    fast_path = requirements._HASHES_ONLY.match(text) is not None
+    try:
+        got = requirements.parse_options(text)
+    except ValueError as exc:
+        got = str(exc)  # type: ignore[assignment]
+    original = requirements._HASHES_ONLY
+    requirements._HASHES_ONLY = re.compile(r"(?!)")  # the general path only
+    try:
+        try:
+            want = requirements.parse_options(text)
+        except ValueError as exc:
+            want = str(exc)  # type: ignore[assignment]
+    finally:
+        requirements._HASHES_ONLY = original
+    assert got == want, (text, fast_path)
