@@ -138,6 +138,15 @@ class Doc:
         """A parsed PEP 508 marker; an error naming `key` when it is not one."""
         return parse_marker(text, self, key)
 
+    def marker_at(self, text: str, where: str, field: str) -> Marker:
+        """`marker(text, join_key(where, field))`, the key spelled out only when needed."""
+        return _MARKERS.get(text) or parse_marker(text, self, join_key(where, field))
+
+    def name_at(self, raw: str, where: str, field: str) -> str:
+        """`checked_name(self, raw, join_key(where, field))`, the key spelled out only when
+        needed."""
+        return _CHECKED.get(raw) or checked_name(self, raw, join_key(where, field))
+
 
 # What `pip list` (and so drift-guard's view of the environment) never shows: a lock that pins
 # one of them is not to be found missing.
@@ -146,12 +155,19 @@ HIDDEN = frozenset({"python", "wsgiref", "argparse"})
 _NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\Z")
 
 
+_CHECKED: Dict[str, str] = {}
+
+
 def checked_name(doc: Doc, raw: str, key: str) -> str:
     """`raw` canonicalised, when it is a valid PEP 508 name; else an error naming `key`."""
+    known = _CHECKED.get(raw)
+    if known is not None:  # a lock names each package many times (entry, edges)
+        return known
     if not _NAME.match(raw):
         shown = raw if len(raw) <= 40 else raw[:40] + "..."
         raise doc.error(key, f"{shown!r} is not a valid package name")
-    return canonical(raw)
+    name = _CHECKED[raw] = canonical(raw)
+    return name
 
 
 def _tuple(types: _Types) -> Tuple[Type[Any], ...]:
@@ -407,9 +423,16 @@ def select_groups(available: Sequence[str], default: Iterable[str],
 
 # -------------------------------------------------------------------------------- lines
 
+_ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# A line's start (blanks as str.lstrip() takes them): a table header, or an entry's name.
+_ENTRY_LINE = re.compile(r"[^\S\n]*(\[|name[^\S\n]*=)?")
+
+
 def entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
     """1-based line of each `[[header]]` entry's `name = ...` line (its header's line when it
     has none), or all None when the file does not use one header per entry."""
+    if not _ODD_BREAKS.search(text):
+        return _entry_lines(text, header, count)
     lines = text.splitlines()
     marker = f"[[{header}]]"
     starts = [i for i, line in enumerate(lines) if line.strip() == marker]
@@ -427,6 +450,34 @@ def entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
                 found = i
                 break
         result.append(found + 1)
+    return result
+
+
+def _entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
+    """entry_lines() for a text whose only line break is \n, without splitting it."""
+    starts = [m.start() for m in re.finditer(
+        rf"^[^\S\n]*\[\[{re.escape(header)}\]\][^\S\n]*$", text, re.MULTILINE)]
+    if len(starts) != count:
+        return [None] * count
+    result: List[Optional[int]] = []
+    line, last = 1, 0
+    for n, start in enumerate(starts):
+        line += text.count("\n", last, start)
+        last = start
+        end = starts[n + 1] if n + 1 < len(starts) else len(text)
+        found, row = line, line
+        pos = text.find("\n", start, end)
+        while pos != -1:
+            row += 1
+            pos += 1
+            m = _ENTRY_LINE.match(text, pos)
+            if m.group(1) == "[":
+                break
+            if m.group(1):
+                found = row
+                break
+            pos = text.find("\n", pos, end)
+        result.append(found)
     return result
 
 

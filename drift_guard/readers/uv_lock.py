@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import os
 import re
+from collections import deque
 from typing import (
     Any,
+    Deque,
     Dict,
     FrozenSet,
     Iterable,
@@ -200,6 +202,14 @@ def _holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str],
 
 
 def _edge(doc: Doc, value: Any, key: str) -> Edge:
+    if type(value) is dict and value.keys() <= _PLAIN_EDGE:
+        # The commonest edges (a name, perhaps a marker), with the checks below.
+        name, marker = value.get("name"), value.get("marker")
+        if type(name) is str and (marker is None or type(marker) is str):
+            name = doc.name_at(name, key, "name")
+            if marker:
+                doc.marker_at(marker, key, "marker")
+            return Edge(name, None, None, marker, _NO_EXTRAS, key)
     doc.expect(value, dict, key)
     if isinstance(value.get("extra"), str):
         raise doc.error(join_key(key, "extra"), "an extra written as a string (the form uv 0.2 "
@@ -212,6 +222,10 @@ def _edge(doc: Doc, value: Any, key: str) -> Edge:
     source = doc.get(value, "source", dict, key)
     extras = frozenset(canonical(e) for e in doc.strings(value, "extra", key))
     return Edge(name, doc.string(value, "version", key), source, marker, extras, key)
+
+
+_PLAIN_EDGE = frozenset({"name", "marker"})
+_NO_EXTRAS: FrozenSet[str] = frozenset()
 
 
 def _edge_table(doc: Doc, entry: Mapping[str, Any], field: str, where: str
@@ -338,7 +352,7 @@ def _walk(doc: Doc, packages: Sequence[Package], roots: Sequence[int], groups: S
     for i, p in enumerate(packages):
         by_name.setdefault(p.locked.name, []).append(i)
 
-    queue: List[Tuple[Edge, str]] = []
+    queue: Deque[Tuple[Edge, str]] = deque()
     active: Dict[int, Set[str]] = {}
     labels: Dict[int, str] = {}
     for r in roots:
@@ -359,11 +373,16 @@ def _walk(doc: Doc, packages: Sequence[Package], roots: Sequence[int], groups: S
         if group in groups:
             queue.extend((e, group) for e in edges)
 
+    holds: Dict[str, bool] = {}  # by marker text: thousands of edges share a few markers
     while queue:
-        edge, label = queue.pop(0)
-        if markers and not _holds(doc, edge.marker, join_key(edge.key, "marker"), env,
-                                  conflicts):
-            continue
+        edge, label = queue.popleft()
+        if markers and edge.marker:
+            known = holds.get(edge.marker)
+            if known is None:
+                known = holds[edge.marker] = _holds(doc, edge.marker,
+                                                    join_key(edge.key, "marker"), env, conflicts)
+            if not known:
+                continue
         target = _target(doc, packages, by_name.get(edge.name, []), edge, env, conflicts,
                          markers)
         if target is None:
