@@ -102,9 +102,22 @@ def _sections(lines: List[str]) -> List[Any]:
     count = len(lines)
     i = 0
     key_line = _KEY_LINE.match
+    paths: Dict[str, Tuple[str, ...]] = {}
     while i < count:
         line = lines[i]
         i += 1
+        if line[:1] == "[":
+            h = _HEADER.match(line)
+            if h is None or (h.group(1) == "[[") != (h.group(3) == "]]"):
+                raise _Invalid
+            raw = h.group(2)
+            path = paths.get(raw)
+            if path is None:
+                path = paths[raw] = tuple(_DOT.split(raw)) if "." in raw else (raw,)
+            items.append((len(h.group(1)), path))
+            body = {}
+            items.append(body)
+            continue
         m = key_line(line)
         if m is not None:
             key, quoted, plain, array = m.groups()
@@ -122,19 +135,7 @@ def _sections(lines: List[str]) -> List[Any]:
                 raise _Invalid
             body[key] = value
             continue
-        if not line:
-            continue
-        if line[0] == "[":
-            h = _HEADER.match(line)
-            if h is None or (h.group(1) == "[[") != (h.group(3) == "]]"):
-                raise _Invalid
-            path = h.group(2)
-            items.append((len(h.group(1)),
-                          tuple(_DOT.split(path)) if "." in path else (path,)))
-            body = {}
-            items.append(body)
-            continue
-        if _COMMENT.fullmatch(line):
+        if not line or _COMMENT.fullmatch(line):
             continue
         raise _Invalid
     return items
@@ -282,7 +283,7 @@ def _assemble(items: List[Any]) -> Dict[str, Any]:
         path = items[i][1]
         for n in range(len(path)):
             under.setdefault(path[:n], set()).add(path[n])
-    _pairs(root, flags, (), items[0], under)
+    _pairs(root, flags, (), items[0], under, root)
     for i in range(1, len(items), 2):
         kind, header = items[i]
         if kind == 2:
@@ -290,23 +291,25 @@ def _assemble(items: List[Any]) -> Dict[str, Any]:
                 raise _Invalid
             flags.unset_all(header)
             flags.set(header, _EXPLICIT, recursive=False)
-            _append_to_list(root, header)
+            nest = _append_to_list(root, header)
         else:
             if flags.is_(header, _EXPLICIT) or flags.is_(header, _FROZEN):
                 raise _Invalid
             flags.set(header, _EXPLICIT, recursive=False)
-            _nest(root, header)
-        _pairs(root, flags, header, items[i + 1], under)
+            nest = _nest(root, header)
+        _pairs(root, flags, header, items[i + 1], under, nest)
     return root
 
 
 def _pairs(root: Dict[str, Any], flags: _Flags, header: Tuple[str, ...],
-           body: Dict[str, Any], under: Dict[Tuple[str, ...], Set[str]]) -> None:
+           body: Dict[str, Any], under: Dict[Tuple[str, ...], Set[str]],
+           nest: Dict[str, Any]) -> None:
+    """Add a section's pairs to `nest`, the table its header named (tomllib checks the
+    header's path, and finds the same table, for each pair)."""
     if not body:
         return
     if flags.is_(header, _FROZEN):
         raise _Invalid
-    nest = _nest(root, header)
     if nest and not nest.keys().isdisjoint(body):
         raise _Invalid
     nest.update(body)
@@ -330,15 +333,17 @@ def _nest(root: Dict[str, Any], key: Tuple[str, ...]) -> Dict[str, Any]:
     return cont  # type: ignore[no-any-return]
 
 
-def _append_to_list(root: Dict[str, Any], key: Tuple[str, ...]) -> None:
+def _append_to_list(root: Dict[str, Any], key: Tuple[str, ...]) -> Dict[str, Any]:
     cont = _nest(root, key[:-1])
     last = key[-1]
+    table: Dict[str, Any] = {}
     if last in cont:
         if not isinstance(cont[last], list):
             raise _Invalid
-        cont[last].append({})
+        cont[last].append(table)
     else:
-        cont[last] = [{}]
+        cont[last] = [table]
+    return table
 
 
 _FROZEN = 0

@@ -22,7 +22,6 @@ from drift_guard.readers import pyproject
 from drift_guard.readers._toml import (
     Doc,
     Locked,
-    checked_name,
     entry_lines,
     join_key,
     load_toml,
@@ -213,13 +212,16 @@ def _edges(doc: Doc, entry: Dict[str, Any], where: str) -> List[Edge]:
     table_key = f"{where}.dependencies"
     for raw, value in doc.table(entry, "dependencies", where).items():
         key = join_key(table_key, raw)
-        name = checked_name(doc, raw, key)
+        name = doc.name_at(raw, table_key, raw)
+        if type(value) is str:  # the commonest edge: `name = ">=1.0"`
+            edges.append(Edge(name, _spec(doc, value, key), None, _NO_EXTRAS, False, key))
+            continue
         values = value if isinstance(value, list) else [value]
         for j, v in enumerate(values):
             k = f"{key}[{j}]" if isinstance(value, list) else key
             doc.expect(v, (str, dict), k)
             if isinstance(v, str):
-                edges.append(Edge(canonical(name), _spec(doc, v, k), None, frozenset(), False, k))
+                edges.append(Edge(name, _spec(doc, v, k), None, frozenset(), False, k))
                 continue
             spec = _spec(doc, doc.string(v, "version", k) or "", join_key(k, "version"))
             markers = []
@@ -236,8 +238,11 @@ def _edges(doc: Doc, entry: Dict[str, Any], where: str) -> List[Edge]:
                 markers[0] if markers else None)
             extras = frozenset(canonical(e) for e in doc.strings(v, "extras", k))
             optional = bool(doc.get(v, "optional", bool, k, default=False))
-            edges.append(Edge(canonical(name), spec, combined, extras, optional, k))
+            edges.append(Edge(name, spec, combined, extras, optional, k))
     return edges
+
+
+_NO_EXTRAS: FrozenSet[str] = frozenset()
 
 
 def _check_python(doc: Doc, env: Mapping[str, str]) -> None:

@@ -576,9 +576,19 @@ def _pep440(op: str, version: str) -> List[Tuple[str, str]]:
     return [(op, version)]
 
 
+_SPECIFIERS: Dict[str, Optional[str]] = {}
+
+
 def poetry_specifier(text: str) -> Optional[str]:
     """A Poetry version constraint as a PEP 440 specifier ("" for any version); None when it
     is a union (`||`), which PEP 440 cannot express. ValueError when it is not a constraint."""
+    if text in _SPECIFIERS:  # a lock repeats the same few constraints thousands of times
+        return _SPECIFIERS[text]
+    spec = _SPECIFIERS[text] = _poetry_specifier(text)
+    return spec
+
+
+def _poetry_specifier(text: str) -> Optional[str]:
     alternatives = _clauses(text)
     if len(alternatives) > 1:
         return None
