@@ -250,7 +250,7 @@ def test_readers_give_the_same_source_with_and_without_the_fast_toml_path(
         fast = reader.read(str(path), _ctx())
     except Exception as exc:  # noqa: BLE001 - the same error either way
         fast = repr(exc)  # type: ignore[assignment]
-    monkeypatch.setattr(_fasttoml, "loads", lambda text: None)
+    monkeypatch.setattr(_fasttoml, "loads", lambda text, keep=None: None)
     try:
         slow = reader.read(str(path), _ctx())
     except Exception as exc:  # noqa: BLE001
@@ -264,7 +264,7 @@ def test_readers_give_the_same_source_on_generated_locks(
     lock = _scale.LOCK_WRITERS[fmt](tmp_path, 40)
     reader = {"Pipfile.lock": pipfile_lock, **READERS}[fmt]
     fast = reader.read(str(lock), _ctx())
-    monkeypatch.setattr(_fasttoml, "loads", lambda text: None)
+    monkeypatch.setattr(_fasttoml, "loads", lambda text, keep=None: None)
     assert fast == reader.read(str(lock), _ctx())
 
 
@@ -339,3 +339,49 @@ def test_entry_lines_finds_what_splitting_finds(which: int, inserts: List[Any]) 
         count = sum(1 for line in text.splitlines() if line.strip() == f"[[{header}]]")
         for n in (count, count + 1):
             assert entry_lines(text, header, n) == _entry_lines_by_splitting(text, header, n)
+
+
+# ------------------------------------------------------------------ keeping only some fields
+
+
+def _kept(data: Any, keep: Any, path: tuple = ()) -> Any:  # type: ignore[type-arg]
+    """tomllib's `data` with `keep` applied as the fast reader applies it: to inline tables
+    of plain values (or arrays of them) at the kept keys."""
+    def plain(v: Any) -> bool:
+        return isinstance(v, dict) and all(isinstance(x, (str, int)) for x in v.values())
+
+    if isinstance(data, list):
+        return [_kept(v, keep, path) for v in data]
+    if not isinstance(data, dict):
+        return data
+    result = {}
+    for key, value in data.items():
+        fields = keep.get((path, key))
+        if fields is not None and plain(value):
+            value = {k: v for k, v in value.items() if k in fields}
+        elif fields is not None and isinstance(value, list) and value and all(
+                plain(v) for v in value):
+            value = [{k: v for k, v in t.items() if k in fields} for t in value]
+        else:
+            value = _kept(value, keep, (*path, key))
+        result[key] = value
+    return result
+
+
+@pytest.mark.parametrize("path", [p for p in FIXTURES if p.name in ("uv.lock", "poetry.lock")]
+                         + [None], ids=str)
+def test_fast_toml_keeps_only_the_named_fields(path: Any, tmp_path: Path) -> None:
+    if path is None:
+        path = _scale.write_uv(tmp_path, 50)
+    keep = {**uv_lock._KEEP, **poetry_lock._KEEP}
+    text = path.read_text(encoding="utf-8")
+    fast = _fasttoml.loads(text, keep)
+    if str(path.relative_to(ROOT) if ROOT in path.parents else path) in NOT_FAST:
+        assert fast is None
+        return
+    assert fast is not None
+    assert typed(fast) == typed(_kept(tomllib.loads(text), keep))
+    if path.name == "uv.lock":
+        packages = fast.get("package") or fast["distribution"]
+        assert any("hash" in w for p in packages for w in p.get("wheels", []))
+        assert not any("url" in w for p in packages for w in p.get("wheels", []))

@@ -16,7 +16,7 @@ tomllib on every lock fixture, on generated locks and on random changes to them.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 # A basic string: no control characters (except tab) or DEL. The escapes TOML and JSON read
 # alike are decoded by `json` (not \U, not \/, and no \u for a surrogate, which JSON pairs up).
@@ -80,8 +80,17 @@ class _Invalid(Exception):
     """Not the part of TOML read here (or not TOML at all): tomllib decides."""
 
 
-def loads(text: str) -> Optional[Dict[str, Any]]:
-    """`tomllib.loads(text)`, for a document in the part of TOML this reads; else None."""
+Keep = Mapping[Tuple[Tuple[str, ...], str], FrozenSet[str]]
+
+
+def loads(text: str, keep: Optional[Keep] = None) -> Optional[Dict[str, Any]]:
+    """`tomllib.loads(text)`, for a document in the part of TOML this reads; else None.
+
+    `keep` names values the caller reads only a few fields of (the hashes of a lock's files:
+    most of the file), by (header, key): `{(("package",), "wheels"): {"hash"}}` is `wheels`
+    under `[[package]]`. Where such a value is an inline table, or an array of inline tables,
+    of plain values, each keeps only those fields (all of it is still checked). Every other
+    value is read whole."""
     if "\r" in text:
         text = text.replace("\r\n", "\n")
         if "\r" in text:
@@ -89,12 +98,12 @@ def loads(text: str) -> Optional[Dict[str, Any]]:
     if "\x01" in text:
         return None
     try:
-        return _assemble(_sections(text.split("\n")))
+        return _assemble(_sections(text.split("\n"), keep or {}))
     except (_Invalid, ValueError, RecursionError):
         return None
 
 
-def _sections(lines: List[str]) -> List[Any]:
+def _sections(lines: List[str], keep: Keep) -> List[Any]:
     """[root pairs, (kind, path), pairs, (kind, path), pairs, ...]; kind 1 is `[table]`, 2 is
     `[[array of tables]]`."""
     body: Dict[str, Any] = {}
@@ -103,6 +112,7 @@ def _sections(lines: List[str]) -> List[Any]:
     i = 0
     key_line = _KEY_LINE.match
     paths: Dict[str, Tuple[str, ...]] = {}
+    path: Tuple[str, ...] = ()
     while i < count:
         line = lines[i]
         i += 1
@@ -111,9 +121,10 @@ def _sections(lines: List[str]) -> List[Any]:
             if h is None or (h.group(1) == "[[") != (h.group(3) == "]]"):
                 raise _Invalid
             raw = h.group(2)
-            path = paths.get(raw)
-            if path is None:
-                path = paths[raw] = tuple(_DOT.split(raw)) if "." in raw else (raw,)
+            known = paths.get(raw)
+            if known is None:
+                known = paths[raw] = tuple(_DOT.split(raw)) if "." in raw else (raw,)
+            path = known
             items.append((len(h.group(1)), path))
             body = {}
             items.append(body)
@@ -126,9 +137,9 @@ def _sections(lines: List[str]) -> List[Any]:
             if plain is not None:
                 value: Any = plain
             elif array is not None:
-                value, i = _array(lines, i)
+                value, i = _array(lines, i, keep.get((path, key)) if keep else None)
             else:
-                value, end = _value(line, m.end())
+                value, end = _value(line, m.end(), keep.get((path, key)) if keep else None)
                 if end != len(line) and not _TRAILER.match(line, end):
                     raise _Invalid
             if key in body:
@@ -141,7 +152,8 @@ def _sections(lines: List[str]) -> List[Any]:
     return items
 
 
-def _array(lines: List[str], i: int) -> Tuple[List[Any], int]:
+def _array(lines: List[str], i: int, fields: Optional[FrozenSet[str]] = None
+           ) -> Tuple[List[Any], int]:
     """A multi-line array that opened at the end of the line before lines[i]."""
     try:
         close = lines.index("]", i)
@@ -153,7 +165,7 @@ def _array(lines: List[str], i: int) -> Tuple[List[Any], int]:
         block = "\n".join(lines[i:close])
         found = _TABLE_LINE.findall(block)
         if len(found) == close - i:
-            return [_flat(t) for t in found], close + 1
+            return [_flat(t, fields) for t in found], close + 1
         found = _STRING_LINE.findall(block)
         if len(found) == close - i:
             return found, close + 1
@@ -184,15 +196,21 @@ def _array(lines: List[str], i: int) -> Tuple[List[Any], int]:
     raise _Invalid
 
 
-def _flat(text: str) -> Dict[str, Any]:
+def _flat(text: str, fields: Optional[FrozenSet[str]] = None) -> Dict[str, Any]:
     pairs = _FLAT_PAIR.findall(text)
+    if fields is not None:
+        if len({key for key, _, _ in pairs}) != len(pairs):
+            raise _Invalid
+        return {key: _scalar(other) if other else plain for key, plain, other in pairs
+                if key in fields}
     table = {key: _scalar(other) if other else plain for key, plain, other in pairs}
     if len(table) != len(pairs):
         raise _Invalid
     return table
 
 
-def _value(line: str, start: int) -> Tuple[Any, int]:
+def _value(line: str, start: int, fields: Optional[FrozenSet[str]] = None
+           ) -> Tuple[Any, int]:
     """The value that starts at line[start], and where it ends."""
     first = line[start:start + 1]
     if first == '"':
@@ -206,7 +224,7 @@ def _value(line: str, start: int) -> Tuple[Any, int]:
     if first == "{":
         m = _FLAT_TABLE.match(line, start)
         if m is not None:
-            return _flat(m.group()), m.end()
+            return _flat(m.group(), fields), m.end()
         return _general(line, start)
     if first == "[":
         m = _FLAT_ARRAY.match(line, start)

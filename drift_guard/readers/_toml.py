@@ -15,6 +15,7 @@ from typing import (
     AbstractSet,
     Any,
     Dict,
+    FrozenSet,
     Iterable,
     List,
     Mapping,
@@ -201,12 +202,17 @@ def _read_text(path: str, hint: str) -> str:
         raise DriftGuardError(f"not valid UTF-8 ({hint})", path=path, line=line) from None
 
 
-def load_toml(path: str, hint: str) -> Doc:
-    """Parse a TOML file (tomllib, or tomli before Python 3.11)."""
+def load_toml(path: str, hint: str,
+              keep: Optional[Mapping[Tuple[Tuple[str, ...], str], FrozenSet[str]]] = None
+              ) -> Doc:
+    """Parse a TOML file (tomllib, or tomli before Python 3.11).
+
+    `keep`: values of which the reader reads only some fields (see _fasttoml.loads); they may
+    come with the other fields left out."""
     text = _read_text(path, hint)
     from drift_guard.readers import _fasttoml
 
-    data = _fasttoml.loads(text)
+    data = _fasttoml.loads(text, keep)
     if data is not None:
         return Doc(path, data, text, hint)
     try:

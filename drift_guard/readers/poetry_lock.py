@@ -60,7 +60,7 @@ class Package(NamedTuple):
 def read(path: str, ctx: ReadContext) -> Source:
     """What poetry.lock locks; expected: what `poetry install` installs for the target
     (main and non-optional groups, changed by --with/--without/--only; extras by `extras`)."""
-    doc = load_toml(path, HINT)
+    doc = load_toml(path, HINT, keep=_KEEP)
     version = _lock_version(doc)
     _check_python(doc, ctx.markers)
     packages = _packages(doc, version)
@@ -118,6 +118,9 @@ def read(path: str, ctx: ReadContext) -> Source:
         files=files,
     )
 
+
+# Of a package's files only whether there are any matters here.
+_KEEP = {(("package",), "files"): frozenset({"hash"})}
 
 # lock-version: 1.0 (Poetry 1.0), 1.1 (Poetry 1.1-1.2), 2.0 (Poetry 1.3-1.8), 2.1 (Poetry 2.x).
 # Poetry 2 reads >=1,<3 and refuses a file with no `[metadata]` or no `lock-version` (written

@@ -73,7 +73,7 @@ class Package(NamedTuple):
 def read(path: str, ctx: ReadContext) -> Source:
     """What uv.lock locks; expected: what `uv sync` installs for the target (the project,
     its default groups, changed by --with/--without/--only; extras by `extras`)."""
-    doc = load_toml(path, HINT)
+    doc = load_toml(path, HINT, keep=_KEEP)
     _check_version(doc)
     base = os.path.dirname(os.path.abspath(path))
     packages = _packages(doc, base)
@@ -116,6 +116,10 @@ def read(path: str, ctx: ReadContext) -> Source:
         files=(path,),
     )
 
+
+# Of a package's files only whether they have hashes matters here.
+_KEEP = {((table,), field): frozenset({"hash"})
+         for table in ("package", "distribution") for field in ("sdist", "wheels")}
 
 # The schema uv reads: version 1 (uv 0.2 wrote it with `[[distribution]]`, uv 0.3 on with
 # `[[package]]`), with revisions up to 5 (what uv 0.13 writes). uv refuses any other version
