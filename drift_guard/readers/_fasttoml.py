@@ -98,24 +98,29 @@ def loads(text: str, keep: Optional[Keep] = None) -> Optional[Dict[str, Any]]:
     if "\x01" in text:
         return None
     try:
-        return _assemble(_sections(text.split("\n"), keep or {}))
+        return _assemble(_sections(text, keep or {}))
     except (_Invalid, ValueError, RecursionError):
         return None
 
 
-def _sections(lines: List[str], keep: Keep) -> List[Any]:
+def _sections(text: str, keep: Keep) -> List[Any]:
     """[root pairs, (kind, path), pairs, (kind, path), pairs, ...]; kind 1 is `[table]`, 2 is
-    `[[array of tables]]`."""
+    `[[array of tables]]`. The text is read a line at a time (not split: a list of every line
+    would be a second copy of it)."""
     body: Dict[str, Any] = {}
     items: List[Any] = [body]
-    count = len(lines)
-    i = 0
     key_line = _KEY_LINE.match
     paths: Dict[str, Tuple[str, ...]] = {}
     path: Tuple[str, ...] = ()
-    while i < count:
-        line = lines[i]
-        i += 1
+    find = text.find
+    size = len(text)
+    pos = 0
+    while pos < size:
+        end = find("\n", pos)
+        if end < 0:
+            end = size
+        line = text[pos:end]
+        pos = end + 1
         if line[:1] == "[":
             h = _HEADER.match(line)
             if h is None or (h.group(1) == "[[") != (h.group(3) == "]]"):
@@ -137,10 +142,10 @@ def _sections(lines: List[str], keep: Keep) -> List[Any]:
             if plain is not None:
                 value: Any = plain
             elif array is not None:
-                value, i = _array(lines, i, keep.get((path, key)) if keep else None)
+                value, pos = _array(text, pos, keep.get((path, key)) if keep else None)
             else:
-                value, end = _value(line, m.end(), keep.get((path, key)) if keep else None)
-                if end != len(line) and not _TRAILER.match(line, end):
+                value, stop = _value(line, m.end(), keep.get((path, key)) if keep else None)
+                if stop != len(line) and not _TRAILER.match(line, stop):
                     raise _Invalid
             if key in body:
                 raise _Invalid
@@ -152,30 +157,36 @@ def _sections(lines: List[str], keep: Keep) -> List[Any]:
     return items
 
 
-def _array(lines: List[str], i: int, fields: Optional[FrozenSet[str]] = None
+def _array(text: str, pos: int, fields: Optional[FrozenSet[str]] = None
            ) -> Tuple[List[Any], int]:
-    """A multi-line array that opened at the end of the line before lines[i]."""
-    try:
-        close = lines.index("]", i)
-    except ValueError:
-        close = -1
-    if close >= 0:
-        if close == i:
-            return [], i + 1
-        block = "\n".join(lines[i:close])
+    """A multi-line array that opened at the end of the line before text[pos]; the array and
+    where the line after its closing `]` starts."""
+    # The elements up to the first line that is `]` alone, when they are all of one plain
+    # shape: checked and found in one findall each.
+    close = text.find("\n]\n", pos - 1)
+    if close < 0 and text.endswith("\n]"):
+        close = len(text) - 2
+    if close == pos - 1:
+        return [], close + 3
+    if close >= pos:
+        block = text[pos:close]
+        count = block.count("\n") + 1
         found = _TABLE_LINE.findall(block)
-        if len(found) == close - i:
-            return [_flat(t, fields) for t in found], close + 1
+        if len(found) == count:
+            return [_flat(t, fields) for t in found], close + 3
         found = _STRING_LINE.findall(block)
-        if len(found) == close - i:
-            return found, close + 1
+        if len(found) == count:
+            return found, close + 3
     # One element per line (with a comma, but for the last), `]` on a line of its own.
     result: List[Any] = []
-    count = len(lines)
+    size = len(text)
     last = False
-    while i < count:
-        line = lines[i]
-        i += 1
+    while pos < size:
+        end = text.find("\n", pos)
+        if end < 0:
+            end = size
+        line = text[pos:end]
+        pos = end + 1
         stripped = line.lstrip(" \t")
         if not stripped or stripped[0] == "#":
             if _COMMENT.fullmatch(line):
@@ -184,12 +195,12 @@ def _array(lines: List[str], i: int, fields: Optional[FrozenSet[str]] = None
         if stripped[0] == "]":
             if not _TRAILER.match(stripped, 1):
                 raise _Invalid
-            return result, i
+            return result, pos
         if last:
             raise _Invalid
-        value, end = _value(stripped, 0)
-        if not _ELEMENT_END.match(stripped, end):
-            if not _TRAILER.match(stripped, end):
+        value, stop = _value(stripped, 0)
+        if not _ELEMENT_END.match(stripped, stop):
+            if not _TRAILER.match(stripped, stop):
                 raise _Invalid
             last = True
         result.append(value)

@@ -159,6 +159,7 @@ def _lock_version(doc: Doc) -> Tuple[int, int]:
 def _packages(doc: Doc, version: Tuple[int, int]) -> List[Package]:
     entries = doc.tables(doc.data, "package", "")
     lines = entry_lines(doc.text, "package", len(entries))
+    doc.text = ""  # not needed any more: let it go before the packages are built
     base = os.path.dirname(os.path.abspath(doc.path))
     metadata = doc.table(doc.data, "metadata", "")
     # 1.x keeps file hashes in [metadata.files] (or [metadata.hashes]) by package name.
@@ -166,6 +167,7 @@ def _packages(doc: Doc, version: Tuple[int, int]) -> List[Package]:
                                               **doc.table(metadata, "files", "metadata")}.items()}
     result = []
     for i, entry in enumerate(entries):
+        entries[i] = {}  # each entry goes once it is read
         where = f"package[{i}]"
         name = doc.name(entry, "name", where)
         pkg_version = doc.string(entry, "version", where, required=True)

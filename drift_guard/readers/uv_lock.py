@@ -247,8 +247,10 @@ def _packages(doc: Doc, base: str) -> List[Package]:
     table = "package" if "package" in doc.data or "distribution" not in doc.data else "distribution"
     entries = doc.tables(doc.data, table, "")
     lines = entry_lines(doc.text, table, len(entries))
+    doc.text = ""  # not needed any more: let it go before the packages are built
     result = []
     for i, entry in enumerate(entries):
+        entries[i] = {}  # each entry goes once it is read: the file held whole is its size again
         where = f"{table}[{i}]"
         name = doc.name(entry, "name", where)
         version = doc.string(entry, "version", where)
