@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from typing import TYPE_CHECKING, Dict, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
 
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Environment
@@ -118,14 +118,36 @@ def evaluate(text: Optional[str], environment: Mapping[str, str], extra: str = "
     readers call `check` first so the error names the file and line instead."""
     if not text:
         return True
+    known = _ANSWERS.get((_environment_key(environment), text, extra))
+    if known is not None:
+        return known
     env = dict(environment)
     env["extra"] = extra
     marker = parse_marker(text)
     try:
-        return bool(marker.evaluate(env))
+        result = bool(marker.evaluate(env))
     except (ValueError, TypeError, LookupError, RecursionError) as exc:
         raise MarkerError(f"cannot evaluate the marker {_shown(text)}: {_why(exc)}; "
                           "correct it") from None
+    _ANSWERS[(_environment_key(environment), text, extra)] = result
+    return result
+
+
+# Answers by (environment, marker, extra): a lock repeats a few markers on thousands of
+# entries. Only answers are kept; a marker that cannot be evaluated raises each time.
+_ANSWERS: Dict[Tuple[Any, ...], bool] = {}
+_ENVIRONMENTS: Dict[int, Tuple[Mapping[str, str], Dict[str, str], Tuple[Any, ...]]] = {}
+
+
+def _environment_key(environment: Mapping[str, str]) -> Tuple[Any, ...]:
+    """A hashable key for a marker environment, sorted once per environment object (kept, so
+    that its id is not reused; and compared, in case it was changed since)."""
+    known = _ENVIRONMENTS.get(id(environment))
+    if known is not None and known[0] is environment and known[1] == environment:
+        return known[2]
+    key = tuple(sorted((k, str(v)) for k, v in environment.items()))
+    _ENVIRONMENTS[id(environment)] = (environment, dict(environment), key)
+    return key
 
 
 def check(text: str, environment: Mapping[str, str], *, path: str,
