@@ -385,3 +385,29 @@ def test_fast_toml_keeps_only_the_named_fields(path: Any, tmp_path: Path) -> Non
         packages = fast.get("package") or fast["distribution"]
         assert any("hash" in w for p in packages for w in p.get("wheels", []))
         assert not any("url" in w for p in packages for w in p.get("wheels", []))
+
+
+# -------------------------------------------------------- requirements: splitting the lines
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab #\\\n\r\x0b\x0c\x1c\x85\u2028")), max_size=40))
+def test_split_lines_cuts_where_splitlines_cuts(text: str) -> None:
+    lines = requirements.split_lines(text)
+    assert ["".join(line) for line in lines] == text.splitlines(True)
+    assert all(type(line) is requirements.Line for line in lines)
+    counts: dict = {}  # type: ignore[type-arg]
+    for line in lines:
+        if line.ending in ("\n", "\r\n", "\r"):
+            counts[line.ending] = counts.get(line.ending, 0) + 1
+    want = max(counts, key=lambda e: counts[e]) if counts else "\n"
+    assert requirements._dominant_newline(lines) == want
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list("ab #=\\\t\xa0\u3000")), max_size=30))
+def test_strip_comment_is_pips_comment_removal(text: str) -> None:
+    without = requirements.COMMENT.sub("", text)
+    stripped = without.strip()
+    want = ("", 0) if not stripped else (stripped, len(without) - len(without.lstrip()))
+    assert requirements.strip_comment(text) == want

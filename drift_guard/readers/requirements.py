@@ -242,8 +242,20 @@ def _locale_encoding() -> str:
     return locale.getpreferredencoding(False)  # pragma: no cover - Python < 3.11
 
 
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def split_lines(text: str) -> List[Line]:
     """Physical lines exactly as `str.splitlines` cuts them, each keeping its ending."""
+    if not _OTHER_BREAKS.search(text):
+        # Only \n (what nearly every file has): the same lines, without a test per line.
+        pieces = text.split("\n")
+        last = pieces.pop()
+        new = tuple.__new__
+        lines = [new(Line, (piece, "\n")) for piece in pieces]
+        if last:
+            lines.append(Line(last, ""))
+        return lines
     lines = []
     for piece in text.splitlines(True):
         if piece.endswith("\r\n"):
@@ -256,6 +268,9 @@ def split_lines(text: str) -> List[Line]:
 
 
 def _dominant_newline(lines: Sequence[Line]) -> str:
+    if all(ln.ending == "\n" for ln in lines[:-1]) and lines[-1:] and lines[-1].ending in (
+            "\n", ""):
+        return "\n"  # the one answer the count below can give then
     counts: Dict[str, int] = {}
     for ln in lines:
         if ln.ending in ("\n", "\r\n", "\r"):
@@ -324,8 +339,14 @@ def joined_positions(lines: Sequence[Line], start: int, end: int
 
 def strip_comment(joined: str) -> Tuple[str, int]:
     """pip's comment removal and strip: (text, offset of its first character in `joined`)."""
-    # COMMENT needs a `#`; without one it would only try (slowly) at every blank.
-    without = COMMENT.sub("", joined) if "#" in joined else joined
+    # COMMENT needs a `#`; without one it would only try (slowly) at every blank. A line
+    # that starts (after blanks) with one is a comment whole.
+    if "#" not in joined:
+        without = joined
+    elif joined.lstrip().startswith("#"):
+        return "", 0
+    else:
+        without = COMMENT.sub("", joined)
     stripped = without.strip()
     if not stripped:
         return "", 0
