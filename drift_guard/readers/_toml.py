@@ -461,8 +461,16 @@ def entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
 
 def _entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
     """entry_lines() for a text whose only line break is \n, without splitting it."""
-    starts = [m.start() for m in re.finditer(
-        rf"^[^\S\n]*\[\[{re.escape(header)}\]\][^\S\n]*$", text, re.MULTILINE)]
+    needle = f"[[{header}]]"
+    starts = []
+    pos = text.find(needle)
+    while pos >= 0:  # a literal search, then the line around it checked: it is the header alone
+        begin = text.rfind("\n", 0, pos) + 1
+        stop = text.find("\n", pos)
+        if not text[begin:pos].strip() and not text[pos + len(needle):stop if stop >= 0 else None
+                                                    ].strip():
+            starts.append(begin)
+        pos = text.find(needle, pos + len(needle))
     if len(starts) != count:
         return [None] * count
     result: List[Optional[int]] = []
