@@ -96,9 +96,11 @@ def name_of(i: int) -> str:
 
 
 def build_env(work: Path, size: int, tools_python: Path) -> Path:
+    """A project: a git work tree holding the venv (.venv) and the three requirements files."""
     env_dir = work / f"env{size}"
     stamp = env_dir / ".complete"
     if stamp.exists():
+        _git_init(env_dir)
         return env_dir
     shutil.rmtree(env_dir, ignore_errors=True)
     wheels = work / f"wheels{size}"
@@ -144,6 +146,7 @@ def build_env(work: Path, size: int, tools_python: Path) -> Path:
         noise.append(f"{name.upper().replace('-', '_')} == {version}")  # other spelling
     noise += ['pywin32==306; sys_platform == "win32"', 'tomli==2.0.1; python_version < "3.0"']
     (env_dir / "noise.txt").write_text("\n".join(noise) + "\n")
+    _git_init(env_dir)
     stamp.write_text("ok\n")
     return env_dir
 
@@ -204,10 +207,12 @@ def commands(tools: Path, env_dir: Path, scenario: str) -> dict[str, list[str]]:
     }
 
 
-def _timed(cmd: list[str], env: dict[str, str]) -> tuple[float, int, int]:
+def _timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None
+           ) -> tuple[float, int, int]:
     """(wall seconds, exit code, peak RSS in KiB) of one whole process."""
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
     _pid, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -220,19 +225,25 @@ def bench_env() -> dict[str, str]:
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     env["NO_COLOR"] = "1"
     env.pop("DRIFT_GUARD_NO_CACHE", None)
+    # As installed for a user: bytecode is written once and reused. A caller's
+    # PYTHONDONTWRITEBYTECODE would make every run of the editable checkout compile its sources.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     return env
 
 
 def measure(
-    cmds: dict[str, list[str]], runs: int, warmup: int, env: dict[str, str] | None = None
+    cmds: dict[str, list[str]], runs: int, warmup: int, env: dict[str, str] | None = None,
+    cwd: Path | None = None,
 ) -> dict[str, dict[str, float]]:
+    """Every command `runs` times after `warmup` runs, in turn, from `cwd` (the project:
+    where the hook runs)."""
     env = env or bench_env()
     times: dict[str, list[float]] = {label: [] for label in cmds}
     peaks: dict[str, int] = {label: 0 for label in cmds}
     codes: dict[str, int] = {}
     for i in range(warmup + runs):
         for label, cmd in cmds.items():
-            elapsed, code, rss = _timed(cmd, env)
+            elapsed, code, rss = _timed(cmd, env, cwd)
             codes[label] = code
             if i >= warmup:
                 times[label].append(elapsed)
@@ -270,13 +281,21 @@ def peers(args: argparse.Namespace, tools: Path, results: dict[str, object]) -> 
         env_dir = build_env(args.work, size, tools)
         settle(env_dir)
         for scenario in args.scenarios:
-            res = measure(commands(tools, env_dir, scenario), args.runs, args.warmup)
+            res = measure(commands(tools, env_dir, scenario), args.runs, args.warmup,
+                          cwd=env_dir)
             results[f"peers/{size}/{scenario}"] = res
             print_table(
                 f"{size} distributions, {scenario}.txt ({args.runs} runs, medians)",
                 res,
                 {"pip list": "pip list --format=freeze", "uv": "uv pip sync --check --offline"},
             )
+
+
+def _git_init(project: Path) -> None:
+    """Each project is its own repository, as a user's is: the project root is found there,
+    not in this checkout around it."""
+    if not (project / ".git").exists():
+        run(["git", "init", "--quiet", str(project)])
 
 
 def settle(*paths: Path) -> None:

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Optional
 
 from drift_guard.errors import DriftGuardError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 # Generous caps: a 1,000,000-line requirements file is about 30 MB, a 5,000-package lock
 # with hashes about 10 MB. Metadata files are small; a METADATA with a long description

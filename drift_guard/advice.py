@@ -10,11 +10,15 @@ install a name that looks like a typo of an installed package.
 
 from __future__ import annotations
 
-import re
-from typing import NamedTuple, Optional, Sequence, Tuple
-
 from drift_guard._names import VALID_NAME, pin
+from drift_guard._patterns import lazy
 from drift_guard.models import Finding
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import NamedTuple, Optional, Sequence, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 # Per lock format: (the command that makes the environment match the lock,
 #                   the command that records an installed package in the lock).
@@ -29,9 +33,9 @@ LOCK_TOOLS = {
     "pylock.toml": (("uv", "pip", "install", "--python", "{python}", "-r", "{path}"), None),
 }
 
-_DID_YOU_MEAN = re.compile(r"did you mean ([A-Za-z0-9][A-Za-z0-9._-]*)", re.IGNORECASE)
-_NEEDED_BY = re.compile(r"\bneeded by\b|\brequired by\b", re.IGNORECASE)
-_MARKER = re.compile(r"\bmarker\b", re.IGNORECASE)
+_DID_YOU_MEAN = lazy(r"(?i)did you mean ([A-Za-z0-9][A-Za-z0-9._-]*)")
+_NEEDED_BY = lazy(r"(?i)\bneeded by\b|\brequired by\b")
+_MARKER = lazy(r"(?i)\bmarker\b")
 
 
 class Pip(NamedTuple):

@@ -7,21 +7,97 @@ Only this module prints or decides the exit code (CONTRACT.md): 0 no drift, 1 dr
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from typing import Any, List, NamedTuple, NoReturn, Optional, Sequence, Tuple
 
 from drift_guard import __version__
 from drift_guard.errors import DriftGuardError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+    from typing import Any, List, NamedTuple, NoReturn, Optional, Sequence, Tuple, Union
+
+    Options = Union[argparse.Namespace, "_Options"]
+else:
+    from drift_guard._record import NamedTuple
+
 FORMATS = ("text", "json", "github", "markdown")
 
+# The check's options, by kind and destination. build_parser() defines them for argparse,
+# with their help; _parse_fast() reads the usual command lines from this table alone, so that
+# the hook does not pay for argparse on every commit. A test holds the two to each other.
+_FLAGS = {"--fix": "fix", "--diff": "diff", "--allow-broken": "allow_broken",
+          "--require-pins": "require_pins", "--unresolved": "unresolved", "-q": "quiet",
+          "--quiet": "quiet", "--exit-zero": "exit_zero", "--no-cache": "no_cache"}
+_VALUES = {"--python": "python", "--venv": "venv", "--format": "format"}
+_APPENDS = {"--ignore": "ignore", "--top-level": "top_level", "--with": "with_groups",
+            "--without": "without_groups", "--only": "only_groups", "--extras": "extras"}
+_DEFAULTS = {"format": "text"}
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        # One line, as for every other bad input; argparse's own usage dump is noise here.
-        raise DriftGuardError(f"{message} (see drift-guard --help)")
+
+class _Options:
+    """What argparse.Namespace holds for the same command line."""
+
+    def __init__(self) -> None:
+        self.files: List[str] = []
+        for dest in _FLAGS.values():
+            setattr(self, dest, False)
+        for dest in (*_VALUES.values(), *_APPENDS.values()):
+            setattr(self, dest, _DEFAULTS.get(dest))
+
+    def __getattr__(self, name: str) -> Any:  # for type checkers: every option is an attribute
+        raise AttributeError(name)
+
+
+def _parse_fast(argv: Sequence[str]) -> Optional[_Options]:
+    """The usual command lines, read exactly as argparse reads them, without importing it:
+    known options (`--opt value`, `--opt=value`) and one run of file names. None for anything
+    else -- help, version, an abbreviated or unknown option, `--`, a value that starts with
+    "-", a second run of file names, conflicting or invalid values -- which argparse then
+    reads, and answers or refuses."""
+    opts = _Options()
+    files_run = 0  # 0: no file yet, 1: reading the run of file names, 2: the run ended
+    args = list(argv)
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        i += 1
+        if not arg.startswith("-"):
+            if files_run == 2:
+                return None
+            files_run = 1
+            opts.files.append(arg)
+            continue
+        if files_run == 1:
+            files_run = 2
+        option, eq, value = arg.partition("=")
+        if option in _FLAGS and not eq:
+            setattr(opts, _FLAGS[option], True)
+            continue
+        dest = _VALUES.get(option) or _APPENDS.get(option)
+        if dest is None:
+            return None
+        if not eq:
+            if i == len(args) or args[i].startswith("-"):
+                return None
+            value = args[i]
+            i += 1
+        if option in _APPENDS:
+            setattr(opts, dest, (getattr(opts, dest) or []) + [value])
+        elif dest == "format" and value not in FORMATS:
+            return None
+        else:
+            setattr(opts, dest, value)
+    if opts.python is not None and opts.venv is not None:
+        return None
+    return opts
+
+
+def parse_args(argv: Optional[Sequence[str]]) -> Options:
+    """The check's options: read directly for the usual command lines, else by argparse."""
+    fast = _parse_fast(sys.argv[1:] if argv is None else argv)
+    return fast if fast is not None else build_parser().parse_args(argv)
 
 
 def _names(values: Optional[List[str]]) -> Tuple[str, ...]:
@@ -31,8 +107,10 @@ def _names(values: Optional[List[str]]) -> Tuple[str, ...]:
 
 def _formatter(prog: str) -> argparse.HelpFormatter:
     # argparse builds a formatter for every add_argument() and, without a width, imports
-    # shutil (and with it bz2 and lzma) to ask for the terminal size: milliseconds on every
-    # commit for a help text that is rarely shown. os can answer the same question.
+    # shutil (and with it bz2 and lzma) to ask for the terminal size. os can answer the same
+    # question.
+    import argparse
+
     try:
         columns = int(os.environ.get("COLUMNS", "")) or os.get_terminal_size().columns
     except (ValueError, OSError):
@@ -41,6 +119,13 @@ def _formatter(prog: str) -> argparse.HelpFormatter:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    import argparse
+
+    class _Parser(argparse.ArgumentParser):
+        def error(self, message: str) -> NoReturn:
+            # One line, as for every other bad input; argparse's usage dump is noise here.
+            raise DriftGuardError(f"{message} (see drift-guard --help)")
+
     parser = _Parser(
         prog="drift-guard",
         formatter_class=_formatter,
@@ -211,7 +296,7 @@ def _requested_format(argv: Sequence[str]) -> Optional[str]:
 
 
 def _run(argv: Optional[Sequence[str]]) -> int:
-    args = build_parser().parse_args(argv)
+    args = parse_args(argv)
     try:
         start = os.getcwd()
     except OSError:
@@ -251,7 +336,7 @@ class _Project(NamedTuple):
     cfg: Any
 
 
-def _projects(args: argparse.Namespace, root: str, files: Tuple[str, ...]) -> List[_Project]:
+def _projects(args: Options, root: str, files: Tuple[str, ...]) -> List[_Project]:
     """The projects this run checks: the root alone, or a monorepo's `projects`."""
     from drift_guard import config as config_mod
 
@@ -327,7 +412,7 @@ def _environ_for(project: str) -> Tuple[Any, Tuple[str, ...]]:
 
 
 def _checked(
-    args: argparse.Namespace, project: _Project, root: str, start: str, monorepo: bool
+    args: Options, project: _Project, root: str, start: str, monorepo: bool
 ) -> Tuple[_Project, str, Any, Any]:
     """(project, its directory, its report, what is installed) for one project."""
     from drift_guard.pipeline import check
@@ -347,7 +432,7 @@ def _checked(
     return project, cwd, report, installed
 
 
-def _run_at(args: argparse.Namespace, root: str, start: str, files: Tuple[str, ...]) -> int:
+def _run_at(args: Options, root: str, start: str, files: Tuple[str, ...]) -> int:
     from drift_guard.pipeline import render
 
     projects = _projects(args, root, files)
@@ -396,7 +481,7 @@ def _run_at(args: argparse.Namespace, root: str, start: str, files: Tuple[str, .
 
 
 def _fix(
-    args: argparse.Namespace, projects: List[_Project], root: str, start: str, monorepo: bool
+    args: Options, projects: List[_Project], root: str, start: str, monorepo: bool
 ) -> int:
     import contextlib
 

@@ -7,23 +7,26 @@ exact version string installed is checked with string comparisons alone.
 from __future__ import annotations
 
 import os
-from typing import (
-    AbstractSet,
-    Dict,
-    FrozenSet,
-    Iterable,
-    List,
-    Mapping,
-    Optional,
-    Sequence,
-    Set,
-    Tuple,
-)
 
 from drift_guard import requires
 from drift_guard._names import CANONICAL_VERSION, canonical
 from drift_guard.markers import evaluate
 from drift_guard.models import Finding, Installed, Requirement, Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        AbstractSet,
+        Dict,
+        FrozenSet,
+        Iterable,
+        List,
+        Mapping,
+        Optional,
+        Sequence,
+        Set,
+        Tuple,
+    )
 
 # Never undeclared: the installers themselves, present in every environment pip makes.
 ALWAYS_ALLOWED = frozenset({"pip", "setuptools", "wheel", "distribute", "drift-guard"})
@@ -165,6 +168,9 @@ def satisfies(version: str, specifier: str) -> bool:
     elif spec.startswith("===") and "," not in spec:
         # Arbitrary equality is a string comparison by definition (PEP 440).
         return spec[3:].strip().lower() == version.lower()
+    fast = requires.satisfies_fast(version, spec)
+    if fast is not None:
+        return fast
 
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
@@ -375,39 +381,47 @@ def _undeclared(
 
     # Removable: nothing that stays needs it. A declared package installed at another
     # version than declared does not count as staying: a frozen file lists everything its
-    # packages need, so what only that version needs goes once it is as declared.
-    removable = set(undeclared)
-    changed = True
-    while changed:
-        changed = False
-        for name in sorted(removable):
-            if any(p not in removable and p not in mismatched for p in effective.get(name, ())):
-                removable.discard(name)
-                changed = True
+    # packages need, so what only that version needs goes once it is as declared. What stays
+    # is found by walking down from the packages that stay (each edge once).
+    dependents: Dict[str, List[str]] = {}
+    for name, need in effective.items():
+        for requirer in need:
+            dependents.setdefault(requirer, []).append(name)
+    kept = {name for name in undeclared
+            if any(p not in undeclared and p not in mismatched for p in effective.get(name, ()))}
+    stack = list(kept)
+    while stack:
+        for name in dependents.get(stack.pop(), ()):
+            if name not in kept:
+                kept.add(name)
+                stack.append(name)
+    removable = undeclared - kept
 
     # Each removable package is uninstalled with a root: a package nothing removable needs
-    # (or, for shared dependencies and cycles, one picked in name order).
+    # (or, for shared dependencies and cycles, one picked in name order). A root's group
+    # takes in every package whose requirers are all in the group (or mismatched), at least
+    # one in the group; counting the requirers already in the group makes that one walk.
     owner: Dict[str, str] = {}
     owned: Dict[str, List[str]] = {}
+    wanted = {name: len(effective.get(name, set()) - mismatched) for name in removable}
     first = sorted(n for n in removable if not (effective.get(n, set()) & removable))
-    rest = sorted(removable)
-    for root in [*first, *rest]:
+    for root in [*first, *sorted(removable)]:
         if root in owner:
             continue
         owner[root] = root
-        group = {root}
-        grown = True
-        while grown:
-            grown = False
-            for name in rest:
-                if name in owner:
+        group = [root]
+        inside: Dict[str, int] = {}
+        stack = [root]
+        while stack:
+            for name in dependents.get(stack.pop(), ()):
+                if name in owner or name not in removable:
                     continue
-                need = effective.get(name, set())
-                if need and need <= group | mismatched and need & group:
+                inside[name] = inside.get(name, 0) + 1
+                if inside[name] == wanted[name]:
                     owner[name] = root
-                    group.add(name)
-                    grown = True
-        owned[root] = sorted(group - {root})
+                    group.append(name)
+                    stack.append(name)
+        owned[root] = sorted(group[1:])
 
     frozen = any(s.frozen for s in sources) or not sources
     findings = []

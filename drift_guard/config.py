@@ -4,9 +4,15 @@ stage settings. The same keys in both, `-` and `_` spellings alike."""
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
+from collections.abc import Mapping
 
 from drift_guard.errors import DriftGuardError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, NamedTuple, Optional, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 
 class Config(NamedTuple):
@@ -169,13 +175,30 @@ def table_of(directory: str = ".") -> Dict[str, Any]:
     path = os.path.join(directory, "pyproject.toml")
     if not os.path.lexists(path):
         return {}
-    # Cheap pre-check: most projects have no drift-guard table, and parsing TOML is not free.
     data = _io.read_bytes(path, what="pyproject.toml", shown=_shown(directory, path))
-    if b"drift-guard" not in data and b"drift_guard" not in data:
+    return _tool_table(path, data)
+
+
+# pyproject.toml bytes already parsed in this run, by path: the root search and the
+# configuration read the same file, and parsing TOML is the slowest part of either.
+_parsed: Dict[str, Tuple[bytes, Dict[str, Any]]] = {}
+
+
+def _tool_table(path: str, data: bytes) -> Dict[str, Any]:
+    """The `[tool.drift-guard]` table of the pyproject.toml at `path`, whose bytes are `data`."""
+    # Cheap and exact pre-check: a table named drift-guard (or drift_guard) spells the name,
+    # unless a quoted key writes it with \u escapes. Most projects have no such table.
+    if (b"drift-guard" not in data and b"drift_guard" not in data
+            and b"\\u" not in data and b"\\U" not in data):
         return {}
+    seen = _parsed.get(path)
+    if seen is not None and seen[0] == data:
+        return seen[1]
     from drift_guard.readers.pyproject import read_tool_config
 
-    return read_tool_config(path)
+    table = read_tool_config(path)
+    _parsed[path] = (data, table)
+    return table
 
 
 def _shown(directory: str, path: str) -> str:
@@ -243,15 +266,9 @@ def _is_root(directory: str) -> bool:
     from drift_guard import _io
 
     data = _io.read_bytes(path, what="pyproject.toml")
-    return b"[tool.drift-guard" in data or b"[tool.drift_guard" in data or (
-        b"drift-guard" in data and _has_tool_table(path)
-    )
-
-
-def _has_tool_table(path: str) -> bool:
-    from drift_guard.readers.pyproject import read_tool_config
-
-    return bool(read_tool_config(path))
+    # A table header makes it a root even when the table is empty.
+    return (b"[tool.drift-guard" in data or b"[tool.drift_guard" in data
+            or bool(_tool_table(path, data)))
 
 
 def merge(base: Config, **overrides: Any) -> Config:

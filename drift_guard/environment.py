@@ -20,13 +20,16 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import sys
-from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from drift_guard import _io
+from drift_guard._patterns import lazy
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Environment
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 _TOOL_TIMEOUT = 20.0
 _QUERY_TIMEOUT = 20.0
@@ -59,13 +62,13 @@ _TOOL_ENV_SET = {
 _HOW_TO_POINT = "point at one with --python PATH, --venv DIR or DRIFT_GUARD_PYTHON=PATH"
 
 # "3.12.1" (venv, uv), "3.12.1.final.0" / "3.13.0.candidate.1" (virtualenv).
-_CFG_VERSION = re.compile(
+_CFG_VERSION = lazy(
     r"^(\d+)\.(\d+)(?:\.(\d+))?(?:\.(alpha|beta|candidate|final)\.(\d+))?"
 )
 _RELEASE_LEVELS = {"alpha": "a", "beta": "b", "candidate": "rc", "final": ""}
-_CONDA_PYTHON = re.compile(r"^python-(\d+\.\d+\.\d+[0-9a-z.+]*)-[^-]+\.json$")
-_PATCHLEVEL = re.compile(r'^#define\s+PY_VERSION\s+"([^"]+)"', re.MULTILINE)
-_LIB_DIR = re.compile(r"^(python|pypy)(\d+)\.(\d+)(t?)$")
+_CONDA_PYTHON = lazy(r"^python-(\d+\.\d+\.\d+[0-9a-z.+]*)-[^-]+\.json$")
+_PATCHLEVEL = lazy(r'(?m)^#define\s+PY_VERSION\s+"([^"]+)"')
+_LIB_DIR = lazy(r"^(python|pypy)(\d+)\.(\d+)(t?)$")
 
 # Printed by a base interpreter (--python outside a venv) run with `-S -I`: no site.py, so no
 # .pth line and no sitecustomize runs; `import site` under -S defines the functions without

@@ -35,17 +35,23 @@ from __future__ import annotations
 import os
 import re
 import stat
-from typing import Callable, Dict, List, NamedTuple, Optional, Set, Tuple
 
 from drift_guard._names import VALID_NAME, canonical
+from drift_guard._patterns import lazy
 from drift_guard.models import Environment, Installed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Dict, List, NamedTuple, Optional, Set, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 # pip's `stdlib_pkgs`: never listed (metadata/base.py).
 _SKIP = frozenset({"python", "wsgiref", "argparse"})
 
 # Versions whose normal form (str(packaging.version.Version(v))) is the string itself; any
 # other version takes the exact path through packaging.
-_NORMAL_VERSION = re.compile(
+_NORMAL_VERSION = lazy(
     r"^(?:[1-9][0-9]*!)?(?:0|[1-9][0-9]*)(?:\.(?:0|[1-9][0-9]*))*"
     r"(?:(?:a|b|rc)(?:0|[1-9][0-9]*))?(?:\.post(?:0|[1-9][0-9]*))?(?:\.dev(?:0|[1-9][0-9]*))?"
     r"(?:\+(?:[a-z0-9]*[a-z][a-z0-9]*|0|[1-9][0-9]*)(?:\.(?:[a-z0-9]*[a-z][a-z0-9]*|0|[1-9][0-9]*))*)?$"
@@ -54,9 +60,9 @@ _NORMAL_VERSION = re.compile(
 # The headers read, with folded continuation lines, in headers that start with a "\n" (a
 # literal start is much faster for `re` than `^` in MULTILINE mode). email (compat32) strips
 # the blanks after the colon and the line end, nothing else; field names are case-insensitive.
-_WANTED = re.compile(r"\n(?i:(name|version|requires-dist)):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)")
+_WANTED = lazy(r"\n(?i:(name|version|requires-dist)):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)")
 # A line that is neither a header nor a continuation: email.feedparser ends the headers there.
-_NOT_A_HEADER = re.compile(r"\n(?![ \t]|[\041-\071\073-\176]*:)")
+_NOT_A_HEADER = lazy(r"\n(?![ \t]|[\041-\071\073-\176]*:)")
 
 _CHUNK = 8192
 _SEP = os.sep

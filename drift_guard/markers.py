@@ -9,12 +9,15 @@ imported only when a marker actually has to be evaluated.
 from __future__ import annotations
 
 import os
-import re
 import sys
-from typing import TYPE_CHECKING, Any, Dict, Mapping, Optional, Tuple
 
+from drift_guard._patterns import lazy
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Environment
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Mapping, Optional, Tuple
 
 if TYPE_CHECKING:
     from packaging.markers import Marker
@@ -74,7 +77,7 @@ _CACHE: Dict[str, Marker] = {}
 # Python (3.11+) refuses to turn more digits than this into an int, so packaging cannot compare
 # such a version; it is bad input on every Python.
 DIGITS_LIMIT = 4300
-_LONG_NUMBER = re.compile(r"[0-9]{%d}" % (DIGITS_LIMIT + 1))
+_LONG_NUMBER = lazy(r"[0-9]{%d}" % (DIGITS_LIMIT + 1))
 
 
 class MarkerError(DriftGuardError):
@@ -118,9 +121,17 @@ def evaluate(text: Optional[str], environment: Mapping[str, str], extra: str = "
     readers call `check` first so the error names the file and line instead."""
     if not text:
         return True
-    known = _ANSWERS.get((_environment_key(environment), text, extra))
+    key = (_environment_key(environment), text, extra)
+    known = _ANSWERS.get(key)
     if known is not None:
         return known
+    if not extra:
+        from drift_guard.requires import judge_marker, normalize_marker
+
+        held = judge_marker(text, environment) if normalize_marker(text) == text else None
+        if held is not None:
+            _ANSWERS[key] = held
+            return held
     env = dict(environment)
     env["extra"] = extra
     marker = parse_marker(text)
@@ -129,7 +140,7 @@ def evaluate(text: Optional[str], environment: Mapping[str, str], extra: str = "
     except (ValueError, TypeError, LookupError, RecursionError) as exc:
         raise MarkerError(f"cannot evaluate the marker {_shown(text)}: {_why(exc)}; "
                           "correct it") from None
-    _ANSWERS[(_environment_key(environment), text, extra)] = result
+    _ANSWERS[key] = result
     return result
 
 
@@ -156,6 +167,10 @@ def check(text: str, environment: Mapping[str, str], *, path: str,
     evaluated in `environment`; `quote` False keeps the marker's text out of the message.
 
     A variable missing from `environment` is the environment's gap, not the marker's fault."""
+    from drift_guard.requires import judge_marker, normalize_marker
+
+    if normalize_marker(text) == text and judge_marker(text, environment) is not None:
+        return  # written as packaging writes it, and judged without it: valid, evaluable
     from packaging.markers import UndefinedEnvironmentName
 
     try:

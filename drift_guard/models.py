@@ -7,7 +7,11 @@ of a hook that runs on every commit.
 
 from __future__ import annotations
 
-from typing import Mapping, NamedTuple, Optional, Tuple
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Mapping, NamedTuple, Optional, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 
 class Environment(NamedTuple):
@@ -104,9 +108,9 @@ class Source(NamedTuple):
     """The groups / categories expected installed, for the report."""
     files: Tuple[str, ...] = ()
     """Every file read for this source (the file itself first, then includes)."""
-    digests: Tuple[Tuple[str, str], ...] = ()
-    """(absolute path, SHA-256 hex digest of the bytes read) for every file read, where the
-    reader records them: --fix rewrites a file only from exactly these bytes."""
+    contents: Tuple[Tuple[str, bytes], ...] = ()
+    """(absolute path, the bytes read) for every file read, where the reader records them:
+    --fix rewrites a file only from exactly these bytes."""
 
 
 class ReadContext(NamedTuple):

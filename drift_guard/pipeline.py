@@ -7,9 +7,12 @@ Nothing here prints or exits; front ends decide what to show and which exit code
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, List, Mapping, Optional, Sequence, Tuple
 
 from drift_guard.errors import DriftGuardError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import AbstractSet, List, Mapping, Optional, Sequence, Tuple
 
 if TYPE_CHECKING:
     from drift_guard.config import Config
@@ -101,7 +104,7 @@ def check(
     if findings:
         # The project's own distribution is never drift; reading pyproject.toml for its name
         # (a TOML parse) is needed only when there is something it could explain.
-        projects = project_names(cwd)
+        projects = project_names(cwd, {f.name for f in findings})
         if projects:
             findings = run(projects)
     findings, import_notes = rank_by_imports(cfg, findings, env, installed, cwd)
@@ -234,10 +237,23 @@ def deploy_tools(cwd: str) -> Tuple[str, ...]:
     )
 
 
-def project_names(cwd: str) -> Tuple[str, ...]:
+def project_names(cwd: str, candidates: Optional[AbstractSet[str]] = None) -> Tuple[str, ...]:
+    """The name of the project at `cwd` (from pyproject.toml's [project]); with `candidates`
+    (canonical names), only when it may be one of them."""
     path = os.path.join(cwd, "pyproject.toml")
     if not os.path.isfile(path):
         return ()
+    if candidates is not None:
+        # Cheap and exact: the name is spelled in the file, in any case and with any of
+        # "-_." between its parts, unless a \u escape writes it; no candidate there, no parse.
+        from drift_guard import _io
+
+        text = _io.read_bytes(path, what="pyproject.toml").decode("utf-8", "replace").lower()
+        spelled = text.replace("_", "-").replace(".", "-")
+        while "--" in spelled:
+            spelled = spelled.replace("--", "-")
+        if "\\u" not in text and not any(name in spelled for name in candidates):
+            return ()
     from drift_guard.readers.pyproject import project_name
 
     name = project_name(path)

@@ -12,21 +12,27 @@ are judged here; any other line, specifier, version or marker takes the exact pa
 from __future__ import annotations
 
 import re
-from typing import (
-    AbstractSet,
-    Dict,
-    FrozenSet,
-    Iterable,
-    List,
-    Mapping,
-    NamedTuple,
-    Optional,
-    Set,
-    Tuple,
-)
 
 from drift_guard._names import canonical
+from drift_guard._patterns import lazy
 from drift_guard.models import Installed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        AbstractSet,
+        Dict,
+        FrozenSet,
+        Iterable,
+        List,
+        Mapping,
+        NamedTuple,
+        Optional,
+        Set,
+        Tuple,
+    )
+else:
+    from drift_guard._record import NamedTuple
 
 
 class Dep(NamedTuple):
@@ -51,7 +57,7 @@ class Edge(NamedTuple):
     """It holds only because an extra of the requirer was requested."""
 
 
-_REQ = re.compile(
+_REQ = lazy(
     r"^\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*"
     r"(?:\[([A-Za-z0-9._,\s-]*)\])?\s*"
     r"(\(\s*[^()@;\[\]]*\)|[^()@;\[\]]*?)\s*"
@@ -59,14 +65,12 @@ _REQ = re.compile(
 )
 _PRE = r"(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?[0-9]*)"
 _DEV = r"(?:[-_.]?dev[-_.]?[0-9]*)"
-_CLAUSE = re.compile(
-    r"^\s*(~=|==|!=|<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)*(?:\.\*|" + _PRE + _DEV + "?|" + _DEV
-    + r")?)\s*$",
-    re.IGNORECASE,
+_CLAUSE = lazy(
+    r"(?i)^\s*(~=|==|!=|<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)*(?:\.\*|" + _PRE + _DEV + "?|" + _DEV
+    + r")?)\s*$"
 )
-_RELEASE = re.compile(r"^[0-9]+(?:\.[0-9]+)*$")
-_PRE_RELEASE = re.compile(r"^([0-9]+(?:\.[0-9]+)*)(?:" + _PRE + _DEV + "?|" + _DEV + ")$",
-                          re.IGNORECASE)
+_RELEASE = lazy(r"^[0-9]+(?:\.[0-9]+)*$")
+_PRE_RELEASE = lazy(r"(?i)^([0-9]+(?:\.[0-9]+)*)(?:" + _PRE + _DEV + "?|" + _DEV + ")$")
 
 _PARSED: Dict[str, Optional[Dep]] = {}
 
@@ -167,7 +171,7 @@ def _clause_fast(version: Tuple[int, ...], op: str, target: str) -> Optional[boo
     return v >= t and v[: given - 1] == t[: given - 1]
 
 
-_POST_RELEASE = re.compile(r"^([0-9]+(?:\.[0-9]+)*)\.post[0-9]+$")
+_POST_RELEASE = lazy(r"^([0-9]+(?:\.[0-9]+)*)\.post[0-9]+$")
 
 
 def _clause_post(release: Tuple[int, ...], op: str, target: str) -> Optional[bool]:
@@ -199,6 +203,17 @@ def satisfies(version: str, specifier: str) -> bool:
     """Whether installed `version` meets `specifier` (pre-releases allowed, as pip check)."""
     if not specifier:
         return True
+    fast = satisfies_fast(version, specifier)
+    if fast is not None:
+        return fast
+    from drift_guard.compare import satisfies as exact
+
+    return exact(version, specifier)
+
+
+def satisfies_fast(version: str, specifier: str) -> Optional[bool]:
+    """`satisfies` for plain releases (and their post-releases) against clauses of plain
+    releases, decided without packaging; None for anything else."""
     post = None
     if not _RELEASE.match(version):
         post = _POST_RELEASE.match(version)
@@ -214,9 +229,7 @@ def satisfies(version: str, specifier: str) -> bool:
             result = result and ok
         else:
             return result
-    from drift_guard.compare import satisfies as exact
-
-    return exact(version, specifier)
+    return None
 
 
 # --- markers --------------------------------------------------------------------------------
@@ -260,10 +273,53 @@ def marker_holds(marker: Optional[str], markers: Mapping[str, str],
     return held
 
 
-_TOKEN = re.compile(
+_TOKEN = lazy(
     r"\s*(?:(\()|(\))|(and|or)(?![A-Za-z0-9_])|([a-z_]+)\s*(==|!=|<=|>=|<|>)\s*"
     r"(?:\"([^\"]*)\"|'([^']*)'))"
 )
+
+
+# The marker variables whose `variable op "literal"` clauses the fast paths read; anything else
+# (extra, legacy dotted names, ~=, ===, in) goes through packaging.
+_PLAIN_VARS = frozenset(
+    {"os_name", "sys_platform", "platform_release", "platform_system", "platform_version",
+     "platform_machine", "platform_python_implementation", "implementation_name",
+     "implementation_version", "python_version", "python_full_version"}
+)
+
+
+def normalize_marker(marker: str) -> Optional[str]:
+    """`str(packaging.markers.Marker(marker))` for the markers written most often -- clauses
+    `variable op "literal"` on the common variables joined by `and` / `or`, no parentheses --
+    without importing packaging; None for every other marker (then packaging reads it)."""
+    text = marker.strip(" \t")
+    if not text.replace("\t", " ").isprintable():
+        return None  # packaging's only blanks are spaces and tabs
+    parts: List[str] = []
+    pos = 0
+    expect_clause = True
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.group(1) or m.group(2):
+            return None
+        pos = m.end()
+        if m.group(3):
+            if expect_clause:
+                return None
+            parts.append(m.group(3))
+        else:
+            value = m.group(6) if m.group(6) is not None else m.group(7)
+            if not expect_clause or m.group(4) not in _PLAIN_VARS or '"' in value:
+                return None
+            parts.append(f'{m.group(4)} {m.group(5)} "{value}"')
+        expect_clause = not expect_clause
+    return None if expect_clause else " ".join(parts)
+
+
+def judge_marker(marker: str, markers: Mapping[str, str]) -> Optional[bool]:
+    """`marker`'s value in `markers` with no extra, when the fast evaluator decides it (then
+    packaging, too, parses and evaluates it without an error); None otherwise."""
+    return _marker_fast(marker, markers, frozenset())
 
 
 def _marker_fast(marker: str, markers: Mapping[str, str],
@@ -360,7 +416,9 @@ def _clause(var: str, op: str, value: str, markers: Mapping[str, str],
         return (markers[var] == value) == (op == "==")
     if var in _VERSION_VARS:
         have = markers.get(var, "")
-        if not _RELEASE.match(have) or not _RELEASE.match(value):
+        # packaging refuses numbers longer than int() reads (4300 digits): leave those to it.
+        if (len(have) > 4300 or len(value) > 4300
+                or not _RELEASE.match(have) or not _RELEASE.match(value)):
             return None
         return _clause_fast(_release(have), op, value)
     return None

@@ -20,9 +20,14 @@ import contextlib
 import datetime
 import os
 import sys
-from typing import TYPE_CHECKING, Any, List, Mapping, NamedTuple, Optional, Tuple
 
 from drift_guard.errors import DriftGuardError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, List, Mapping, NamedTuple, Optional, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 if TYPE_CHECKING:
     from drift_guard.aws_lambda.artifact import Artifact

@@ -96,6 +96,22 @@ def test_root_is_the_nearest_directory_upward_with_a_declaration_or_config(tmp_p
     assert find_root(str(deep)) == str(repo / "pkg" / "sub")
 
 
+@pytest.mark.parametrize("text", [
+    '[tool]\n"drift-guard" = { ignore = ["x"] }\n',
+    'tool.drift_guard.ignore = ["x"]\n',
+    '[tool."drift\\u002dguard"]\nignore = ["x"]\n',
+    '[tool."\\u0064rift_guard"]\nignore = ["x"]\n',
+])
+def test_every_toml_spelling_of_the_table_is_found(tmp_path: Path, text: str) -> None:
+    """The quick pre-check that skips parsing never misses a table TOML would find."""
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "pkg").mkdir()
+    (repo / "pkg" / "pyproject.toml").write_text(text)
+    assert find_root(str(repo / "pkg")) == str(repo / "pkg")
+    assert load(str(repo / "pkg")).ignore == ("x",)
+
+
 def test_root_is_never_above_the_git_root(tmp_path: Path) -> None:
     (tmp_path / "requirements.txt").write_text("")
     repo = tmp_path / "repo"

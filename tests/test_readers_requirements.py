@@ -525,30 +525,82 @@ def test_plain_pins_do_not_import_packaging(project: Path) -> None:
     assert out.stdout.strip() == "[]"
 
 
-_names = st.from_regex(VALID_NAME, fullmatch=True).filter(lambda n: "\n" not in n)
-_versions = st.from_regex(CANONICAL_VERSION, fullmatch=True).filter(lambda v: "\n" not in v)
+_names = st.from_regex(re.compile(VALID_NAME.pattern), fullmatch=True).filter(lambda n: "\n" not in n)
+_versions = st.from_regex(re.compile(CANONICAL_VERSION.pattern), fullmatch=True).filter(lambda v: "\n" not in v)
 
 
-@settings(max_examples=400, deadline=None)
-@given(name=_names, version=_versions)
-def test_fast_path_agrees_with_packaging(name: str, version: str) -> None:
+_blanks = st.sampled_from(["", " ", "  ", "\t", " \t "])
+_marker_clause = st.builds(
+    lambda var, op, quote, value, b1, b2: f"{var}{b1}{op}{b2}{quote}{value}{quote}",
+    st.sampled_from(["sys_platform", "python_version", "os_name", "platform_machine",
+                     "implementation_name", "python_full_version", "extra", "os.name"]),
+    st.sampled_from(["==", "!=", "<", "<=", ">", ">=", "~=", "==="]),
+    st.sampled_from(['"', "'"]),
+    st.sampled_from(["win32", "3.0", "3.11.2", "nt", "x86_64", "cpython", "", "a b"]),
+    _blanks, _blanks,
+)
+_markers = st.one_of(
+    st.just(""),
+    st.lists(_marker_clause, min_size=1, max_size=3).flatmap(
+        lambda clauses: st.lists(st.sampled_from([" and ", " or ", "and ", " or"]),
+                                 min_size=len(clauses) - 1, max_size=len(clauses) - 1).map(
+            lambda ops: clauses[0] + "".join(o + c for o, c in zip(ops, clauses[1:])))),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(name=_names, version=_versions, before=_blanks, after=_blanks, marker=_markers)
+def test_fast_path_agrees_with_packaging(name: str, version: str, before: str, after: str,
+                                         marker: str) -> None:
     from packaging.requirements import Requirement
 
-    line = f"{name}=={version}"
-    assume(reqs._plain_pin(line) is not None)  # versions ending like ".zip" are archives to pip
+    line = f"{name}{before}=={after}{version}" + (f"; {marker}" if marker else "")
+    assume(reqs._plain_pin(f"{name}=={version}") is not None)  # ".zip" versions: archives
+    try:
+        expected = Requirement(line)
+    except Exception:
+        with pytest.raises(ValueError):
+            reqs.parse_requirement(line, ("/nonexistent",))
+        return
     fast = reqs.parse_requirement(line, ("/nonexistent",))
-    expected = Requirement(line)
     assert fast.name == canonical(expected.name)
     assert fast.specifier == str(expected.specifier)
-    assert fast.marker is None
+    assert fast.marker == (str(expected.marker) if expected.marker else None)
     assert fast.extras == ()
     assert fast.url is None
+
+
+_marker_tokens = st.sampled_from([
+    "sys_platform", "python_version", "extra", "os.name", "python_implementation", "foo",
+    "==", "!=", "<", ">=", "~=", "===", "in", "not in", "and", "or", "(", ")",
+    '"win32"', "'3.8'", '"a\'b"', "'a\"b'", '"Foo_Bar"', " ", "\t", "\x0c", "\u00a0",
+])
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(_marker_tokens, min_size=1, max_size=9))
+def test_the_marker_fast_path_writes_what_packaging_writes(tokens: list) -> None:
+    """Whatever marker the fast path reads, packaging reads it too and writes it the same;
+    a marker packaging refuses, the fast path leaves to packaging."""
+    from packaging.markers import Marker
+
+    from drift_guard.requires import normalize_marker
+
+    text = " ".join(tokens)
+    fast = normalize_marker(text)
+    try:
+        expected = str(Marker(text))
+    except Exception:
+        assert fast is None, text
+        return
+    assert fast in (None, expected), text
 
 
 def test_fast_path_is_taken_for_plain_pins_only() -> None:
     assert reqs._plain_pin("Django==4.2.11") == ("Django", "4.2.11")
     assert reqs._plain_pin("a==1.0+local.zip") is None  # pip reads that as an archive
-    assert reqs._plain_pin("a == 1.0") is None
+    assert reqs._plain_pin("a == 1.0") == ("a", "1.0")
+    assert reqs._plain_pin("a\f==1.0") is None
     assert reqs._plain_pin("a==1.0.*") is None
     assert reqs._plain_pin("a===1.0") is None
 

@@ -13,12 +13,17 @@ from __future__ import annotations
 import os
 import re
 import stat
-from typing import Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
 
 from drift_guard._io import METADATA_LIMIT, is_special, read_bytes
 from drift_guard._names import canonical
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Installed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, Iterator, List, Mapping, NamedTuple, Optional, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 MB = 1024 * 1024
 SHARED_OBJECT_LIMIT = 256 * MB

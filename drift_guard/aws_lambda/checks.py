@@ -8,18 +8,6 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from typing import (
-    Callable,
-    Dict,
-    Iterable,
-    List,
-    Mapping,
-    NamedTuple,
-    Optional,
-    Sequence,
-    Set,
-    Tuple,
-)
 
 from drift_guard._io import METADATA_LIMIT, read_bytes
 from drift_guard.aws_lambda import elf
@@ -36,6 +24,23 @@ from drift_guard.aws_lambda.runtimes import verdict
 from drift_guard.aws_lambda.target import LambdaOptions, Target, markers
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Installed, Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        Callable,
+        Dict,
+        Iterable,
+        List,
+        Mapping,
+        NamedTuple,
+        Optional,
+        Sequence,
+        Set,
+        Tuple,
+    )
+else:
+    from drift_guard._record import NamedTuple
 
 
 class LambdaFinding(NamedTuple):
@@ -54,8 +59,10 @@ class LambdaFinding(NamedTuple):
 
 # --- reading a distribution's own files, wherever it sits -----------------------------------
 
-Reader = Callable[[Installed, str], Optional[bytes]]
-"""(distribution, file in its info directory) -> bytes, or None when there is no such file."""
+if TYPE_CHECKING:
+    Reader = Callable[[Installed, str], Optional[bytes]]
+    """(distribution, file in its info directory) -> bytes, or None when there is no such
+    file."""
 
 
 def venv_reader(dist: Installed, name: str) -> Optional[bytes]:

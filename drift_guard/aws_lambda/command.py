@@ -11,10 +11,13 @@ import datetime
 import json
 import os
 import sys
-from typing import Dict, List, Optional, Sequence
 
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Environment, Installed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Optional, Sequence
 
 FORMATS = ("text", "json", "github", "markdown")
 

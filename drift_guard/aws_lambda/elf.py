@@ -10,7 +10,12 @@ from __future__ import annotations
 
 import re
 import struct
-from typing import List, NamedTuple, Optional, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List, NamedTuple, Optional, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 MACHINES = {3: "i386", 8: "mips", 20: "ppc", 21: "ppc64", 22: "s390", 40: "arm",
             62: "x86_64", 183: "aarch64", 243: "riscv"}

@@ -13,14 +13,19 @@ and a path by a table over its segments.
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
+else:
+    from drift_guard._record import NamedTuple
 
 if TYPE_CHECKING:
     from re import Pattern
 
-Token = Union[str, Tuple[str, "Pattern[str]"]]
-"""A literal character, "*", "?" (as one-char strings "\\0*" and "\\0?") or a class
-("class", its compiled one-character expression)."""
+    Token = Union[str, Tuple[str, "Pattern[str]"]]
+    """A literal character, "*", "?" (as one-char strings "\\0*" and "\\0?") or a class
+    ("class", its compiled one-character expression)."""
 
 _STAR = "\0*"
 _ANY = "\0?"

@@ -5,13 +5,18 @@ strings; front ends print them and choose the exit code."""
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, NamedTuple, Optional, Tuple
 
 from drift_guard.aws_lambda.artifact import MB
 from drift_guard.aws_lambda.checks import LambdaFinding
 from drift_guard.aws_lambda.size import SizeReport
 from drift_guard.aws_lambda.target import Target
 from drift_guard.render import _escape
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, NamedTuple, Optional, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 HEADINGS = {
     "runtime": "runtime: the Lambda runtime blocks this",

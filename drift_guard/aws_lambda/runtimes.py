@@ -11,9 +11,15 @@ from __future__ import annotations
 
 import datetime
 import re
-from typing import Dict, Mapping, NamedTuple, Optional, Tuple
+from collections.abc import Mapping
 
 from drift_guard.errors import DriftGuardError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, NamedTuple, Optional, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 SOURCE = "https://docs.aws.amazon.com/lambda/latest/dg/lambda-runtimes.html"
 AS_OF = datetime.date(2026, 11, 1)

@@ -5,13 +5,19 @@ and the packages the runtime provides (boto3, botocore...)."""
 
 from __future__ import annotations
 
-from typing import Iterable, List, Mapping, NamedTuple, Optional, Set, Tuple
-
 from drift_guard.aws_lambda.artifact import MB, Artifact
-from drift_guard.aws_lambda.checks import LambdaFinding, Reader, record_of
+from drift_guard.aws_lambda.checks import LambdaFinding, record_of
 from drift_guard.aws_lambda.target import Target
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Installed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Iterable, List, Mapping, NamedTuple, Optional, Set, Tuple
+
+    from drift_guard.aws_lambda.checks import Reader
+else:
+    from drift_guard._record import NamedTuple
 
 DEPLOY_TOOLS = ("pip", "setuptools", "wheel", "drift-guard")
 

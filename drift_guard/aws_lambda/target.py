@@ -8,11 +8,17 @@ It is built from the `lambda` options (`[tool.drift-guard.lambda]`, a Zappa stag
 from __future__ import annotations
 
 import datetime
-from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
+from collections.abc import Mapping
 
 from drift_guard._names import canonical
 from drift_guard.aws_lambda import runtimes as rt
 from drift_guard.errors import DriftGuardError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, NamedTuple, Optional, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 DEFAULT_MAX_UNZIPPED_MB = 250
 """Lambda's limit for the unzipped function code, layers included (262,144,000 bytes)."""

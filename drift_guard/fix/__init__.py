@@ -12,10 +12,13 @@ check read, and only if it still holds them.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Dict, List, Mapping, Sequence, Tuple
 
 from drift_guard.errors import DriftGuardError
 from drift_guard.readers import LOCK_FORMATS
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Mapping, Sequence, Tuple
 
 if TYPE_CHECKING:
     from drift_guard.models import Environment, Finding, Installed, Report

@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Optional
 
 from drift_guard.errors import DriftGuardError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 WAIT = 120.0
 """Seconds a run waits for another --fix on the same project before it gives up."""

@@ -41,10 +41,15 @@ import os
 import re
 import shutil
 import subprocess
-from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Environment, Finding, Installed, Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 # Inherited variables that would point a tool somewhere other than the target: a pre-commit
 # hook's VIRTUAL_ENV is its own env; an active `pipenv shell` or `poetry shell` wins over

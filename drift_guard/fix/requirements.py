@@ -21,21 +21,8 @@ need the archive), as is anything in a file outside the project root.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import re
-from typing import (
-    Any,
-    Dict,
-    Iterator,
-    List,
-    Mapping,
-    NamedTuple,
-    Optional,
-    Sequence,
-    Set,
-    Tuple,
-)
 
 from drift_guard._io import read_bytes
 from drift_guard._names import canonical, pin
@@ -53,6 +40,23 @@ from drift_guard.readers.requirements import (
     parse,
     split_options,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        Any,
+        Dict,
+        Iterator,
+        List,
+        Mapping,
+        NamedTuple,
+        Optional,
+        Sequence,
+        Set,
+        Tuple,
+    )
+else:
+    from drift_guard._record import NamedTuple
 
 _NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 _PIN = re.compile(r"\s*(===|==)\s*")
@@ -420,11 +424,11 @@ def plan_fix(sources: Sequence[Source], findings: Sequence[Finding],
     plans: Dict[Tuple[int, int], _Plan] = {}
     paths: Dict[Tuple[int, int], str] = {}
     orphans: Dict[str, List[str]] = {}
-    recorded: Dict[Tuple[int, int], str] = {}
+    recorded: Dict[Tuple[int, int], bytes] = {}
     for source in sources:
-        for path, digest in source.digests:
+        for path, raw in source.contents:
             with contextlib.suppress(OSError):
-                recorded.setdefault(_identity(path), digest)
+                recorded.setdefault(_identity(path), raw)
 
     def plan_for(path: str) -> _Plan:
         absolute = os.path.abspath(path)
@@ -435,8 +439,8 @@ def plan_fix(sources: Sequence[Source], findings: Sequence[Finding],
                                   "nothing was written", path=display_path(absolute)) from None
         if ident not in plans:
             doc = parse(absolute, display=display_path(absolute))
-            digest = recorded.get(ident)
-            if digest is not None and hashlib.sha256(doc.raw).hexdigest() != digest:
+            checked = recorded.get(ident)
+            if checked is not None and doc.raw != checked:
                 raise DriftGuardError("changed on disk since drift-guard checked it; nothing "
                                       "was written: run drift-guard again", path=doc.display)
             plans[ident] = _Plan(doc, root)

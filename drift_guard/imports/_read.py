@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import stat
-from typing import Optional
 
 from drift_guard._io import METADATA_LIMIT, read_bytes, read_open
 from drift_guard.errors import DriftGuardError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 _FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
 _FLAGS |= getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)

@@ -22,9 +22,14 @@ from __future__ import annotations
 import os
 import stat
 from fnmatch import fnmatchcase
-from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
 
 from drift_guard.imports.parse import Import, Parsed, parse
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 SOURCE_LIMIT = 4 * 1024 * 1024
 GIT_TIMEOUT = 10.0

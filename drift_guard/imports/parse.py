@@ -22,7 +22,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
-from typing import TYPE_CHECKING, Dict, List, NamedTuple, Optional, Pattern, Sequence, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, NamedTuple, Optional, Pattern, Sequence, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 if TYPE_CHECKING:
     import ast

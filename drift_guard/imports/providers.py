@@ -22,11 +22,14 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 from drift_guard.errors import DriftGuardError
 from drift_guard.imports._read import read_small
 from drift_guard.models import Installed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 # The first path component of each RECORD row, and whether a "/" follows it (a directory).
 _RECORD_TOP = re.compile(r'^"?([^/,\n"]+)(/?)', re.MULTILINE)

@@ -9,10 +9,14 @@ modules, the installed distributions that provide it, or nothing. An optional im
 
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
-
 from drift_guard._names import canonical
 from drift_guard.models import Environment, Finding, Installed
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 KINDS = ("missing", "mismatch", "undeclared", "unpinned", "broken", "unresolved")
 _NOTES = 10
@@ -81,7 +85,9 @@ def resolve(
     )
     stdlib = module_names(version)
     local, beside = local_names([s.path for s in scan.sources], code)
-    providers = Providers(installed)
+    # Who provides what is read from every distribution's files: only when some import needs
+    # it (a project without third-party imports costs no reading of the environment).
+    providers: Optional[Providers] = None
     used: Dict[str, List[str]] = {}
     unresolved: Dict[str, List[str]] = {}
     by_site: Dict[str, FrozenSet[str]] = {}
@@ -92,6 +98,8 @@ def resolve(
             if top in stdlib or top in local or top in nearby or top == "__main__":
                 continue
             where = f"{source.path}:{imp.line}"
+            if providers is None:
+                providers = Providers(installed)
             dists = providers.providers(imp.module, imp.names)
             if imp.optional:
                 continue
@@ -105,7 +113,8 @@ def resolve(
     if len(notes) > _NOTES:
         # A project full of Python 2 or generated files: the first few say what is going on.
         notes[_NOTES:] = [f"{len(notes) - _NOTES} more files whose imports were not read"]
-    notes.extend(providers.warnings)
+    if providers is not None:
+        notes.extend(providers.warnings)
     return Resolution(used, unresolved, by_site, tuple(notes))
 
 

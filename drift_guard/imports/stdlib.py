@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import os
-from typing import Dict, FrozenSet, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, FrozenSet, Tuple
 
 FIRST, LAST = (3, 9), (3, 14)
 _CACHE: Dict[Tuple[int, int], FrozenSet[str]] = {}

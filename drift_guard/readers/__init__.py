@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import importlib
 import os
-from typing import Optional
 
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import ReadContext, Source
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional
 
 # Autodetection order (CONTRACT.md): the first one present in the project directory wins.
 AUTODETECT = ("poetry.lock", "Pipfile.lock", "uv.lock", "pylock.toml", "requirements.txt")

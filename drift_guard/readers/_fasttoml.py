@@ -16,7 +16,12 @@ tomllib on every lock fixture, on generated locks and on random changes to them.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
+
+    Keep = Mapping[Tuple[Tuple[str, ...], str], FrozenSet[str]]
 
 # A basic string: no control characters (except tab) or DEL. The escapes TOML and JSON read
 # alike are decoded by `json` (not \U, not \/, and no \u for a surrogate, which JSON pairs up).
@@ -78,9 +83,6 @@ _VALUE_TRAILING_COMMA = re.compile(r",([ \t]*\])")
 
 class _Invalid(Exception):
     """Not the part of TOML read here (or not TOML at all): tomllib decides."""
-
-
-Keep = Mapping[Tuple[Tuple[str, ...], str], FrozenSet[str]]
 
 
 def loads(text: str, keep: Optional[Keep] = None) -> Optional[Dict[str, Any]]:

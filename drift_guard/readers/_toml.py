@@ -10,32 +10,37 @@ from __future__ import annotations
 
 import os
 import re
-from typing import (
-    TYPE_CHECKING,
-    AbstractSet,
-    Any,
-    Dict,
-    FrozenSet,
-    Iterable,
-    List,
-    Mapping,
-    NamedTuple,
-    Optional,
-    Sequence,
-    Tuple,
-    Type,
-    Union,
-)
 
 from drift_guard._names import canonical
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import ReadContext, Requirement
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        AbstractSet,
+        Any,
+        Dict,
+        FrozenSet,
+        Iterable,
+        List,
+        Mapping,
+        NamedTuple,
+        Optional,
+        Sequence,
+        Tuple,
+        Type,
+        Union,
+    )
+else:
+    from drift_guard._record import NamedTuple
+
 if TYPE_CHECKING:
     from packaging.markers import Marker
 
+    _Types = Union[Type[Any], Tuple[Type[Any], ...]]
+
 _TOML_LINE = re.compile(r"at line (\d+)")
-_Types = Union[Type[Any], Tuple[Type[Any], ...]]
 
 _KINDS = {
     str: "a string",

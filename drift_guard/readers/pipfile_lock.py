@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Dict, List, Optional, Tuple
 
 from drift_guard._names import canonical
 from drift_guard.models import ReadContext, Requirement, Source
@@ -32,6 +31,10 @@ from drift_guard.readers._toml import (
     select_groups,
     without_group_tests,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Optional, Tuple
 
 FORMAT = "Pipfile.lock"
 PIPFILE_SPEC = 6

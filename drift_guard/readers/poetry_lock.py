@@ -14,7 +14,6 @@ pyproject.toml, read when it is there. Root extras select `optional = true` pack
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
 
 from drift_guard._names import canonical
 from drift_guard.models import ReadContext, Source
@@ -30,6 +29,23 @@ from drift_guard.readers._toml import (
     marker_holds,
     select_groups,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        Any,
+        Dict,
+        FrozenSet,
+        List,
+        Mapping,
+        NamedTuple,
+        Optional,
+        Sequence,
+        Set,
+        Tuple,
+    )
+else:
+    from drift_guard._record import NamedTuple
 
 FORMAT = "poetry.lock"
 HINT = "regenerate it with `poetry lock`"

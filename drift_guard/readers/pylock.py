@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 from drift_guard._names import canonical
 from drift_guard.models import ReadContext, Source
@@ -34,6 +33,10 @@ from drift_guard.readers._toml import (
     select_groups,
     without_group_tests,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Mapping, Optional, Set, Tuple
 
 FORMAT = "pylock.toml"
 _SOURCES = ("vcs", "directory", "archive", "sdist", "wheels")

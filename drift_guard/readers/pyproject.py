@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Set, Tuple
 
 from drift_guard._names import CANONICAL_VERSION, VALID_NAME, canonical
 from drift_guard.errors import DriftGuardError
@@ -27,6 +26,12 @@ from drift_guard.readers._toml import (
     one_per_declaration,
     select_groups,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Set, Tuple
+else:
+    from drift_guard._record import NamedTuple
 
 FORMAT = "pyproject.toml"
 HINT = "fix pyproject.toml"

@@ -18,24 +18,29 @@ from __future__ import annotations
 
 import os
 import re
-from typing import (
-    TYPE_CHECKING,
-    Dict,
-    Iterable,
-    Iterator,
-    List,
-    Mapping,
-    NamedTuple,
-    Optional,
-    Sequence,
-    Set,
-    Tuple,
-)
 
 from drift_guard._names import CANONICAL_VERSION, VALID_NAME, canonical
 from drift_guard._paths import display_path
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import ReadContext, Requirement, Source
+from drift_guard.requires import normalize_marker
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        Dict,
+        Iterable,
+        Iterator,
+        List,
+        Mapping,
+        NamedTuple,
+        Optional,
+        Sequence,
+        Set,
+        Tuple,
+    )
+else:
+    from drift_guard._record import NamedTuple
 
 if TYPE_CHECKING:
     from packaging.requirements import Requirement as PackagingRequirement
@@ -602,8 +607,11 @@ def _is_archive(path: str) -> bool:
 
 
 def _plain_pin(args: str) -> Optional[Tuple[str, str]]:
-    """(name, version) for a line of the form `name==version` that needs no `packaging`."""
+    """(name, version) for a line of the form `name == version` that needs no `packaging`
+    (blanks around "==" are spaces or tabs, as PEP 508 allows)."""
     name, sep, version = args.partition("==")
+    name = name.rstrip(" \t")
+    version = version.strip(" \t")
     # Only a local version (`1.0+x.zip`) can end like an archive.
     if (sep and VALID_NAME.match(name) and CANONICAL_VERSION.match(version)
             and ("+" not in version or not _is_archive(version))):
@@ -827,7 +835,8 @@ def parse_requirement(text: str, bases: Sequence[str]) -> _Parsed:
     if separator in text:
         text, marker_text = text.split(separator, 1)
         marker_text = marker_text.strip()
-        if marker_text:
+        marker = normalize_marker(marker_text) if marker_text else None
+        if marker_text and marker is None:
             from packaging.markers import InvalidMarker, Marker
 
             try:
@@ -839,6 +848,9 @@ def parse_requirement(text: str, bases: Sequence[str]) -> _Parsed:
     text = text.strip()
     if url_like:
         return _from_link(text, bases, (), marker)
+    pin = _plain_pin(text)
+    if pin is not None:
+        return _Parsed(canonical(pin[0]), "==" + pin[1], marker)
     path_text, extras_text = _strip_extras(text)
     path_like = _looks_like_path(text)
     if path_like or _is_archive(path_text):
@@ -1071,7 +1083,7 @@ class _Walk:
         self.requirements: List[Requirement] = []
         self.constraints: List[Requirement] = []
         self.files: List[str] = []
-        self.digests: List[Tuple[str, str]] = []
+        self.contents: List[Tuple[str, bytes]] = []
         self.local_dirs: List[Tuple[str, str]] = []
         self._docs: Dict[str, RequirementsDocument] = {}
         self._walked: Set[Tuple[str, bool]] = set()
@@ -1088,9 +1100,7 @@ class _Walk:
             self._docs[path] = doc
             self.files.append(doc.display)
             # What --fix checks before it plans from its own read of the file.
-            import hashlib
-
-            self.digests.append((doc.path, hashlib.sha256(doc.raw).hexdigest()))
+            self.contents.append((doc.path, doc.raw))
         return doc
 
     def run(self, top: str, shown: str) -> None:
@@ -1200,5 +1210,5 @@ def read(path: str, ctx: ReadContext) -> Source:
         constraints=tuple(walk.constraints),
         project=project,
         files=tuple(walk.files),
-        digests=tuple(walk.digests),
+        contents=tuple(walk.contents),
     )

@@ -15,20 +15,6 @@ from __future__ import annotations
 import os
 import re
 from collections import deque
-from typing import (
-    Any,
-    Deque,
-    Dict,
-    FrozenSet,
-    Iterable,
-    List,
-    Mapping,
-    NamedTuple,
-    Optional,
-    Sequence,
-    Set,
-    Tuple,
-)
 
 from drift_guard._names import canonical
 from drift_guard.models import ReadContext, Source
@@ -43,6 +29,25 @@ from drift_guard.readers._toml import (
     marker_holds,
     select_groups,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import (
+        Any,
+        Deque,
+        Dict,
+        FrozenSet,
+        Iterable,
+        List,
+        Mapping,
+        NamedTuple,
+        Optional,
+        Sequence,
+        Set,
+        Tuple,
+    )
+else:
+    from drift_guard._record import NamedTuple
 
 FORMAT = "uv.lock"
 HINT = "regenerate it with `uv lock`"

@@ -8,11 +8,14 @@ command, inject HTML or Markdown, or reach a terminal as an escape sequence.
 from __future__ import annotations
 
 import os
-from typing import Dict, Mapping, Optional, Tuple
 
 from drift_guard import advice
 from drift_guard.advice import hint
 from drift_guard.models import Finding, Report
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, Mapping, Optional, Tuple
 
 FORMATS = ("text", "json", "github", "markdown")
 

@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import re
 
+from drift_guard._patterns import lazy
+
 # C0 and C1 controls, DEL, and the invisible characters that reorder or hide text on screen:
 # bidirectional embeddings, overrides and isolates (CVE-2021-42574, "Trojan Source"), the
 # line and paragraph separators that some viewers break lines on, and the BOM / zero-width
 # characters that make two different names look alike.
-_UNSAFE = re.compile(
+_UNSAFE = lazy(
     "[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff\ufff9-\ufffb]"
 )
 # The same without CR and LF: for formats that escape those in their own way.
-_UNSAFE_INLINE = re.compile(
+_UNSAFE_INLINE = lazy(
     "[\x00-\x09\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069"
     "\ufeff\ufff9-\ufffb]"
 )
@@ -55,7 +57,7 @@ def github_property(value: object) -> str:
 # code, links and images (no link without its "["), tables, strikethrough, GitHub's @mentions,
 # #references and $math$.
 # Any ASCII punctuation may be backslash-escaped in CommonMark, so escaping these is safe.
-_MARKDOWN = re.compile(r"([\\`*_\[#|~!@$])")
+_MARKDOWN = lazy(r"([\\`*_\[#|~!@$])")
 
 
 def markdown(value: object) -> str:

@@ -8,7 +8,6 @@ the step ran in; so paths are given relative to GITHUB_WORKSPACE when it is know
 from __future__ import annotations
 
 import os
-from typing import List, Optional
 
 from drift_guard.models import Finding, Report
 from drift_guard.render import describe, fix_hint, notes
@@ -16,6 +15,10 @@ from drift_guard.render._escape import github_data as _data
 from drift_guard.render._escape import github_property as _prop
 from drift_guard.render._escape import text as _plain
 from drift_guard.render.text import environment_line, sources_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List, Optional
 
 _TITLES = {
     "broken": "requirement of an installed package not met",

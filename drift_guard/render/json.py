@@ -5,10 +5,13 @@ With --quiet the document is still written (stdout is always one JSON document).
 from __future__ import annotations
 
 import json
-from typing import Any, Dict
 
 from drift_guard.models import Finding, Report
 from drift_guard.render import fix_hint, notes
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict
 
 
 def _finding(report: Report, f: Finding) -> Dict[str, Any]:

@@ -7,14 +7,16 @@ so no value can start a line of its own (and no line of the output starts with `
 
 from __future__ import annotations
 
-from typing import List
-
 from drift_guard.models import Finding, Report
 from drift_guard.render import fix_hint, notes, where
 from drift_guard.render._escape import markdown as _md
 from drift_guard.render._escape import markdown_cell as _cell
 from drift_guard.render._escape import markdown_code as _code
 from drift_guard.render.text import environment_line, sources_line
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List
 
 
 def _package(f: Finding) -> str:

@@ -7,12 +7,14 @@ a line, move the cursor or recolour the terminal.
 
 from __future__ import annotations
 
-from typing import List, Optional, Sequence, Tuple
-
 from drift_guard._paths import display_path
 from drift_guard.models import Finding, Report
 from drift_guard.render import fix_hint, notes, spelled, where
 from drift_guard.render._escape import text as _escape
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import List, Optional, Sequence, Tuple
 
 # "imported" is the undeclared findings the code imports: shown first, they break a deploy.
 _KINDS = ("broken", "imported", "missing", "mismatch", "undeclared", "unpinned", "unresolved")

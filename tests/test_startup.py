@@ -1,0 +1,104 @@
+"""What the hook's common runs import: nothing the answer does not need.
+
+The hook runs on every commit; each module imported is paid each time. These tests pin the
+modules a whole command loads (in a fresh interpreter) for the runs the hook makes most:
+a clean check of a frozen file, one with respelled names and markers, and one with drift.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import ROOT, make_venv, pip, write_wheel
+
+# Never on a check's path: argument parsing with help text, typing, TOML (no
+# [tool.drift-guard] table), hashing, JSON, email parsing, packaging (every line here is
+# decided by string comparison), subprocesses (no tool is probed), pathlib.
+HEAVY = ("argparse", "typing", "tomllib", "tomli", "hashlib", "json", "email", "packaging",
+         "subprocess", "pathlib", "importlib.metadata", "shutil", "tempfile", "ast")
+
+_PROBE = """
+import json, sys
+before = set(sys.modules)
+sys.argv = ["drift-guard", *sys.argv[1:]]
+from drift_guard.cli import main
+code = main()
+loaded = sorted(set(sys.modules) - before)
+sys.stderr.write(json.dumps({"code": code, "loaded": loaded}))
+"""
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    root = tmp_path_factory.mktemp("startup")
+    wheels = root / "wheels"
+    wheels.mkdir()
+    write_wheel(wheels, "alpha", "1.0", requires=["beta>=2", 'gamma; sys_platform == "win32"'])
+    write_wheel(wheels, "beta", "2.0.1")
+    venv = make_venv(root / "proj" / ".venv", with_pip=False)
+    pip(venv, "install", "--no-index", "alpha", "beta", find_links=wheels)
+    (root / "proj" / ".git").mkdir()
+    (root / "proj" / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "1"\ndependencies = ["alpha"]\n')
+    return root / "proj"
+
+
+def _loaded(project: Path, *args: str) -> tuple[int, list[str]]:
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, "--no-cache", "--python",
+         str(project / ".venv" / "bin" / "python"), *args],
+        cwd=project, capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(project)},
+    )
+    probe = json.loads(done.stderr.strip().splitlines()[-1])
+    return probe["code"], probe["loaded"]
+
+
+def _heavy(loaded: list[str]) -> list[str]:
+    return [m for m in loaded if m in HEAVY or m.split(".")[0] in HEAVY]
+
+
+@pytest.mark.parametrize(("text", "code", "allowed"), [
+    ("alpha==1.0\nbeta==2.0.1\n", 0, []),
+    ("ALPHA == 1.0\nBeta == 2.0.1\n", 0, []),
+    ('alpha==1.0\nbeta==2.0.1\npywin32==306; sys_platform == "win32"\n'
+     "tomli==2.0.1; python_version < '3.0'\n", 0, []),
+    ("alpha==1.0\nbeta==2.0.0\n", 1, []),  # a mismatch
+    # beta undeclared: the import scan asks git which files the project tracks
+    ("alpha==1.0\n", 1, ["subprocess"]),
+])
+def test_the_hooks_usual_runs_import_nothing_heavy(project: Path, text: str, code: int,
+                                                   allowed: list) -> None:
+    (project / "requirements.txt").write_text(text)
+    got, loaded = _loaded(project, "--quiet", "requirements.txt")
+    assert got == code
+    heavy = [m for m in _heavy(loaded) if m not in allowed]
+    assert heavy == [], heavy
+    assert "drift_guard.readers.requirements" in loaded  # the probe saw the real run
+
+
+def test_help_still_comes_from_argparse(project: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "drift_guard", "--help"], cwd=project,
+                          capture_output=True, text=True, env={"PYTHONPATH": str(ROOT)})
+    assert done.returncode == 0 and "--allow-broken" in done.stdout
+
+
+@pytest.mark.parametrize(("spelled", "candidate", "found"), [
+    ("My__App.Core", "my-app-core", True),
+    ("my-app", "my-app", True),
+    ("my-app", "other", False),
+    ("\\u006dy-app", "my-app", True),  # a TOML escape: parsed, and found
+])
+def test_the_projects_own_name_is_looked_up_only_when_it_may_be_a_finding(
+        tmp_path: Path, spelled: str, candidate: str, found: bool) -> None:
+    from drift_guard.pipeline import project_names
+
+    (tmp_path / "pyproject.toml").write_text(f'[project]\nname = "{spelled}"\nversion = "1"\n')
+    names = project_names(str(tmp_path), {candidate})
+    assert (candidate in names) is found
+    assert project_names(str(tmp_path)) == project_names(str(tmp_path), {"my-app", "my-app-core"})
