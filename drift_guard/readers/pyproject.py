@@ -44,7 +44,8 @@ _LONG_NUMBER = re.compile(r"[0-9]{%d}" % (_DIGITS_LIMIT + 1))
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$")
 # `name==1.2.3` or `name (==1.2.3)` (as Poetry writes them), read without `packaging` when the
 # version is in normal form: packaging gives the same name, specifier "==1.2.3", no marker.
-_SIMPLE_PIN = re.compile(r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?: \(==([^()\s]+)\)|==(\S+))\Z")
+_SIMPLE_PIN = re.compile(
+    r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?: \(==([^()\s]+)\)|==(\S+))\Z")
 
 
 class Dep(NamedTuple):
