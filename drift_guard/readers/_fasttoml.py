@@ -9,8 +9,8 @@ part a line at a time, each common value shape with one regular expression, and 
 tables with tomllib's own rules for headers.
 
 Anything else -- literal or multi-line strings, floats, dates, dotted keys, quoted keys in
-headers, a key defined twice, a stray character -- returns None. The property tests compare this with
-tomllib on every lock fixture, on generated locks and on random changes to them.
+headers, a key defined twice, a stray character -- returns None. The property tests compare
+this with tomllib on every lock fixture, on generated locks and on random changes to them.
 """
 
 from __future__ import annotations
