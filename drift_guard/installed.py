@@ -247,7 +247,7 @@ def _mode(python_version: str, pip: Optional[Tuple[int, ...]]) -> _Mode:
 
 
 def _pip_version(
-    listings: Dict[str, Optional[List[Tuple[str, bool]]]],
+    listings: Dict[str, Optional[List[Tuple[str, Optional[bool]]]]],
 ) -> Optional[Tuple[int, ...]]:
     """The version of the pip that `pip list` in this environment runs: the first on the
     path. None when the environment has no pip (then an outside, current pip is assumed)."""
@@ -266,7 +266,7 @@ def _pip_version(
 
 def _listing(
     location: str, warn: Callable[[str], None], top: bool = False
-) -> Optional[List[Tuple[str, bool]]]:
+) -> Optional[List[Tuple[str, Optional[bool]]]]:
     """(name, is a directory) of each entry, in directory order; None when not a directory.
 
     A directory of the environment's path that cannot be listed (permissions, a symlink
@@ -288,18 +288,18 @@ def _listing(
         return None
 
 
-def _is_dir(entry: os.DirEntry) -> bool:  # type: ignore[type-arg]
+def _is_dir(entry: os.DirEntry) -> Optional[bool]:  # type: ignore[type-arg]
     # A symlink loop or an entry that cannot be stat'ed raises here: it is that one entry's
-    # problem (reported when it is read), never the whole directory's.
+    # problem (reported when it is read), never the whole directory's. None: unknown.
     try:
         return entry.is_dir()
     except OSError:
-        return False
+        return None
 
 
 def _scan(
     location: str,
-    entries: Optional[List[Tuple[str, bool]]],
+    entries: Optional[List[Tuple[str, Optional[bool]]]],
     state: _State,
     egg_links: Set[str],
     follow: bool = True,
@@ -325,9 +325,13 @@ def _scan(
     for child, is_dir in entries:
         low = child.lower()
         if low.endswith((".dist-info", ".egg-info")):
-            if legacy and not is_dir and low.endswith(".dist-info"):
-                continue
             info = os.path.join(location, child)
+            if legacy and not is_dir and low.endswith(".dist-info"):
+                if is_dir is None or (os.path.islink(info) and not os.path.exists(info)):
+                    # pkg_resources passes over it too, but a dangling or looping link is a
+                    # damaged environment, not a distribution that is absent.
+                    state.warn(f"skipped: {_shown(info)}: a link that cannot be followed")
+                continue
             name, version = _name_from_info_dir(child)
             if legacy and name is None:
                 # pkg_resources names it after the directory even without a "-".
@@ -353,7 +357,9 @@ def _scan(
         _follow_egg_link(location, child, state)
 
 
-def _highest_version_first(entries: List[Tuple[str, bool]]) -> List[Tuple[str, bool]]:
+def _highest_version_first(
+    entries: List[Tuple[str, Optional[bool]]],
+) -> List[Tuple[str, Optional[bool]]]:
     """Reorder copies of one project so the highest version comes first, as the old
     pkg_resources did; only the order among copies decides anything (the first one wins)."""
     groups: Dict[str, List[int]] = {}

@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from drift_guard.aws_lambda import elf, runtimes
@@ -26,7 +26,11 @@ from drift_guard.errors import DriftGuardError
 @settings(max_examples=500, deadline=None)
 @given(st.text("ab.-", max_size=10), st.text("ab.-*?[]!", max_size=8))
 def test_name_patterns_match_as_fnmatch_does(name: str, pattern: str) -> None:
-    assert match_name(name, pattern) == fnmatch.fnmatchcase(name, pattern)
+    try:
+        expected = fnmatch.fnmatchcase(name, pattern)
+    except re.error:  # Python 3.9's fnmatch fails on a reversed range ("[?-.]"); 3.10 fixed it
+        assume(False)
+    assert match_name(name, pattern) == expected
 
 
 TREE = ["pkg/__init__.py", "pkg/sub/mod.py", "pkg/sub/tests/test_x.py", "pkg/tests/t.py",
