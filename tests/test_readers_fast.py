@@ -411,3 +411,35 @@ def test_strip_comment_is_pips_comment_removal(text: str) -> None:
     stripped = without.strip()
     want = ("", 0) if not stripped else (stripped, len(without) - len(without.lstrip()))
     assert requirements.strip_comment(text) == want
+
+
+# ------------------------------------------------------------ pyproject: pins in normal form
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(["pkg", "Pkg.Lib_x", "a", "a-b", "-a", "a-", "a b", "a_"]),
+       st.sampled_from(["==", " (==", "== ", " == ", "===", "=="]),
+       st.sampled_from(["1.0", "1.0.0", "1.0+local.1", "1.0a1", "01.0", "1.0 ", "1.0)", "v1",
+                        "1.0.post1.dev2", "1!2.0", "1.*", "1.0; python_version > '3'"]),
+       st.sampled_from(["", ")"]))
+def test_pyproject_pins_read_as_packaging_reads_them(name: str, op: str, version: str,
+                                                     close: str) -> None:
+    from drift_guard.readers import pyproject
+    from drift_guard.readers._toml import Doc
+
+    text = f"{name}{op}{version}{close}"
+    doc = Doc("pyproject.toml", {}, "", "fix it")
+
+    def read(fast: bool) -> Any:
+        original = pyproject._SIMPLE_PIN
+        if not fast:
+            pyproject._SIMPLE_PIN = re.compile(r"(?!)")
+        try:
+            dep = pyproject._pep508(doc, text, "project.dependencies[0]", "main", None, {})
+            return (dep.name, dep.specifier, dep.marker, dep.extras, dep.url)
+        except Exception as exc:  # noqa: BLE001 - the same error either way
+            return str(exc)
+        finally:
+            pyproject._SIMPLE_PIN = original
+
+    assert read(True) == read(False)
