@@ -207,16 +207,31 @@ def commands(tools: Path, env_dir: Path, scenario: str) -> dict[str, list[str]]:
     }
 
 
+# GNU time reports a command's own peak memory. wait4's ru_maxrss cannot: Linux carries the
+# largest resident set over fork and exec, so every command would seem at least as large as
+# this process (tens of MB once the environments are built; `false` showed 18 MB).
+GNU_TIME = "/usr/bin/time" if sys.platform.startswith("linux") and os.path.exists(
+    "/usr/bin/time") else None
+
+
 def _timed(cmd: list[str], env: dict[str, str], cwd: Path | None = None
            ) -> tuple[float, int, int]:
     """(wall seconds, exit code, peak RSS in KiB) of one whole process."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
-    _pid, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    return elapsed, proc.returncode, usage.ru_maxrss
+    import tempfile
+
+    with tempfile.NamedTemporaryFile("r", suffix=".rss") as report:
+        wrapped = [GNU_TIME, "-q", "-f", "%M", "-o", report.name, *cmd] if GNU_TIME else cmd
+        start = time.perf_counter()
+        proc = subprocess.Popen(wrapped, env=env, cwd=cwd, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        elapsed = time.perf_counter() - start
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        peak = usage.ru_maxrss
+        if GNU_TIME:
+            words = report.read().split()
+            peak = int(words[-1]) if words and words[-1].isdigit() else peak
+    return elapsed, proc.returncode, peak
 
 
 def bench_env() -> dict[str, str]:
