@@ -16,6 +16,7 @@ this with tomllib on every lock fixture, on generated locks and on random change
 from __future__ import annotations
 
 import re
+from sys import intern
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -103,6 +104,8 @@ def loads(text: str, keep: Optional[Keep] = None) -> Optional[Dict[str, Any]]:
         return _assemble(_sections(text, keep or {}))
     except (_Invalid, ValueError, RecursionError):
         return None
+    finally:
+        _SHARED.clear()
 
 
 def _sections(text: str, keep: Keep) -> List[Any]:
@@ -139,8 +142,7 @@ def _sections(text: str, keep: Keep) -> List[Any]:
         m = key_line(line)
         if m is not None:
             key, quoted, plain, array = m.groups()
-            if key is None:
-                key = quoted
+            key = intern(quoted if key is None else key)
             if plain is not None:
                 value: Any = plain
             elif array is not None:
@@ -209,14 +211,32 @@ def _array(text: str, pos: int, fields: Optional[FrozenSet[str]] = None
     raise _Invalid
 
 
+# Short inline tables read in this document, by their text: a lock repeats many
+# (`source = { registry = "https://pypi.org/simple" }` on every package, the same edge in many
+# packages), and one table for all of them is one to hold. Nothing here changes a table once
+# read; the cache lives for one loads().
+_SHARED: Dict[Tuple[str, Optional[FrozenSet[str]]], Dict[str, Any]] = {}
+_SHORT = 100
+
+
 def _flat(text: str, fields: Optional[FrozenSet[str]] = None) -> Dict[str, Any]:
+    if len(text) <= _SHORT:
+        known = _SHARED.get((text, fields))
+        if known is None:
+            known = _SHARED[(text, fields)] = _read_flat(text, fields)
+        return known
+    return _read_flat(text, fields)
+
+
+def _read_flat(text: str, fields: Optional[FrozenSet[str]]) -> Dict[str, Any]:
+    # Keys are interned: thousands of tables name the same few, one string each is enough.
     pairs = _FLAT_PAIR.findall(text)
     if fields is not None:
         if len({key for key, _, _ in pairs}) != len(pairs):
             raise _Invalid
-        return {key: _scalar(other) if other else plain for key, plain, other in pairs
+        return {intern(key): _scalar(other) if other else plain for key, plain, other in pairs
                 if key in fields}
-    table = {key: _scalar(other) if other else plain for key, plain, other in pairs}
+    table = {intern(key): _scalar(other) if other else plain for key, plain, other in pairs}
     if len(table) != len(pairs):
         raise _Invalid
     return table
