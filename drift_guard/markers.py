@@ -17,7 +17,7 @@ from drift_guard.models import Environment
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Mapping, Optional
+    from typing import Any, Dict, Mapping, Optional, Tuple
 
 if TYPE_CHECKING:
     from packaging.markers import Marker
@@ -121,20 +121,44 @@ def evaluate(text: Optional[str], environment: Mapping[str, str], extra: str = "
     readers call `check` first so the error names the file and line instead."""
     if not text:
         return True
+    key = (_environment_key(environment), text, extra)
+    known = _ANSWERS.get(key)
+    if known is not None:
+        return known
     if not extra:
         from drift_guard.requires import judge_marker, normalize_marker
 
         held = judge_marker(text, environment) if normalize_marker(text) == text else None
         if held is not None:
+            _ANSWERS[key] = held
             return held
     env = dict(environment)
     env["extra"] = extra
     marker = parse_marker(text)
     try:
-        return bool(marker.evaluate(env))
+        result = bool(marker.evaluate(env))
     except (ValueError, TypeError, LookupError, RecursionError) as exc:
         raise MarkerError(f"cannot evaluate the marker {_shown(text)}: {_why(exc)}; "
                           "correct it") from None
+    _ANSWERS[key] = result
+    return result
+
+
+# Answers by (environment, marker, extra): a lock repeats a few markers on thousands of
+# entries. Only answers are kept; a marker that cannot be evaluated raises each time.
+_ANSWERS: Dict[Tuple[Any, ...], bool] = {}
+_ENVIRONMENTS: Dict[int, Tuple[Mapping[str, str], Dict[str, str], Tuple[Any, ...]]] = {}
+
+
+def _environment_key(environment: Mapping[str, str]) -> Tuple[Any, ...]:
+    """A hashable key for a marker environment, sorted once per environment object (kept, so
+    that its id is not reused; and compared, in case it was changed since)."""
+    known = _ENVIRONMENTS.get(id(environment))
+    if known is not None and known[0] is environment and known[1] == environment:
+        return known[2]
+    key = tuple(sorted((k, str(v)) for k, v in environment.items()))
+    _ENVIRONMENTS[id(environment)] = (environment, dict(environment), key)
+    return key
 
 
 def check(text: str, environment: Mapping[str, str], *, path: str,

@@ -81,3 +81,16 @@ def test_check_accepts_what_evaluates() -> None:
     for marker in ["python_version >= '3.8' and os_name == 'posix'", "'linux' in sys_platform",
                    "python_full_version === '3.11.7'", "extra == 'x'"]:
         check(marker, TARGET, path="f", key="project.dependencies[0]")
+
+
+def test_answers_are_kept_per_environment_and_extra_never_across_them() -> None:
+    env = dict(TARGET, python_version="3.11")
+    assert evaluate("python_version >= '3.10'", env)
+    assert not evaluate("python_version >= '3.10'", dict(env, python_version="3.9"))
+    env["python_version"] = "3.8"  # the same object, changed since: not the old answer
+    assert not evaluate("python_version >= '3.10'", env)
+    assert evaluate("extra == 'x'", env, "x") and not evaluate("extra == 'x'", env)
+    with pytest.raises(MarkerError):  # an error is never kept as an answer
+        evaluate("extra === 'x'", env)
+    with pytest.raises(MarkerError):
+        evaluate("extra === 'x'", env)

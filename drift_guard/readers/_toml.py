@@ -21,6 +21,7 @@ if TYPE_CHECKING:
         AbstractSet,
         Any,
         Dict,
+        FrozenSet,
         Iterable,
         List,
         Mapping,
@@ -97,12 +98,15 @@ class Doc:
             required: bool = False, default: Any = None) -> Any:
         """`table[field]` checked against `types`; `default` when absent (an error when
         `required`). `where` is the key path of `table` itself ("" at the top)."""
-        key = join_key(where, field)
         if field not in table:
             if required:
-                raise self.error(key, "missing")
+                raise self.error(join_key(where, field), "missing")
             return default
-        return self.expect(table[field], types, key)
+        value = table[field]
+        # The key is spelled out only for an error: this runs for every field of every entry.
+        if isinstance(value, types) and not isinstance(value, bool):
+            return value
+        return self.expect(value, types, join_key(where, field))
 
     def string(self, table: Mapping[str, Any], field: str, where: str, *,
                required: bool = False) -> Optional[str]:
@@ -116,10 +120,10 @@ class Doc:
 
     def strings(self, table: Mapping[str, Any], field: str, where: str) -> List[str]:
         """An array of strings (a lone string is an error, as the formats define arrays)."""
-        key = join_key(where, field)
         values = self.array(table, field, where)
         for i, v in enumerate(values):
-            self.expect(v, str, f"{key}[{i}]")
+            if type(v) is not str:
+                self.expect(v, str, f"{join_key(where, field)}[{i}]")
         return values
 
     def name(self, table: Mapping[str, Any], field: str, where: str) -> str:
@@ -130,15 +134,24 @@ class Doc:
 
     def tables(self, table: Mapping[str, Any], field: str, where: str) -> List[Dict[str, Any]]:
         """An array of tables."""
-        key = join_key(where, field)
         values = self.array(table, field, where)
         for i, v in enumerate(values):
-            self.expect(v, dict, f"{key}[{i}]")
+            if type(v) is not dict:
+                self.expect(v, dict, f"{join_key(where, field)}[{i}]")
         return values
 
     def marker(self, text: str, key: str) -> Marker:
         """A parsed PEP 508 marker; an error naming `key` when it is not one."""
         return parse_marker(text, self, key)
+
+    def marker_at(self, text: str, where: str, field: str) -> Marker:
+        """`marker(text, join_key(where, field))`, the key spelled out only when needed."""
+        return _MARKERS.get(text) or parse_marker(text, self, join_key(where, field))
+
+    def name_at(self, raw: str, where: str, field: str) -> str:
+        """`checked_name(self, raw, join_key(where, field))`, the key spelled out only when
+        needed."""
+        return _CHECKED.get(raw) or checked_name(self, raw, join_key(where, field))
 
 
 # What `pip list` (and so drift-guard's view of the environment) never shows: a lock that pins
@@ -148,21 +161,31 @@ HIDDEN = frozenset({"python", "wsgiref", "argparse"})
 _NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\Z")
 
 
+_CHECKED: Dict[str, str] = {}
+
+
 def checked_name(doc: Doc, raw: str, key: str) -> str:
     """`raw` canonicalised, when it is a valid PEP 508 name; else an error naming `key`."""
+    known = _CHECKED.get(raw)
+    if known is not None:  # a lock names each package many times (entry, edges)
+        return known
     if not _NAME.match(raw):
         shown = raw if len(raw) <= 40 else raw[:40] + "..."
         raise doc.error(key, f"{shown!r} is not a valid package name")
-    return canonical(raw)
+    name = _CHECKED[raw] = canonical(raw)
+    return name
 
 
 def _tuple(types: _Types) -> Tuple[Type[Any], ...]:
     return types if isinstance(types, tuple) else (types,)
 
 
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+
+
 def join_key(where: str, field: str) -> str:
     """`where.field`, quoting a field that is not a bare TOML key (`default."zope.interface"`)."""
-    if not re.match(r"^[A-Za-z0-9_-]+\Z", field):
+    if not _BARE_KEY.match(field):
         import json
 
         # escaped, so that a key is always on one line; cut short, as it may be anything
@@ -184,9 +207,19 @@ def _read_text(path: str, hint: str) -> str:
         raise DriftGuardError(f"not valid UTF-8 ({hint})", path=path, line=line) from None
 
 
-def load_toml(path: str, hint: str) -> Doc:
-    """Parse a TOML file (tomllib, or tomli before Python 3.11)."""
+def load_toml(path: str, hint: str,
+              keep: Optional[Mapping[Tuple[Tuple[str, ...], str], FrozenSet[str]]] = None
+              ) -> Doc:
+    """Parse a TOML file (tomllib, or tomli before Python 3.11).
+
+    `keep`: values of which the reader reads only some fields (see _fasttoml.loads); they may
+    come with the other fields left out."""
     text = _read_text(path, hint)
+    from drift_guard.readers import _fasttoml
+
+    data = _fasttoml.loads(text, keep)
+    if data is not None:
+        return Doc(path, data, text, hint)
     try:
         import tomllib  # type: ignore[import-not-found,unused-ignore]
     except ImportError:  # Python < 3.11
@@ -251,13 +284,38 @@ def marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str]
     (`extra == "x"` is true when "x" is among them; also tried with no extra at all)."""
     if not text:
         return True
+    extras = tuple(extras)
+    known = _HOLDS.get((_env_key(env), text, extras))
+    if known is not None:
+        return known
     marker = parse_marker(text, doc, key)
     base = dict(env)
+    result = False
     for extra in ("", *extras):
         base["extra"] = extra
         if _evaluate(marker, base, doc, key):
-            return True
-    return False
+            result = True
+            break
+    _HOLDS[(_env_key(env), text, extras)] = result
+    return result
+
+
+# Whether a marker holds, by (environment, marker text, extras): a lock repeats the same few
+# markers on thousands of entries. Only answers are kept; a marker that cannot be evaluated
+# raises again at each entry, naming that entry.
+_HOLDS: Dict[Tuple[Any, ...], bool] = {}
+_ENV_KEYS: Dict[int, Tuple[Mapping[str, Any], Dict[str, Any], Tuple[Any, ...]]] = {}
+
+
+def _env_key(env: Mapping[str, Any]) -> Tuple[Any, ...]:
+    """A hashable key for a marker environment, sorted once per environment object (kept, so
+    that its id is not reused; and compared, in case it was changed since)."""
+    known = _ENV_KEYS.get(id(env))
+    if known is not None and known[0] is env and known[1] == env:
+        return known[2]
+    key = tuple(sorted((k, v if isinstance(v, str) else repr(v)) for k, v in env.items()))
+    _ENV_KEYS[id(env)] = (env, dict(env), key)
+    return key
 
 
 def lock_marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str],
@@ -376,9 +434,16 @@ def select_groups(available: Sequence[str], default: Iterable[str],
 
 # -------------------------------------------------------------------------------- lines
 
+_ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# A line's start (blanks as str.lstrip() takes them): a table header, or an entry's name.
+_ENTRY_LINE = re.compile(r"[^\S\n]*(\[|name[^\S\n]*=)?")
+
+
 def entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
     """1-based line of each `[[header]]` entry's `name = ...` line (its header's line when it
     has none), or all None when the file does not use one header per entry."""
+    if not _ODD_BREAKS.search(text):
+        return _entry_lines(text, header, count)
     lines = text.splitlines()
     marker = f"[[{header}]]"
     starts = [i for i, line in enumerate(lines) if line.strip() == marker]
@@ -396,6 +461,42 @@ def entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
                 found = i
                 break
         result.append(found + 1)
+    return result
+
+
+def _entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
+    """entry_lines() for a text whose only line break is \n, without splitting it."""
+    needle = f"[[{header}]]"
+    starts = []
+    pos = text.find(needle)
+    while pos >= 0:  # a literal search, then the line around it checked: it is the header alone
+        begin = text.rfind("\n", 0, pos) + 1
+        stop = text.find("\n", pos)
+        if not text[begin:pos].strip() and not text[pos + len(needle):stop if stop >= 0 else None
+                                                    ].strip():
+            starts.append(begin)
+        pos = text.find(needle, pos + len(needle))
+    if len(starts) != count:
+        return [None] * count
+    result: List[Optional[int]] = []
+    line, last = 1, 0
+    for n, start in enumerate(starts):
+        line += text.count("\n", last, start)
+        last = start
+        end = starts[n + 1] if n + 1 < len(starts) else len(text)
+        found, row = line, line
+        pos = text.find("\n", start, end)
+        while pos != -1:
+            row += 1
+            pos += 1
+            m = _ENTRY_LINE.match(text, pos)
+            if m.group(1) == "[":
+                break
+            if m.group(1):
+                found = row
+                break
+            pos = text.find("\n", pos, end)
+        result.append(found)
     return result
 
 

@@ -135,9 +135,10 @@ def _requirement(doc: Doc, entry: Dict[str, Any], name: str, key: str, category:
     if marker:
         markers.append(without_group_tests(marker))
     for field in _MARKER_KEYS:
-        value = doc.string(entry, field, key)
-        if value:
-            markers.append(f"{field} {value}")
+        if field in entry:
+            value = doc.string(entry, field, key)
+            if value:
+                markers.append(f"{field} {value}")
     combined = None
     if len(markers) == 1:
         combined = markers[0]
@@ -208,16 +209,24 @@ def _specifier(doc: Doc, version: Optional[str], key: str) -> str:
 def _lines(text: str) -> Dict[Tuple[str, str], int]:
     """(category, name) -> 1-based line of the entry, in the layout pipenv writes (4-space
     indentation); empty for other layouts."""
-    import json
-
     result: Dict[Tuple[str, str], int] = {}
     category = None
     for number, line in enumerate(text.splitlines(), 1):
+        found = _LINE_PACKAGE.match(line)
+        if found:
+            if category is not None:
+                result[(category, _unquote(found.group(1)))] = number
+            continue
         found = _LINE_CATEGORY.match(line)
         if found:
-            category = json.loads(f'"{found.group(1)}"')
-            continue
-        found = _LINE_PACKAGE.match(line)
-        if found and category is not None:
-            result[(category, json.loads(f'"{found.group(1)}"'))] = number
+            category = _unquote(found.group(1))
     return result
+
+
+def _unquote(text: str) -> str:
+    """The JSON string whose body (between the quotes) is `text`."""
+    if "\\" not in text:
+        return text
+    import json
+
+    return json.loads(f'"{text}"')  # type: ignore[no-any-return]

@@ -21,7 +21,6 @@ from drift_guard.readers import pyproject
 from drift_guard.readers._toml import (
     Doc,
     Locked,
-    checked_name,
     entry_lines,
     join_key,
     load_toml,
@@ -77,7 +76,7 @@ class Package(NamedTuple):
 def read(path: str, ctx: ReadContext) -> Source:
     """What poetry.lock locks; expected: what `poetry install` installs for the target
     (main and non-optional groups, changed by --with/--without/--only; extras by `extras`)."""
-    doc = load_toml(path, HINT)
+    doc = load_toml(path, HINT, keep=_KEEP)
     version = _lock_version(doc)
     _check_python(doc, ctx.markers)
     packages = _packages(doc, version)
@@ -136,6 +135,9 @@ def read(path: str, ctx: ReadContext) -> Source:
     )
 
 
+# Of a package's files only whether there are any matters here.
+_KEEP = {(("package",), "files"): frozenset({"hash"})}
+
 # lock-version: 1.0 (Poetry 1.0), 1.1 (Poetry 1.1-1.2), 2.0 (Poetry 1.3-1.8), 2.1 (Poetry 2.x).
 # Poetry 2 reads >=1,<3 and refuses a file with no `[metadata]` or no `lock-version` (written
 # before Poetry 1.0).
@@ -173,6 +175,7 @@ def _lock_version(doc: Doc) -> Tuple[int, int]:
 def _packages(doc: Doc, version: Tuple[int, int]) -> List[Package]:
     entries = doc.tables(doc.data, "package", "")
     lines = entry_lines(doc.text, "package", len(entries))
+    doc.text = ""  # not needed any more: let it go before the packages are built
     base = os.path.dirname(os.path.abspath(doc.path))
     metadata = doc.table(doc.data, "metadata", "")
     # 1.x keeps file hashes in [metadata.files] (or [metadata.hashes]) by package name.
@@ -180,6 +183,7 @@ def _packages(doc: Doc, version: Tuple[int, int]) -> List[Package]:
                                               **doc.table(metadata, "files", "metadata")}.items()}
     result = []
     for i, entry in enumerate(entries):
+        entries[i] = {}  # each entry goes once it is read
         where = f"package[{i}]"
         name = doc.name(entry, "name", where)
         pkg_version = doc.string(entry, "version", where, required=True)
@@ -229,13 +233,16 @@ def _edges(doc: Doc, entry: Dict[str, Any], where: str) -> List[Edge]:
     table_key = f"{where}.dependencies"
     for raw, value in doc.table(entry, "dependencies", where).items():
         key = join_key(table_key, raw)
-        name = checked_name(doc, raw, key)
+        name = doc.name_at(raw, table_key, raw)
+        if type(value) is str:  # the commonest edge: `name = ">=1.0"`
+            edges.append(Edge(name, _spec(doc, value, key), None, _NO_EXTRAS, False, key))
+            continue
         values = value if isinstance(value, list) else [value]
         for j, v in enumerate(values):
             k = f"{key}[{j}]" if isinstance(value, list) else key
             doc.expect(v, (str, dict), k)
             if isinstance(v, str):
-                edges.append(Edge(canonical(name), _spec(doc, v, k), None, frozenset(), False, k))
+                edges.append(Edge(name, _spec(doc, v, k), None, frozenset(), False, k))
                 continue
             spec = _spec(doc, doc.string(v, "version", k) or "", join_key(k, "version"))
             markers = []
@@ -252,8 +259,11 @@ def _edges(doc: Doc, entry: Dict[str, Any], where: str) -> List[Edge]:
                 markers[0] if markers else None)
             extras = frozenset(canonical(e) for e in doc.strings(v, "extras", k))
             optional = bool(doc.get(v, "optional", bool, k, default=False))
-            edges.append(Edge(canonical(name), spec, combined, extras, optional, k))
+            edges.append(Edge(name, spec, combined, extras, optional, k))
     return edges
+
+
+_NO_EXTRAS: FrozenSet[str] = frozenset()
 
 
 def _check_python(doc: Doc, env: Mapping[str, str]) -> None:

@@ -71,12 +71,14 @@ def read(path: str, ctx: ReadContext) -> Source:
 
     entries = doc.tables(doc.data, "packages", "")
     lines = entry_lines(doc.text, "packages", len(entries))
+    doc.text = ""  # not needed any more: let it go before the packages are read
     locked: List[Locked] = []
     selected: Set[int] = set()
     reachable: Set[int] = set()
     chosen_by_name: Dict[str, int] = {}
     project: Optional[str] = None
     for i, entry in enumerate(entries):
+        entries[i] = {}  # each entry goes once it is read
         where = f"packages[{i}]"
         name = doc.name(entry, "name", where)
         version = doc.string(entry, "version", where)

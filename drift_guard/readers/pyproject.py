@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 
-from drift_guard._names import VALID_NAME, canonical
+from drift_guard._names import CANONICAL_VERSION, VALID_NAME, canonical
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import ReadContext, Requirement, Source
 from drift_guard.readers._toml import (
@@ -42,6 +42,10 @@ MAIN = "main"
 _DIGITS_LIMIT = 4300
 _LONG_NUMBER = re.compile(r"[0-9]{%d}" % (_DIGITS_LIMIT + 1))
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column \d+\)$")
+# `name==1.2.3` or `name (==1.2.3)` (as Poetry writes them), read without `packaging` when the
+# version is in normal form: packaging gives the same name, specifier "==1.2.3", no marker.
+_SIMPLE_PIN = re.compile(
+    r"([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)(?: \(==([^()\s]+)\)|==(\S+))\Z")
 
 
 class Dep(NamedTuple):
@@ -340,6 +344,15 @@ def _enrich(dep: Dep, poetry: Optional[Dep]) -> Dep:
 
 def _pep508(doc: Doc, text: str, key: str, group: str, extra: Optional[str],
             sources: Mapping[str, Tuple[Optional[str], bool]]) -> Dep:
+    pin = _SIMPLE_PIN.match(text)
+    if pin is not None and CANONICAL_VERSION.match(pin.group(2) or pin.group(3)):
+        name = canonical(pin.group(1))
+        url, editable = sources.get(name, (None, False))
+        dep = Dep(name=name, specifier="==" + (pin.group(2) or pin.group(3)), marker=None,
+                  extras=(), group=group, key=key, text=text, extra=extra, url=url,
+                  editable=editable)
+        _check_numbers(doc, dep)
+        return dep
     from packaging.requirements import InvalidRequirement
     from packaging.requirements import Requirement as Parsed
 
@@ -569,9 +582,19 @@ def _pep440(op: str, version: str) -> List[Tuple[str, str]]:
     return [(op, version)]
 
 
+_SPECIFIERS: Dict[str, Optional[str]] = {}
+
+
 def poetry_specifier(text: str) -> Optional[str]:
     """A Poetry version constraint as a PEP 440 specifier ("" for any version); None when it
     is a union (`||`), which PEP 440 cannot express. ValueError when it is not a constraint."""
+    if text in _SPECIFIERS:  # a lock repeats the same few constraints thousands of times
+        return _SPECIFIERS[text]
+    spec = _SPECIFIERS[text] = _poetry_specifier(text)
+    return spec
+
+
+def _poetry_specifier(text: str) -> Optional[str]:
     alternatives = _clauses(text)
     if len(alternatives) > 1:
         return None

@@ -79,6 +79,10 @@ _ARCHIVES = (".zip", ".whl", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz", ".ta
              ".tar.lzma", ".tar.gz", ".tgz", ".tar")
 _OPERATORS = ("~=", "==", "!=", "<=", ">=", "<", ">", "===")
 _STRONG_HASHES = ("sha256", "sha384", "sha512")
+# Option text that is only `--hash=<strong algorithm>:<digest>` options (no quotes, no escapes).
+_HASH_OPTION = r"--hash=(?:sha256|sha384|sha512):[0-9A-Za-z]+"
+_HASHES_ONLY = re.compile(rf"[ \t]*{_HASH_OPTION}(?:[ \t]+{_HASH_OPTION})*[ \t]*\Z")
+_HASH_VALUE = re.compile(r"--hash=(\S+)")
 
 # The options pip 26 accepts in a requirements file: long form -> takes a value.
 _LONG_OPTIONS = {
@@ -243,8 +247,20 @@ def _locale_encoding() -> str:
     return locale.getpreferredencoding(False)  # pragma: no cover - Python < 3.11
 
 
+_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+
+
 def split_lines(text: str) -> List[Line]:
     """Physical lines exactly as `str.splitlines` cuts them, each keeping its ending."""
+    if not _OTHER_BREAKS.search(text):
+        # Only \n (what nearly every file has): the same lines, without a test per line.
+        pieces = text.split("\n")
+        last = pieces.pop()
+        new = tuple.__new__
+        lines = [new(Line, (piece, "\n")) for piece in pieces]
+        if last:
+            lines.append(Line(last, ""))
+        return lines
     lines = []
     for piece in text.splitlines(True):
         if piece.endswith("\r\n"):
@@ -257,6 +273,9 @@ def split_lines(text: str) -> List[Line]:
 
 
 def _dominant_newline(lines: Sequence[Line]) -> str:
+    if all(ln.ending == "\n" for ln in lines[:-1]) and lines[-1:] and lines[-1].ending in (
+            "\n", ""):
+        return "\n"  # the one answer the count below can give then
     counts: Dict[str, int] = {}
     for ln in lines:
         if ln.ending in ("\n", "\r\n", "\r"):
@@ -325,7 +344,14 @@ def joined_positions(lines: Sequence[Line], start: int, end: int
 
 def strip_comment(joined: str) -> Tuple[str, int]:
     """pip's comment removal and strip: (text, offset of its first character in `joined`)."""
-    without = COMMENT.sub("", joined)
+    # COMMENT needs a `#`; without one it would only try (slowly) at every blank. A line
+    # that starts (after blanks) with one is a comment whole.
+    if "#" not in joined:
+        without = joined
+    elif joined.lstrip().startswith("#"):
+        return "", 0
+    else:
+        without = COMMENT.sub("", joined)
     stripped = without.strip()
     if not stripped:
         return "", 0
@@ -477,6 +503,9 @@ def parse_options(options: str) -> List[Tuple[str, str]]:
 
     Positional leftovers are ignored, as pip ignores them. Raises ValueError with pip's
     wording."""
+    if _HASHES_ONLY.match(options):
+        # What the tools write after a pin: the general path gives the same, more slowly.
+        return [("--hash", v) for v in _HASH_VALUE.findall(options)]
     try:
         args = shell_split(options)
     except ValueError:
@@ -583,8 +612,9 @@ def _plain_pin(args: str) -> Optional[Tuple[str, str]]:
     name, sep, version = args.partition("==")
     name = name.rstrip(" \t")
     version = version.strip(" \t")
+    # Only a local version (`1.0+x.zip`) can end like an archive.
     if (sep and VALID_NAME.match(name) and CANONICAL_VERSION.match(version)
-            and not _is_archive(version)):
+            and ("+" not in version or not _is_archive(version))):
         return name, version
     return None
 
@@ -794,7 +824,8 @@ def parse_requirement(text: str, bases: Sequence[str]) -> _Parsed:
     """A requirement line's text (options removed), as pip's `install_req_from_line` reads it.
 
     Raises ValueError with a message for the user."""
-    pin = _plain_pin(text)
+    # The blanks left where options were split off (`pkg==1.0 --hash=...`) change nothing.
+    pin = _plain_pin(text.strip(" \t"))
     if pin is not None:
         return _Parsed(canonical(pin[0]), "==" + pin[1])
     url_like = is_url(text)

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections import deque
 
 from drift_guard._names import canonical
 from drift_guard.models import ReadContext, Source
@@ -33,6 +34,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import (
         Any,
+        Deque,
         Dict,
         FrozenSet,
         Iterable,
@@ -76,7 +78,7 @@ class Package(NamedTuple):
 def read(path: str, ctx: ReadContext) -> Source:
     """What uv.lock locks; expected: what `uv sync` installs for the target (the project,
     its default groups, changed by --with/--without/--only; extras by `extras`)."""
-    doc = load_toml(path, HINT)
+    doc = load_toml(path, HINT, keep=_KEEP)
     _check_version(doc)
     base = os.path.dirname(os.path.abspath(path))
     packages = _packages(doc, base)
@@ -119,6 +121,10 @@ def read(path: str, ctx: ReadContext) -> Source:
         files=(path,),
     )
 
+
+# Of a package's files only whether they have hashes matters here.
+_KEEP = {((table,), field): frozenset({"hash"})
+         for table in ("package", "distribution") for field in ("sdist", "wheels")}
 
 # The schema uv reads: version 1 (uv 0.2 wrote it with `[[distribution]]`, uv 0.3 on with
 # `[[package]]`), with revisions up to 5 (what uv 0.13 writes). uv refuses any other version
@@ -205,6 +211,14 @@ def _holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str],
 
 
 def _edge(doc: Doc, value: Any, key: str) -> Edge:
+    if type(value) is dict and value.keys() <= _PLAIN_EDGE:
+        # The commonest edges (a name, perhaps a marker), with the checks below.
+        name, marker = value.get("name"), value.get("marker")
+        if type(name) is str and (marker is None or type(marker) is str):
+            name = doc.name_at(name, key, "name")
+            if marker:
+                doc.marker_at(marker, key, "marker")
+            return Edge(name, None, None, marker, _NO_EXTRAS, key)
     doc.expect(value, dict, key)
     if isinstance(value.get("extra"), str):
         raise doc.error(join_key(key, "extra"), "an extra written as a string (the form uv 0.2 "
@@ -217,6 +231,10 @@ def _edge(doc: Doc, value: Any, key: str) -> Edge:
     source = doc.get(value, "source", dict, key)
     extras = frozenset(canonical(e) for e in doc.strings(value, "extra", key))
     return Edge(name, doc.string(value, "version", key), source, marker, extras, key)
+
+
+_PLAIN_EDGE = frozenset({"name", "marker"})
+_NO_EXTRAS: FrozenSet[str] = frozenset()
 
 
 def _edge_table(doc: Doc, entry: Mapping[str, Any], field: str, where: str
@@ -234,8 +252,10 @@ def _packages(doc: Doc, base: str) -> List[Package]:
     table = "package" if "package" in doc.data or "distribution" not in doc.data else "distribution"
     entries = doc.tables(doc.data, table, "")
     lines = entry_lines(doc.text, table, len(entries))
+    doc.text = ""  # not needed any more: let it go before the packages are built
     result = []
     for i, entry in enumerate(entries):
+        entries[i] = {}  # each entry goes once it is read: the file held whole is its size again
         where = f"{table}[{i}]"
         name = doc.name(entry, "name", where)
         version = doc.string(entry, "version", where)
@@ -343,7 +363,7 @@ def _walk(doc: Doc, packages: Sequence[Package], roots: Sequence[int], groups: S
     for i, p in enumerate(packages):
         by_name.setdefault(p.locked.name, []).append(i)
 
-    queue: List[Tuple[Edge, str]] = []
+    queue: Deque[Tuple[Edge, str]] = deque()
     active: Dict[int, Set[str]] = {}
     labels: Dict[int, str] = {}
     for r in roots:
@@ -364,11 +384,16 @@ def _walk(doc: Doc, packages: Sequence[Package], roots: Sequence[int], groups: S
         if group in groups:
             queue.extend((e, group) for e in edges)
 
+    holds: Dict[str, bool] = {}  # by marker text: thousands of edges share a few markers
     while queue:
-        edge, label = queue.pop(0)
-        if markers and not _holds(doc, edge.marker, join_key(edge.key, "marker"), env,
-                                  conflicts):
-            continue
+        edge, label = queue.popleft()
+        if markers and edge.marker:
+            known = holds.get(edge.marker)
+            if known is None:
+                known = holds[edge.marker] = _holds(doc, edge.marker,
+                                                    join_key(edge.key, "marker"), env, conflicts)
+            if not known:
+                continue
         target = _target(doc, packages, by_name.get(edge.name, []), edge, env, conflicts,
                          markers)
         if target is None:

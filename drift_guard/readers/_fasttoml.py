@@ -1,0 +1,443 @@
+"""A fast reader for the TOML that lock tools write, or None: then the caller parses with
+`tomllib`, which gives the same answer (or the error) for every document.
+
+tomllib reads a character at a time in Python: a 5,000-package uv.lock takes it most of a
+second. Lock files use a small, regular part of TOML: one `key = value` or `[table]` /
+`[[array of tables]]` header per line, keys without dots, basic strings, integers, booleans,
+inline tables on one line, and arrays with one element per line. This reads that
+part a line at a time, each common value shape with one regular expression, and builds the
+tables with tomllib's own rules for headers.
+
+Anything else -- literal or multi-line strings, floats, dates, dotted keys, quoted keys in
+headers, a key defined twice, a stray character -- returns None. The property tests compare
+this with tomllib on every lock fixture, on generated locks and on random changes to them.
+"""
+
+from __future__ import annotations
+
+import re
+from sys import intern
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
+
+    Keep = Mapping[Tuple[Tuple[str, ...], str], FrozenSet[str]]
+
+# A basic string: no control characters (except tab) or DEL. The escapes TOML and JSON read
+# alike are decoded by `json` (not \U, not \/, and no \u for a surrogate, which JSON pairs up).
+_CHAR = r'[^"\\\x00-\x08\x0a-\x1f\x7f]'
+_ESCAPE = r'\\(?:["\\bfnrt]|u(?![dD][89a-fA-F])[0-9A-Fa-f]{4})'
+_PLAIN = rf'"{_CHAR}*"'
+_STRING = rf'"{_CHAR}*(?:{_ESCAPE}{_CHAR}*)*"'
+_INT = r"-?(?:0|[1-9][0-9]*)"
+_BARE = r"[A-Za-z0-9_-]+"
+_S = r"[ \t]*"
+
+_PLAIN_STRING = re.compile(_PLAIN)
+_ESCAPED_STRING = re.compile(_STRING)
+_TRAIL = r"[ \t]*(?:#[^\x00-\x08\x0a-\x1f\x7f]*)?"
+# A `key = ` line; group 3: the value when it is a plain string (the commonest line), group 4:
+# `[` when a multi-line array opens.
+_KEY_LINE = re.compile(
+    rf'(?:({_BARE})|"({_CHAR}*)"){_S}={_S}(?:"({_CHAR}*)"{_TRAIL}\Z|(\[)\Z)?')
+_SCALAR = re.compile(rf"{_INT}|true|false")
+# An inline table of plain strings, integers and booleans; each pair found by _FLAT_PAIR.
+_FLAT_VALUE = rf"(?:{_PLAIN}|{_INT}|true|false)"
+_FLAT = rf"\{{{_S}(?:{_BARE}{_S}={_S}{_FLAT_VALUE}{_S}(?:,{_S}(?!\}})|(?=\}})))*\}}"
+_FLAT_TABLE = re.compile(_FLAT)
+_FLAT_PAIR = re.compile(rf'({_BARE}){_S}={_S}(?:"({_CHAR}*)"|({_INT}|true|false))')
+# A one-line array of plain strings, and its elements.
+_FLAT_ARRAY = re.compile(rf"\[{_S}(?:{_PLAIN}{_S}(?:,{_S}|(?=\])))*\]")
+_PLAIN_BODY = re.compile(rf'"({_CHAR}*)"')
+# An element line of a multi-line array of such tables, or of plain strings (a comma after
+# each): findall over the block finds one per line when every line is one. (One match of a
+# repeated group over the whole block would be slower: re keeps state for every repeat.)
+_TABLE_LINE = re.compile(rf"^[ \t]*({_FLAT})[ \t]*,{_TRAIL}$", re.MULTILINE)
+_STRING_LINE = re.compile(rf'^[ \t]*"({_CHAR}*)"[ \t]*,{_TRAIL}$', re.MULTILINE)
+_HEADER = re.compile(rf"(\[\[?){_S}({_BARE}(?:{_S}\.{_S}{_BARE})*){_S}(\]\]?){_TRAIL}\Z")
+_DOT = re.compile(rf"{_S}\.{_S}")
+_COMMENT = re.compile(_TRAIL)
+_TRAILER = re.compile(rf"{_TRAIL}\Z")
+_ELEMENT_END = re.compile(rf"[ \t]*,{_TRAIL}\Z")
+
+# The general value (nested inline tables and arrays on one line), read as JSON: strings
+# taken out, the rest checked against the grammar and rewritten, the strings put back.
+_STRINGS = re.compile(rf"({_STRING})")
+_W = r"[ \t]*"
+
+
+def _grammar(depth: int) -> str:
+    if depth == 0:
+        return rf"(?:\x01|{_INT}|true|false)"
+    inner = _grammar(depth - 1)
+    array = rf"\[{_W}(?:{inner}{_W}(?:,{_W}|(?=\])))*\]"
+    table = rf"\{{{_S}(?:(?:{_BARE}|\x01){_S}={_S}{inner}{_S}(?:,{_S}(?!\}})|(?=\}})))*\}}"
+    return rf"(?:\x01|{_INT}|true|false|{array}|{table})"
+
+
+_VALUE = re.compile(_grammar(4))
+_VALUE_KEY = re.compile(rf"({_BARE}){_S}=")
+_VALUE_STRING_KEY = re.compile(rf"\x01{_S}=")
+_VALUE_TRAILING_COMMA = re.compile(r",([ \t]*\])")
+
+
+class _Invalid(Exception):
+    """Not the part of TOML read here (or not TOML at all): tomllib decides."""
+
+
+def loads(text: str, keep: Optional[Keep] = None) -> Optional[Dict[str, Any]]:
+    """`tomllib.loads(text)`, for a document in the part of TOML this reads; else None.
+
+    `keep` names values the caller reads only a few fields of (the hashes of a lock's files:
+    most of the file), by (header, key): `{(("package",), "wheels"): {"hash"}}` is `wheels`
+    under `[[package]]`. Where such a value is an inline table, or an array of inline tables,
+    of plain values, each keeps only those fields (all of it is still checked). Every other
+    value is read whole."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if "\r" in text:
+            return None
+    if "\x01" in text:
+        return None
+    try:
+        return _assemble(_sections(text, keep or {}))
+    except (_Invalid, ValueError, RecursionError):
+        return None
+    finally:
+        _SHARED.clear()
+
+
+def _sections(text: str, keep: Keep) -> List[Any]:
+    """[root pairs, (kind, path), pairs, (kind, path), pairs, ...]; kind 1 is `[table]`, 2 is
+    `[[array of tables]]`. The text is read a line at a time (not split: a list of every line
+    would be a second copy of it)."""
+    body: Dict[str, Any] = {}
+    items: List[Any] = [body]
+    key_line = _KEY_LINE.match
+    paths: Dict[str, Tuple[str, ...]] = {}
+    path: Tuple[str, ...] = ()
+    find = text.find
+    size = len(text)
+    pos = 0
+    while pos < size:
+        end = find("\n", pos)
+        if end < 0:
+            end = size
+        line = text[pos:end]
+        pos = end + 1
+        if line[:1] == "[":
+            h = _HEADER.match(line)
+            if h is None or (h.group(1) == "[[") != (h.group(3) == "]]"):
+                raise _Invalid
+            raw = h.group(2)
+            known = paths.get(raw)
+            if known is None:
+                known = paths[raw] = tuple(_DOT.split(raw)) if "." in raw else (raw,)
+            path = known
+            items.append((len(h.group(1)), path))
+            body = {}
+            items.append(body)
+            continue
+        m = key_line(line)
+        if m is not None:
+            key, quoted, plain, array = m.groups()
+            key = intern(quoted if key is None else key)
+            if plain is not None:
+                value: Any = plain
+            elif array is not None:
+                value, pos = _array(text, pos, keep.get((path, key)) if keep else None)
+            else:
+                value, stop = _value(line, m.end(), keep.get((path, key)) if keep else None)
+                if stop != len(line) and not _TRAILER.match(line, stop):
+                    raise _Invalid
+            if key in body:
+                raise _Invalid
+            body[key] = value
+            continue
+        if not line or _COMMENT.fullmatch(line):
+            continue
+        raise _Invalid
+    return items
+
+
+def _array(text: str, pos: int, fields: Optional[FrozenSet[str]] = None
+           ) -> Tuple[List[Any], int]:
+    """A multi-line array that opened at the end of the line before text[pos]; the array and
+    where the line after its closing `]` starts."""
+    # The elements up to the first line that is `]` alone, when they are all of one plain
+    # shape: checked and found in one findall each.
+    close = text.find("\n]\n", pos - 1)
+    if close < 0 and text.endswith("\n]"):
+        close = len(text) - 2
+    if close == pos - 1:
+        return [], close + 3
+    if close >= pos:
+        block = text[pos:close]
+        count = block.count("\n") + 1
+        found = _TABLE_LINE.findall(block)
+        if len(found) == count:
+            return [_flat(t, fields) for t in found], close + 3
+        found = _STRING_LINE.findall(block)
+        if len(found) == count:
+            return found, close + 3
+    # One element per line (with a comma, but for the last), `]` on a line of its own.
+    result: List[Any] = []
+    size = len(text)
+    last = False
+    while pos < size:
+        end = text.find("\n", pos)
+        if end < 0:
+            end = size
+        line = text[pos:end]
+        pos = end + 1
+        stripped = line.lstrip(" \t")
+        if not stripped or stripped[0] == "#":
+            if _COMMENT.fullmatch(line):
+                continue
+            raise _Invalid
+        if stripped[0] == "]":
+            if not _TRAILER.match(stripped, 1):
+                raise _Invalid
+            return result, pos
+        if last:
+            raise _Invalid
+        value, stop = _value(stripped, 0)
+        if not _ELEMENT_END.match(stripped, stop):
+            if not _TRAILER.match(stripped, stop):
+                raise _Invalid
+            last = True
+        result.append(value)
+    raise _Invalid
+
+
+# Short inline tables read in this document, by their text: a lock repeats many
+# (`source = { registry = "https://pypi.org/simple" }` on every package, the same edge in many
+# packages), and one table for all of them is one to hold. Nothing here changes a table once
+# read; the cache lives for one loads().
+_SHARED: Dict[Tuple[str, Optional[FrozenSet[str]]], Dict[str, Any]] = {}
+_SHORT = 100
+
+
+def _flat(text: str, fields: Optional[FrozenSet[str]] = None) -> Dict[str, Any]:
+    if len(text) <= _SHORT:
+        known = _SHARED.get((text, fields))
+        if known is None:
+            known = _SHARED[(text, fields)] = _read_flat(text, fields)
+        return known
+    return _read_flat(text, fields)
+
+
+def _read_flat(text: str, fields: Optional[FrozenSet[str]]) -> Dict[str, Any]:
+    # Keys are interned: thousands of tables name the same few, one string each is enough.
+    pairs = _FLAT_PAIR.findall(text)
+    if fields is not None:
+        if len({key for key, _, _ in pairs}) != len(pairs):
+            raise _Invalid
+        return {intern(key): _scalar(other) if other else plain for key, plain, other in pairs
+                if key in fields}
+    table = {intern(key): _scalar(other) if other else plain for key, plain, other in pairs}
+    if len(table) != len(pairs):
+        raise _Invalid
+    return table
+
+
+def _value(line: str, start: int, fields: Optional[FrozenSet[str]] = None
+           ) -> Tuple[Any, int]:
+    """The value that starts at line[start], and where it ends."""
+    first = line[start:start + 1]
+    if first == '"':
+        m = _PLAIN_STRING.match(line, start)
+        if m is not None:
+            return line[start + 1:m.end() - 1], m.end()
+        m = _ESCAPED_STRING.match(line, start)
+        if m is None:
+            raise _Invalid
+        return _decoder().decode(m.group()), m.end()
+    if first == "{":
+        m = _FLAT_TABLE.match(line, start)
+        if m is not None:
+            return _flat(m.group(), fields), m.end()
+        return _general(line, start)
+    if first == "[":
+        m = _FLAT_ARRAY.match(line, start)
+        if m is not None:
+            return _PLAIN_BODY.findall(m.group()), m.end()
+        return _general(line, start)
+    m = _SCALAR.match(line, start)
+    if m is None:
+        raise _Invalid
+    return _scalar(m.group()), m.end()
+
+
+def _scalar(text: str) -> Any:
+    if text == "true":
+        return True
+    if text == "false":
+        return False
+    return int(text)
+
+
+def _general(line: str, start: int) -> Tuple[Any, int]:
+    """Nested inline tables and arrays on one line, through JSON."""
+    text = line[start:]
+    parts = _STRINGS.split(text)
+    strings = parts[1::2]
+    skeleton = "\x01".join(parts[0::2])
+    if '"' in skeleton:
+        raise _Invalid
+    m = _VALUE.match(skeleton)
+    if m is None:
+        raise _Invalid
+    end = m.end()
+    rest = skeleton[end:]
+    used = skeleton.count("\x01", 0, end)
+    s = _VALUE_KEY.sub(r'"\1":', skeleton[:end])
+    s = _VALUE_STRING_KEY.sub("\x01:", s)
+    s = _VALUE_TRAILING_COMMA.sub(r"\1", s)
+    pieces = s.split("\x01")
+    out: List[str] = [""] * (2 * len(pieces) - 1)
+    out[0::2] = pieces
+    out[1::2] = strings[:used]
+    value = _decoder().decode("".join(out))
+    # where the value ends in `line`: the length of what follows it, strings included
+    tail = len(rest) - rest.count("\x01") + sum(len(s) for s in strings[used:])
+    return value, len(line) - tail
+
+
+_DECODERS: List[Any] = []
+
+
+def _decoder() -> Any:
+    if not _DECODERS:
+        import json
+
+        _DECODERS.append(json.JSONDecoder(strict=False, object_pairs_hook=_unique))
+    return _DECODERS[0]
+
+
+def _unique(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        raise _Invalid
+    return result
+
+
+def _assemble(items: List[Any]) -> Dict[str, Any]:
+    """The document, with tomllib's rules for headers."""
+    root: Dict[str, Any] = {}
+    flags = _Flags()
+    # Only where a header goes into a value does the value's path matter (`[a.b]` after
+    # `b = {...}` in `[a]` is an error): only such values are flagged.
+    under: Dict[Tuple[str, ...], Set[str]] = {}
+    for i in range(1, len(items), 2):
+        path = items[i][1]
+        for n in range(len(path)):
+            under.setdefault(path[:n], set()).add(path[n])
+    _pairs(root, flags, (), items[0], under, root)
+    for i in range(1, len(items), 2):
+        kind, header = items[i]
+        if kind == 2:
+            if flags.is_(header, _FROZEN):
+                raise _Invalid
+            flags.unset_all(header)
+            flags.set(header, _EXPLICIT, recursive=False)
+            nest = _append_to_list(root, header)
+        else:
+            if flags.is_(header, _EXPLICIT) or flags.is_(header, _FROZEN):
+                raise _Invalid
+            flags.set(header, _EXPLICIT, recursive=False)
+            nest = _nest(root, header)
+        _pairs(root, flags, header, items[i + 1], under, nest)
+    return root
+
+
+def _pairs(root: Dict[str, Any], flags: _Flags, header: Tuple[str, ...],
+           body: Dict[str, Any], under: Dict[Tuple[str, ...], Set[str]],
+           nest: Dict[str, Any]) -> None:
+    """Add a section's pairs to `nest`, the table its header named (tomllib checks the
+    header's path, and finds the same table, for each pair)."""
+    if not body:
+        return
+    if flags.is_(header, _FROZEN):
+        raise _Invalid
+    if nest and not nest.keys().isdisjoint(body):
+        raise _Invalid
+    nest.update(body)
+    below = under.get(header)
+    if below:
+        for key in below.intersection(body):
+            if isinstance(body[key], (dict, list)):
+                flags.set(header + (key,), _FROZEN, recursive=True)
+
+
+def _nest(root: Dict[str, Any], key: Tuple[str, ...]) -> Dict[str, Any]:
+    cont: Any = root
+    for k in key:
+        if k not in cont:
+            cont[k] = {}
+        cont = cont[k]
+        if isinstance(cont, list):
+            cont = cont[-1]
+        if not isinstance(cont, dict):
+            raise _Invalid
+    return cont  # type: ignore[no-any-return]
+
+
+def _append_to_list(root: Dict[str, Any], key: Tuple[str, ...]) -> Dict[str, Any]:
+    cont = _nest(root, key[:-1])
+    last = key[-1]
+    table: Dict[str, Any] = {}
+    if last in cont:
+        if not isinstance(cont[last], list):
+            raise _Invalid
+        cont[last].append(table)
+    else:
+        cont[last] = [table]
+    return table
+
+
+_FROZEN = 0
+_EXPLICIT = 1
+
+
+class _Flags:
+    """tomllib's flags by key path: FROZEN (an inline table or array) and EXPLICIT (a table
+    declared by a header, which may not be declared again)."""
+
+    def __init__(self) -> None:
+        self._flags: Dict[str, Any] = {}
+
+    def unset_all(self, key: Tuple[str, ...]) -> None:
+        cont = self._flags
+        for k in key[:-1]:
+            if k not in cont:
+                return
+            cont = cont[k]["nested"]
+        cont.pop(key[-1], None)
+
+    def set(self, key: Tuple[str, ...], flag: int, *, recursive: bool) -> None:
+        cont = self._flags
+        for k in key[:-1]:
+            if k not in cont:
+                cont[k] = {"flags": set(), "recursive_flags": set(), "nested": {}}
+            cont = cont[k]["nested"]
+        if key[-1] not in cont:
+            cont[key[-1]] = {"flags": set(), "recursive_flags": set(), "nested": {}}
+        cont[key[-1]]["recursive_flags" if recursive else "flags"].add(flag)
+
+    def is_(self, key: Tuple[str, ...], flag: int) -> bool:
+        if not key:
+            return False
+        cont = self._flags
+        for k in key[:-1]:
+            if k not in cont:
+                return False
+            inner = cont[k]
+            if flag in inner["recursive_flags"]:
+                return True
+            cont = inner["nested"]
+        if key[-1] in cont:
+            cont = cont[key[-1]]
+            return flag in cont["flags"] or flag in cont["recursive_flags"]
+        return False
