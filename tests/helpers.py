@@ -90,14 +90,79 @@ def make_venv(
     with_pip: bool = True,
     system_site_packages: bool = False,
 ) -> Venv:
-    """Create a real virtualenv with the stdlib `venv` module of `python`."""
-    args = [python, "-m", "venv"]
-    if not with_pip:
-        args.append("--without-pip")
+    """Create a real virtualenv with the stdlib `venv` module of `python`.
+
+    With pip, the venv gets exactly what `python -m venv` with ensurepip puts there (pip and,
+    on older Pythons, setuptools, with their scripts and RECORD): the first such venv of each
+    Python in this session is made by `python -m venv` itself, later ones are made without
+    pip and get a copy of that one's ensurepip install, its scripts pointed at their own
+    interpreter. ensurepip costs seconds per venv; the copy, a fraction of one.
+    """
+    args = [python, "-m", "venv", "--without-pip"]
     if system_site_packages:
         args.append("--system-site-packages")
     subprocess.run([*args, str(path)], check=True, capture_output=True)
-    return Venv(path, path / "bin" / "python")
+    venv = Venv(path, path / "bin" / "python")
+    if with_pip:
+        _seed_pip(venv, _pip_seed(python))
+        cfg = path / "pyvenv.cfg"
+        # As `python -m venv` with pip writes it: the one difference is the option.
+        cfg.write_text(cfg.read_text().replace(" -m venv --without-pip ", " -m venv ", 1))
+    return venv
+
+
+_PIP_SEEDS: dict[str, Path] = {}
+
+
+def _pip_seed(python: str) -> Path:
+    """A venv `python -m venv` made with pip, once per Python per session."""
+    import atexit
+    import shutil
+    import tempfile
+
+    if python not in _PIP_SEEDS:
+        base = tempfile.mkdtemp(prefix="drift-guard-tests-pip-seed-")
+        atexit.register(shutil.rmtree, base, True)
+        seed = Path(base) / "venv"
+        subprocess.run([python, "-m", "venv", str(seed)], check=True, capture_output=True)
+        _PIP_SEEDS[python] = seed
+    return _PIP_SEEDS[python]
+
+
+def _seed_pip(venv: Venv, seed: Path) -> None:
+    """Copy what ensurepip installed in `seed` into `venv` (made from the same Python without
+    pip): site-packages as is; the scripts with their interpreter path, and their RECORD rows,
+    rewritten for `venv`."""
+    import shutil
+
+    old, new = os.path.abspath(seed).encode(), os.path.abspath(venv.path).encode()
+    seed_site = next((seed / "lib").glob("python3*/site-packages"))
+    site = venv.path / seed_site.relative_to(seed)
+    for entry in seed_site.iterdir():
+        if entry.is_dir():
+            shutil.copytree(entry, site / entry.name, symlinks=True)
+        else:
+            shutil.copy2(entry, site / entry.name)
+    scripts = {}
+    for script in (seed / "bin").iterdir():
+        target = venv.bin / script.name
+        if target.exists() or target.is_symlink():
+            continue  # made by venv itself (python, activate, ...)
+        data = script.read_bytes().replace(old, new)
+        target.write_bytes(data)
+        shutil.copymode(script, target)
+        scripts[f"../../../bin/{script.name}"] = data
+    for record in site.glob("*.dist-info/RECORD"):
+        rows = record.read_bytes().splitlines(keepends=True)
+        changed = False
+        for i, row in enumerate(rows):
+            name = row.split(b",", 1)[0].decode()
+            if name in scripts:
+                data, end = scripts[name], row[len(row.rstrip(b"\r\n")):]
+                rows[i] = f"{name},{_record_hash(data)},{len(data)}".encode() + end
+                changed = True
+        if changed:
+            record.write_bytes(b"".join(rows))
 
 
 def pip(
