@@ -299,27 +299,6 @@ def test_hash_options_read_as_the_general_option_parser_reads_them(
 # ------------------------------------------------------------- entry lines without splitting
 
 
-def _entry_lines_by_splitting(text: str, header: str, count: int) -> List[Any]:
-    """What entry_lines() computes, the simple way (str.splitlines)."""
-    lines = text.splitlines()
-    starts = [i for i, line in enumerate(lines) if line.strip() == f"[[{header}]]"]
-    if len(starts) != count:
-        return [None] * count
-    result = []
-    for n, start in enumerate(starts):
-        end = starts[n + 1] if n + 1 < len(starts) else len(lines)
-        found = start
-        for i in range(start + 1, end):
-            stripped = lines[i].lstrip()
-            if stripped.startswith("["):
-                break
-            if re.match(r"name\s*=", stripped):
-                found = i
-                break
-        result.append(found + 1)
-    return result
-
-
 LOCK_TEXTS = [p for p in FIXTURES if p.suffix == ".lock" or p.name.startswith("pylock")]
 
 
@@ -329,7 +308,7 @@ LOCK_TEXTS = [p for p in FIXTURES if p.suffix == ".lock" or p.name.startswith("p
            "  [[package]]  ", "[[packages]]", "name = 1", "  name=2", "[x]", " [y]", "",
            "\tname\t= 3", "names = 4", "# name = 5", "\x0c", "x\u2028name = 6"])), max_size=6))
 def test_entry_lines_finds_what_splitting_finds(which: int, inserts: List[Any]) -> None:
-    from drift_guard.readers._toml import entry_lines
+    from drift_guard.readers._toml import entry_lines, entry_lines_by_splitting
 
     lines = LOCK_TEXTS[which].read_text(encoding="utf-8").split("\n")
     for at, text in inserts:
@@ -338,7 +317,7 @@ def test_entry_lines_finds_what_splitting_finds(which: int, inserts: List[Any]) 
     for header in ("package", "packages", "distribution"):
         count = sum(1 for line in text.splitlines() if line.strip() == f"[[{header}]]")
         for n in (count, count + 1):
-            assert entry_lines(text, header, n) == _entry_lines_by_splitting(text, header, n)
+            assert entry_lines(text, header, n) == entry_lines_by_splitting(text, header, n)
 
 
 # ------------------------------------------------------------------ keeping only some fields

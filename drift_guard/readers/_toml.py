@@ -444,6 +444,11 @@ def entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
     has none), or all None when the file does not use one header per entry."""
     if not _ODD_BREAKS.search(text):
         return _entry_lines(text, header, count)
+    return entry_lines_by_splitting(text, header, count)
+
+
+def entry_lines_by_splitting(text: str, header: str, count: int) -> List[Optional[int]]:
+    """`entry_lines` with str.splitlines(): every line break Python knows."""
     lines = text.splitlines()
     marker = f"[[{header}]]"
     starts = [i for i, line in enumerate(lines) if line.strip() == marker]
