@@ -121,7 +121,7 @@ def evaluate(text: Optional[str], environment: Mapping[str, str], extra: str = "
     readers call `check` first so the error names the file and line instead."""
     if not text:
         return True
-    key = (_environment_key(environment), text, extra)
+    key = (environment_key(environment), text, extra)
     known = _ANSWERS.get(key)
     if known is not None:
         return known
@@ -150,13 +150,14 @@ _ANSWERS: Dict[Tuple[Any, ...], bool] = {}
 _ENVIRONMENTS: Dict[int, Tuple[Mapping[str, str], Dict[str, str], Tuple[Any, ...]]] = {}
 
 
-def _environment_key(environment: Mapping[str, str]) -> Tuple[Any, ...]:
+def environment_key(environment: Mapping[str, Any]) -> Tuple[Any, ...]:
     """A hashable key for a marker environment, sorted once per environment object (kept, so
     that its id is not reused; and compared, in case it was changed since)."""
     known = _ENVIRONMENTS.get(id(environment))
     if known is not None and known[0] is environment and known[1] == environment:
         return known[2]
-    key = tuple(sorted((k, str(v)) for k, v in environment.items()))
+    key = tuple(sorted((k, v if isinstance(v, str) else repr(v))
+                       for k, v in environment.items()))
     _ENVIRONMENTS[id(environment)] = (environment, dict(environment), key)
     return key
 

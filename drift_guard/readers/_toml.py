@@ -13,6 +13,7 @@ import re
 
 from drift_guard._names import canonical
 from drift_guard.errors import DriftGuardError
+from drift_guard.markers import environment_key
 from drift_guard.models import ReadContext, Requirement
 
 TYPE_CHECKING = False
@@ -285,7 +286,7 @@ def marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str]
     if not text:
         return True
     extras = tuple(extras)
-    known = _HOLDS.get((_env_key(env), text, extras))
+    known = _HOLDS.get((environment_key(env), text, extras))
     if known is not None:
         return known
     marker = parse_marker(text, doc, key)
@@ -296,7 +297,7 @@ def marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str]
         if _evaluate(marker, base, doc, key):
             result = True
             break
-    _HOLDS[(_env_key(env), text, extras)] = result
+    _HOLDS[(environment_key(env), text, extras)] = result
     return result
 
 
@@ -304,18 +305,6 @@ def marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str]
 # markers on thousands of entries. Only answers are kept; a marker that cannot be evaluated
 # raises again at each entry, naming that entry.
 _HOLDS: Dict[Tuple[Any, ...], bool] = {}
-_ENV_KEYS: Dict[int, Tuple[Mapping[str, Any], Dict[str, Any], Tuple[Any, ...]]] = {}
-
-
-def _env_key(env: Mapping[str, Any]) -> Tuple[Any, ...]:
-    """A hashable key for a marker environment, sorted once per environment object (kept, so
-    that its id is not reused; and compared, in case it was changed since)."""
-    known = _ENV_KEYS.get(id(env))
-    if known is not None and known[0] is env and known[1] == env:
-        return known[2]
-    key = tuple(sorted((k, v if isinstance(v, str) else repr(v)) for k, v in env.items()))
-    _ENV_KEYS[id(env)] = (env, dict(env), key)
-    return key
 
 
 def lock_marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str],
