@@ -9,12 +9,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import re
 import subprocess
 import sys
-import re
 import zipfile
 from pathlib import Path
-from typing import Any, Iterable, Mapping, NamedTuple, Optional, Sequence
+from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -239,20 +239,17 @@ def pip_check(venv: Venv) -> set[tuple[str, str]]:
     return found  # type: ignore[return-value]
 
 
-def wheels_of_installed(roots: Iterable[str], dest: Path) -> None:
-    """Rebuild, offline, the wheels of the test session's installed distributions `roots` and
-    everything they need (from the files their RECORD lists; scripts are left out: pip writes
-    them again from entry_points.txt)."""
+def requires_closure(roots: Iterable[str]) -> List[Any]:
+    """The installed distributions of the test session that `roots` need, `roots` included
+    (requirements whose marker holds with no extra)."""
     import importlib.metadata as md
 
     from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
 
-    def canon(name: str) -> str:
-        return re.sub(r"[-_.]+", "-", name).lower()
-
-    by_name = {canon(d.metadata["Name"]): d for d in md.distributions()}
-    seen: dict = {}
-    stack = [canon(r) for r in roots]
+    by_name = {canonicalize_name(d.metadata["Name"]): d for d in md.distributions()}
+    seen: Dict[str, Any] = {}
+    stack = [canonicalize_name(r) for r in roots]
     while stack:
         name = stack.pop()
         if name in seen or name not in by_name:
@@ -261,9 +258,16 @@ def wheels_of_installed(roots: Iterable[str], dest: Path) -> None:
         for text in dist.requires or []:
             req = Requirement(text)
             if req.marker is None or req.marker.evaluate({"extra": ""}):
-                stack.append(canon(req.name))
+                stack.append(canonicalize_name(req.name))
+    return list(seen.values())
+
+
+def wheels_of_installed(roots: Iterable[str], dest: Path) -> None:
+    """Rebuild, offline, the wheels of the test session's installed distributions `roots` and
+    everything they need (from the files their RECORD lists; scripts are left out: pip writes
+    them again from entry_points.txt)."""
     dest.mkdir(parents=True, exist_ok=True)
-    for dist in seen.values():
+    for dist in requires_closure(roots):
         repack(dist, dest)
 
 

@@ -4,11 +4,11 @@ process. The scenarios are issue 2's "done when" list."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shlex
-import subprocess
-import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 

@@ -584,7 +584,8 @@ def test_fast_marker_check_agrees_with_packaging(clauses: list, parens: bool, ex
     ],
 )
 def test_requires_dist_parse_agrees_with_packaging(line: str) -> None:
-    from packaging.requirements import InvalidRequirement, Requirement as PReq
+    from packaging.requirements import InvalidRequirement
+    from packaging.requirements import Requirement as PReq
 
     from drift_guard import requires
 

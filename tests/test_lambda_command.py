@@ -22,8 +22,8 @@ from typing import Dict, List, Sequence, Tuple
 import pytest
 
 from drift_guard.aws_lambda import command
-from tests.helpers import repack, write_wheel
-from tests.test_zappa import _requires_closure, dynload
+from tests.helpers import repack, requires_closure, write_wheel
+from tests.test_zappa import dynload
 
 pytestmark = pytest.mark.e2e  # real pip install -t trees
 
@@ -37,7 +37,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("flask")
     pytest.importorskip("boto3")
     dest = tmp_path_factory.mktemp("lambda-wheels")
-    for dist in _requires_closure(["flask", "boto3", "anyio", "setuptools"]):
+    for dist in requires_closure(["flask", "boto3", "anyio", "setuptools"]):
         repack(dist, dest)
     return dest
 

@@ -12,9 +12,8 @@ import pytest
 
 from drift_guard.errors import DriftGuardError
 from drift_guard.zappa import check, evaluate
-from tests.helpers import make_venv, pip, repack
-from tests.test_zappa import (FLASK_REQUIRES, PY, TODAY, FakeCli, _requires_closure,
-                              fake_venv, zip_site_packages)
+from tests.helpers import make_venv, pip, repack, requires_closure
+from tests.test_zappa import FLASK_REQUIRES, PY, TODAY, FakeCli, fake_venv, zip_site_packages
 
 PYENV_312 = Path("/root/.pyenv/versions")
 
@@ -55,7 +54,7 @@ def test_a_312_venv_for_a_python310_runtime(tmp_path: Path, project: Path) -> No
     pytest.importorskip("anyio")
     wheels = tmp_path / "wheels"
     wheels.mkdir()
-    for dist in _requires_closure(["anyio"]):
+    for dist in requires_closure(["anyio"]):
         repack(dist, wheels)
     venv = make_venv(tmp_path / "venv312", python=_python("3.12"))
     pip(venv, "install", "anyio", find_links=wheels)

@@ -20,7 +20,7 @@ from typing import Dict, Iterator, Mapping, Optional, Sequence
 
 import pytest
 
-from tests.helpers import ROOT, make_venv, write_wheel, pip
+from tests.helpers import ROOT, make_venv, pip, write_wheel
 
 SECRET = "hunter2-s3cr3t-value"
 MEMORY_CAP = 1024 * 1024 * 1024

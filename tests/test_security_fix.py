@@ -219,12 +219,17 @@ def test_the_resolution_for_a_uv_venv_uses_uv_pip(project: Path) -> None:
     assert "  resolve it with: uv pip install --python .venv/bin/python 'werkzeug>=3.0'\n" in err
 
 
-def test_allow_broken_reaches_the_fix_from_the_command_line(
-    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def _six_broken_by_extra(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A project whose venv is broken: `extra` needs six>=2, six 1.16.0 is installed."""
     fake_venv(project, {"six": "1.16.0", "extra": "1.0"})
     (project / "requirements.txt").write_bytes(b"six==1.16.0\n")
     add_to_report(monkeypatch, findings=(_broken("six", "1.16.0", ">=2", "extra"),))
+
+
+def test_allow_broken_reaches_the_fix_from_the_command_line(
+    project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _six_broken_by_extra(project, monkeypatch)
     code, out, err = dg(capsys, "--fix")
     assert code == 2
     assert "six 1.16.0 is installed, but extra requires six>=2" in err
@@ -384,9 +389,7 @@ def test_require_pins_fix_keeps_a_file_declared_top_level_top_level(
 def test_a_refusal_under_format_json_is_one_line_on_stderr_and_nothing_on_stdout(
     project: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    fake_venv(project, {"six": "1.16.0", "extra": "1.0"})
-    (project / "requirements.txt").write_bytes(b"six==1.16.0\n")
-    add_to_report(monkeypatch, findings=(_broken("six", "1.16.0", ">=2", "extra"),))
+    _six_broken_by_extra(project, monkeypatch)
     code, out, err = dg(capsys, "--diff", "--format", "json")
     assert (code, out) == (2, "")
     assert err.startswith("drift-guard: error: --diff: the environment does not satisfy itself")

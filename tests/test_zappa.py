@@ -22,9 +22,7 @@ fast instead of going out.
 
 from __future__ import annotations
 
-import base64
 import datetime
-import hashlib
 import json
 import os
 import re
@@ -46,7 +44,7 @@ from drift_guard.aws_lambda.target import LambdaOptions, lambda_options, make_ta
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import Installed
 from drift_guard.zappa import evaluate, load_config
-from tests.helpers import ROOT, Venv, make_venv, pip, repack, write_wheel
+from tests.helpers import ROOT, Venv, make_venv, pip, repack, requires_closure, write_wheel
 
 FIXTURE = ROOT / "fixtures" / "zappa-app"
 TODAY = datetime.date(2025, 11, 22)
@@ -566,39 +564,12 @@ def _installed(prefix: Path) -> List[Installed]:
 # === end to end: the real Zappa ============================================================
 
 
-def _requires_closure(roots: List[str]) -> List[Any]:
-    """The installed distributions of the test environment that `roots` need."""
-    import importlib.metadata as md
-
-    from packaging.requirements import Requirement
-
-    from drift_guard._names import canonical
-
-    by_name = {canonical(d.metadata["Name"]): d for d in md.distributions()}
-    seen: Dict[str, Any] = {}
-    stack = [canonical(r) for r in roots]
-    while stack:
-        name = stack.pop()
-        if name in seen or name not in by_name:
-            continue
-        seen[name] = dist = by_name[name]
-        for text in dist.requires or []:
-            req = Requirement(text)
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
-                stack.append(canonical(req.name))
-    return list(seen.values())
-
-
-def _record_hash(data: bytes) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-
-
 @pytest.fixture(scope="session")
 def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
     pytest.importorskip("zappa")
     pytest.importorskip("flask")
     dest = tmp_path_factory.mktemp("wheelhouse")
-    for dist in _requires_closure(["zappa", "flask"]):
+    for dist in requires_closure(["zappa", "flask"]):
         repack(dist, dest)
     # The package's code and its data files (e.g. the standard-library module lists).
     sources = {p.relative_to(ROOT).as_posix(): p.read_text()
@@ -608,7 +579,7 @@ def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
     write_wheel(dest, "drift-guard", __version__, requires=["packaging>=24"], modules=[],
                 files=sources)
-    for dist in _requires_closure(["packaging"]):
+    for dist in requires_closure(["packaging"]):
         repack(dist, dest)
     return dest
 

@@ -494,6 +494,27 @@ def _entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
     return result
 
 
+def versions_within(entries: Sequence[Locked], indexes: Sequence[int],
+                    specifier: str) -> List[int]:
+    """Of `indexes` into `entries`, those whose locked version `specifier` allows
+    (pre-releases too); none when the specifier or a version is not PEP 440."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        spec = SpecifierSet(specifier)
+    except InvalidSpecifier:
+        return []
+    result = []
+    for i in indexes:
+        try:
+            if spec.contains(Version(entries[i].version or ""), prereleases=True):
+                result.append(i)
+        except InvalidVersion:
+            continue
+    return result
+
+
 def file_url(path: str) -> str:
     """A local path as the `file://` URL pip records for it (PEP 610)."""
     from urllib.request import pathname2url

@@ -28,6 +28,7 @@ from drift_guard.readers._toml import (
     lock_requirements,
     marker_holds,
     select_groups,
+    versions_within,
 )
 
 TYPE_CHECKING = False
@@ -438,16 +439,6 @@ def _pick(packages: Sequence[Package], indexes: List[int], spec: Optional[str]) 
     """Of the entries locked under one name, the one an edge's constraint chooses."""
     if len(indexes) <= 1 or not spec:
         return indexes[:1]
-    from packaging.specifiers import SpecifierSet
-    from packaging.version import InvalidVersion, Version
-
-    spec_set = SpecifierSet(spec)
-    fits = []
-    for i in indexes:
-        try:
-            if spec_set.contains(Version(packages[i].locked.version or ""), prereleases=True):
-                fits.append(i)
-        except InvalidVersion:
-            continue
+    fits = versions_within([p.locked for p in packages], indexes, spec)
     # the newest that fits, as Poetry's solver prefers
     return [max(fits, key=lambda i: _sort_key(packages[i].locked.version))] if fits else indexes[:1]

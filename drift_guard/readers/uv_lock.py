@@ -28,6 +28,7 @@ from drift_guard.readers._toml import (
     lock_requirements,
     marker_holds,
     select_groups,
+    versions_within,
 )
 
 TYPE_CHECKING = False
@@ -421,7 +422,8 @@ def _target(doc: Doc, packages: Sequence[Package], indexes: List[int], edge: Edg
     if len(candidates) > 1 and edge.source is not None:
         candidates = [i for i in candidates if packages[i].source == edge.source]
     if len(candidates) > 1 and edge.specifier:
-        candidates = _matching(packages, candidates, edge.specifier) or candidates
+        candidates = (versions_within([p.locked for p in packages], candidates,
+                                       edge.specifier) or candidates)
     if len(candidates) > 1 and markers:
         forks = [i for i in candidates if any(
             _holds(doc, m, f"{packages[i].locked.key}.resolution-markers", env, active)
@@ -430,19 +432,3 @@ def _target(doc: Doc, packages: Sequence[Package], indexes: List[int], edge: Edg
     return candidates[0] if candidates else None
 
 
-def _matching(packages: Sequence[Package], indexes: List[int], specifier: str) -> List[int]:
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-    from packaging.version import InvalidVersion, Version
-
-    try:
-        spec = SpecifierSet(specifier)
-    except InvalidSpecifier:
-        return []
-    result = []
-    for i in indexes:
-        try:
-            if spec.contains(Version(packages[i].locked.version or ""), prereleases=True):
-                result.append(i)
-        except InvalidVersion:
-            continue
-    return result
