@@ -10,7 +10,9 @@ install a name that looks like a typo of an installed package.
 
 from __future__ import annotations
 
-from drift_guard._names import VALID_NAME, pin
+# A name `valid_name` accepts (PEP 508) never starts with "-" and holds nothing a shell or a
+# tool's option parser could read as anything but a name: hints may name it.
+from drift_guard._names import pin, valid_name
 from drift_guard._patterns import lazy
 from drift_guard.models import Finding
 
@@ -57,12 +59,6 @@ def shell(argv: Sequence[str]) -> str:
     import shlex
 
     return " ".join(shlex.quote(a) for a in argv)
-
-
-def valid_name(name: str) -> bool:
-    """A PEP 508 name: it never starts with "-" and holds nothing a shell or a tool's option
-    parser could read as anything but a name."""
-    return bool(VALID_NAME.match(name))
 
 
 def near_name(finding: Finding) -> Optional[str]:
