@@ -54,16 +54,35 @@ class Pip(NamedTuple):
         return (*self.command, verb, *extra, *self.options, *args)
 
 
-def shell(argv: Sequence[str]) -> str:
-    """`argv` as one POSIX shell command line, every argument quoted where it needs it."""
-    import shlex
+# What shlex.quote leaves unquoted: ASCII letters, digits and "_@%+=:,./-".
+_SHELL_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                        "_@%+=:,./-")
 
-    return " ".join(shlex.quote(a) for a in argv)
+
+def shell(argv: Sequence[str]) -> str:
+    """`argv` as one POSIX shell command line, every argument quoted where it needs it (as
+    `shlex.quote` quotes it; shlex would import `re` for this on the hook's path)."""
+    return " ".join(_quote(a) for a in argv)
+
+
+def _quote(arg: str) -> str:
+    if not arg:
+        return "''"
+    if _SHELL_SAFE.issuperset(arg):
+        return arg
+    return "'" + arg.replace("'", "'\"'\"'") + "'"
+
+
+def _may_say(text: str, words: str) -> bool:
+    """False only when `text` cannot match a case-insensitive pattern of the ASCII `words`
+    (outside ASCII, case folding has surprises: the Kelvin sign is a "k")."""
+    return not text.isascii() or words in text.lower()
 
 
 def near_name(finding: Finding) -> Optional[str]:
     """The installed name a "did you mean" reason points at, if any."""
-    m = _DID_YOU_MEAN.search(finding.reason or "")
+    reason = finding.reason or ""
+    m = _DID_YOU_MEAN.search(reason) if _may_say(reason, "did you mean") else None
     if m is None or not valid_name(m.group(1)):
         return None
     return m.group(1)
@@ -71,7 +90,10 @@ def near_name(finding: Finding) -> Optional[str]:
 
 def needed(finding: Finding) -> bool:
     """True when something installed needs this package: never suggest uninstalling it."""
-    return bool(finding.required_by) or bool(_NEEDED_BY.search(finding.reason or ""))
+    reason = finding.reason or ""
+    return bool(finding.required_by) or (
+        (_may_say(reason, "needed by") or _may_say(reason, "required by"))
+        and _NEEDED_BY.search(reason) is not None)
 
 
 _PIP = Pip()
@@ -157,7 +179,8 @@ def _undeclared(finding: Finding, record: str, pip: Pip) -> str:
             verb = "is" if len(finding.required_by) == 1 else "are"
             before = f"once {needers} {verb} gone or as declared: "
         uninstall = shell(pip.argv("uninstall", *names))
-        if _MARKER.search(finding.reason or "") and not finding.required_by:
+        reason = finding.reason or ""
+        if _may_say(reason, "marker") and _MARKER.search(reason) and not finding.required_by:
             # Declared, but for other targets: a fresh install leaves it out here.
             return f"{uninstall}, or change the marker that excludes it"
         return f"{record}, or {before}{uninstall}"

@@ -717,7 +717,8 @@ def _site_layout(
     site.py may be a distribution's (Debian's dist-packages)."""
     lib_names = _lib_candidates(version)
     try:
-        lib_names += sorted(n for n in os.listdir(os.path.join(prefix, "lib")) if _lib_dir_version(n))
+        lib_names += sorted(
+            n for n in os.listdir(os.path.join(prefix, "lib")) if _lib_dir_version(n))
     except OSError:
         pass
     for name in lib_names:

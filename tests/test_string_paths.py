@@ -194,3 +194,35 @@ def test_text_without_colon_or_slash_has_no_url_scheme(text: str) -> None:
 def test_a_comment_line_is_the_patterns(text: str) -> None:
     assert requirements.is_comment_line(text) is (
         re.match(requirements.COMMENT.pattern, text) is not None)
+
+
+@given(st.text("a-Z9_@%+=:,./'\" \t$`\\\n\u00e9\u0661", max_size=10))
+@example("")
+@example("it's")
+def test_shell_quoting_is_shlex_quote(arg: str) -> None:
+    import shlex
+
+    from drift_guard import advice
+
+    assert advice._quote(arg) == shlex.quote(arg)
+
+
+@given(st.text("ab<>%\r\n\t\x1b\x7f\x85\u202e\u200b \u00e9", max_size=10))
+def test_the_escapes_skip_only_text_their_patterns_leave_alone(value: str) -> None:
+    from drift_guard.render import _escape
+
+    assert _escape.text(value) == re.sub(_escape._UNSAFE.pattern, _escape._show, value)
+    inline = re.sub(_escape._UNSAFE_INLINE.pattern, _escape._show, value)
+    assert _escape.github_data(value) == (
+        inline.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
+
+
+@given(st.text("did you mean DID Marker needed by required BY x\u212a\u0130", max_size=30))
+def test_the_reason_prechecks_never_hide_a_match(reason: str) -> None:
+    from drift_guard import advice
+
+    for words, pattern in (("did you mean", advice._DID_YOU_MEAN), ("marker", advice._MARKER)):
+        if re.search(pattern.pattern, reason):
+            assert advice._may_say(reason, words)
+    if re.search(advice._NEEDED_BY.pattern, reason):
+        assert advice._may_say(reason, "needed by") or advice._may_say(reason, "required by")
