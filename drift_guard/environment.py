@@ -836,7 +836,8 @@ def _expand_pth(site_dirs: List[str], warnings: List[str]) -> Tuple[str, ...]:
                 warnings.append(f"skipped: {e}")
                 continue
             try:
-                text = data.decode("utf-8-sig")
+                # "utf-8-sig", as site.py reads it, without importing that codec.
+                text = (data[3:] if data.startswith(b"\xef\xbb\xbf") else data).decode("utf-8")
             except UnicodeDecodeError:
                 text = data.decode("latin-1")
             for line in text.splitlines():

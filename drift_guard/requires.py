@@ -191,11 +191,12 @@ def _parse_exact(text: str) -> Optional[Dep]:
 def is_release(text: str) -> bool:
     """A release number in ASCII digits ("1", "2.31.0"): `_RELEASE` without its `$`'s final
     newline."""
-    return text.isascii() and all(part.isdigit() for part in text.split("."))
+    return (text.replace(".", "").isdigit() and text.isascii() and text[0] != "."
+            and text[-1] != "." and ".." not in text)
 
 
 def _release(version: str) -> Tuple[int, ...]:
-    return tuple(int(p) for p in version.split("."))
+    return tuple(map(int, version.split(".")))
 
 
 def _pad(a: Tuple[int, ...], n: int) -> Tuple[int, ...]:

@@ -226,3 +226,21 @@ def test_the_reason_prechecks_never_hide_a_match(reason: str) -> None:
             assert advice._may_say(reason, words)
     if re.search(advice._NEEDED_BY.pattern, reason):
         assert advice._may_say(reason, "needed by") or advice._may_say(reason, "required by")
+
+
+_JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text("a\"\\\n\x00\u00e9\u202e\U0001f600 ")
+    | st.floats(allow_nan=False),
+    lambda inner: st.lists(inner, max_size=3) | st.tuples(inner)
+    | st.dictionaries(st.text("ab\"\u00e9", max_size=3) | st.integers(), inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(_JSON_VALUES)
+def test_the_json_writer_writes_what_json_dumps_writes(value: object) -> None:
+    import json
+
+    from drift_guard.render._json import dumps
+
+    assert dumps(value) == json.dumps(value, indent=2, ensure_ascii=True)
