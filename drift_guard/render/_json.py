@@ -35,7 +35,7 @@ def _write(value: Any, parts: List[str], newline: str) -> bool:
     elif value is False:
         parts.append("false")
     elif type(value) is str:
-        parts.append(_string(value))  # type: ignore[misc]
+        parts.append(_string(value))
     elif type(value) is int:
         parts.append(int.__repr__(value))
     elif type(value) in (list, tuple):
@@ -58,7 +58,7 @@ def _write(value: Any, parts: List[str], newline: str) -> bool:
         for i, (key, item) in enumerate(value.items()):
             if type(key) is not str:
                 return False
-            parts.append((inner if i == 0 else "," + inner) + _string(key) + ": ")  # type: ignore[misc]
+            parts.append((inner if i == 0 else "," + inner) + _string(key) + ": ")
             if not _write(item, parts, inner):
                 return False
         parts.append(newline + "}")
