@@ -1,3 +1,3 @@
-from drift_guard.cli import main
+from drift_guard.cli import run
 
-raise SystemExit(main())
+raise SystemExit(run())

@@ -102,3 +102,28 @@ def test_the_projects_own_name_is_looked_up_only_when_it_may_be_a_finding(
     names = project_names(str(tmp_path), {candidate})
     assert (candidate in names) is found
     assert project_names(str(tmp_path)) == project_names(str(tmp_path), {"my-app", "my-app-core"})
+
+
+@pytest.mark.parametrize("handler", [False, True])
+def test_the_console_script_ends_at_once_with_every_byte_written(project: Path,
+                                                                  handler: bool) -> None:
+    # 300 requirements, none installed: a long JSON document through a pipe, exit status 1.
+    (project / "requirements.txt").write_text(
+        "".join(f"package-{i:03d}=={i}.0\n" for i in range(300)))
+    script = (
+        "import atexit, sys\n"
+        + ("atexit.register(lambda: print('handler ran', file=sys.stderr))\n" if handler else "")
+        + "from drift_guard.cli import run\n"
+        "sys.argv = ['drift-guard', *sys.argv[1:]]\n"
+        "sys.exit(run())\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, "--no-cache", "--format", "json", "--python",
+         str(project / ".venv" / "bin" / "python"), "requirements.txt"],
+        cwd=project, capture_output=True, text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(project)},
+    )
+    assert done.returncode == 1, done.stderr
+    doc = json.loads(done.stdout)
+    assert sum(f["kind"] == "missing" for f in doc["findings"]) == 300
+    assert ("handler ran" in done.stderr) is handler
