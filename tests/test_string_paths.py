@@ -244,3 +244,18 @@ def test_the_json_writer_writes_what_json_dumps_writes(value: object) -> None:
     from drift_guard.render._json import dumps
 
     assert dumps(value) == json.dumps(value, indent=2, ensure_ascii=True)
+
+
+def _split_options_by_tokens(text: str) -> Tuple[str, str]:
+    tokens = text.split(" ")
+    for i, token in enumerate(tokens):
+        if token.startswith("-"):
+            return " ".join(tokens[:i]), " ".join(tokens[i:])
+    return text, ""
+
+
+@given(st.text("a- \t=-", max_size=12))
+@example("pkg==1.0  --hash=sha256:ab --hash=sha256:cd")
+@example("-r x")
+def test_options_are_split_where_pips_tokens_split_them(text: str) -> None:
+    assert requirements.split_options(text) == _split_options_by_tokens(text)

@@ -290,6 +290,8 @@ def _dominant_newline(lines: Sequence[Line]) -> str:
 
 def is_comment_line(text: str) -> bool:
     """`COMMENT.match(text)`: only blanks before a `#` (a physical line holds no newline)."""
+    if "#" not in text:
+        return False
     if "\n" in text:
         return COMMENT.match(text) is not None
     return text.lstrip().startswith("#")
@@ -304,14 +306,15 @@ def logical_lines(lines: Sequence[Line]) -> Iterator[Tuple[int, int, str]]:
     """(first index, last index, joined text) for each logical line, as pip joins them."""
     start = 0
     parts: List[str] = []
-    for i, ln in enumerate(lines):
-        text = ln.text
-        if continues(text):
+    for i, (text, _) in enumerate(lines):
+        # `continues(text)` and `is_comment_line(text)`, written out: this runs per line.
+        comment = "#" in text and is_comment_line(text)
+        if text[-1:] == "\\" and not comment:
             if not parts:
                 start = i
             parts.append(text.strip("\\"))
             continue
-        if is_comment_line(text):
+        if comment:
             text = " " + text  # so the comment is stripped from the joined line too
         if parts:
             parts.append(text)
@@ -442,12 +445,14 @@ def _leaks(message: str, values: Dict[str, str], width: int = 6) -> bool:
 
 
 def split_options(text: str) -> Tuple[str, str]:
-    """Split a logical line at the first space-separated token that starts with `-`."""
-    tokens = text.split(" ")
-    for i, token in enumerate(tokens):
-        if token.startswith("-"):
-            return " ".join(tokens[:i]), " ".join(tokens[i:])
-    return text, ""
+    """Split a logical line at the first space-separated token that starts with `-` (pip
+    splits on " " and joins the two parts with " ": the text before and after that space)."""
+    if text.startswith("-"):
+        return "", text
+    at = text.find(" -")
+    if at < 0:
+        return text, ""
+    return text[:at], text[at + 1:]
 
 
 # ------------------------------------------------------------------------ options
