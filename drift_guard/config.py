@@ -4,13 +4,12 @@ stage settings. The same keys in both, `-` and `_` spellings alike."""
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
 
 from drift_guard.errors import DriftGuardError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Dict, NamedTuple, Optional, Tuple
+    from typing import Any, Dict, Mapping, NamedTuple, Optional, Tuple
 else:
     from drift_guard._record import NamedTuple
 
@@ -81,6 +80,8 @@ def from_mapping(
 
     Relative `sources`, `python` and `venv` are taken relative to `base_dir`.
     """
+    from collections.abc import Mapping  # here: a project without the table never needs it
+
     if not isinstance(table, Mapping):
         raise DriftGuardError(f"{where} must be a table of settings", path=path)
     values: Dict[str, Any] = {}
