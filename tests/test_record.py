@@ -67,3 +67,32 @@ def test_the_tuple_machinery_cannot_be_overwritten(name: str) -> None:
         type("Bad", (_record.NamedTuple,), {"__annotations__": {"a": "int"},
                                              name: lambda *a: None,
                                              "__module__": __name__})
+
+
+def test_the_class_behaves_as_collections_namedtuple_makes_it() -> None:
+    import collections
+    import copy
+
+    class Ours(_record.NamedTuple):
+        a: int
+        b: str = "x"
+
+    theirs = collections.namedtuple("Ours", ["a", "b"], defaults=["x"])
+    assert Ours.__match_args__ == theirs.__match_args__ == ("a", "b")
+    assert Ours._field_defaults == theirs._field_defaults
+    assert Ours.__slots__ == theirs.__slots__ == ()
+    assert Ours(1) == theirs(1) and Ours(b="y", a=2) == theirs(b="y", a=2)
+    assert repr(Ours(1, "'")) == repr(theirs(1, "'"))
+    assert Ours.a.__doc__ == theirs.a.__doc__
+    for call in (lambda c: c(), lambda c: c(1, 2, 3), lambda c: c(1, c=3),
+                 lambda c: c._make([1]), lambda c: c(1)._replace(z=1)):
+        with pytest.raises((TypeError, ValueError)) as ours_error:
+            call(Ours)
+        with pytest.raises((TypeError, ValueError)) as their_error:
+            call(theirs)
+        assert type(ours_error.value) is type(their_error.value)
+    record = Ours(3, "z")
+    assert copy.copy(record) == record and copy.deepcopy(record) == record
+    assert record._asdict() == {"a": 3, "b": "z"} and record.__getnewargs__() == (3, "z")
+    with pytest.raises(AttributeError):
+        record.c = 1  # type: ignore[attr-defined]
