@@ -22,11 +22,11 @@ from __future__ import annotations
 import os
 import stat
 
-from drift_guard.imports.parse import Import, Parsed, parse
-
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any, Dict, Iterable, List, NamedTuple, Optional, Sequence, Set, Tuple
+
+    from drift_guard.imports.parse import Import, Parsed
 else:
     from drift_guard._record import NamedTuple
 
@@ -291,12 +291,12 @@ class Cache:
         if not os.path.isabs(base):
             return
         # A file name per project and target (not a secret, nor a security boundary: every
-        # entry is checked against the file's size, mtime and inode). crc32 twice, not
-        # hashlib: importing hashlib costs more than the whole warm scan of a small project.
-        from binascii import crc32
-
-        raw = key.encode("utf-8", "surrogateescape")
-        digest = f"{crc32(raw):08x}{crc32(raw[::-1]):08x}"
+        # entry is checked against the file's size, mtime and inode). FNV-1a, not hashlib:
+        # importing hashlib costs more than the whole warm scan of a small project.
+        digest = 0xCBF29CE484222325
+        for byte in key.encode("utf-8", "surrogateescape"):
+            digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+        digest = f"{digest:016x}"
         self.path = os.path.join(base, "drift-guard", f"imports-{digest}.json")
         self._load()
 
@@ -317,6 +317,8 @@ class Cache:
             self.entries = {}
 
     def get(self, rel: str, st: os.stat_result) -> Optional[Parsed]:
+        from drift_guard.imports.parse import Import, Parsed
+
         entry = self.entries.get(rel)
         try:
             if (
@@ -399,6 +401,10 @@ def scan(
     paths, from_git, differs = list_files(root, code, exclude, staged)
 
     from drift_guard import __version__
+
+    if not paths:
+        return Scan((), (), from_git)
+    from drift_guard.imports.parse import parse
 
     cache = None
     if use_cache:

@@ -15,6 +15,8 @@ from drift_guard.models import Environment, Finding, Installed
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Dict, FrozenSet, List, Mapping, NamedTuple, Optional, Sequence, Set, Tuple
+
+    from drift_guard.imports.providers import Providers
 else:
     from drift_guard._record import NamedTuple
 
@@ -74,7 +76,6 @@ def resolve(
 ) -> Resolution:
     """Scan the project's code under `root` and resolve every import against `env`."""
     from drift_guard.imports import files
-    from drift_guard.imports.providers import Providers
     from drift_guard.imports.stdlib import module_names, version_tuple
 
     version = version_tuple(env.python_version)
@@ -99,6 +100,8 @@ def resolve(
                 continue
             where = f"{source.path}:{imp.line}"
             if providers is None:
+                from drift_guard.imports.providers import Providers
+
                 providers = Providers(installed)
             dists = providers.providers(imp.module, imp.names)
             if imp.optional:
