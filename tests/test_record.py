@@ -81,7 +81,8 @@ def test_the_class_behaves_as_collections_namedtuple_makes_it() -> None:
     assert Ours.__match_args__ == theirs.__match_args__ == ("a", "b")
     assert Ours._field_defaults == theirs._field_defaults
     assert Ours.__slots__ == theirs.__slots__ == ()
-    assert Ours(1) == theirs(1) and Ours(b="y", a=2) == theirs(b="y", a=2)
+    assert Ours(1) == theirs(1)
+    assert Ours(b="y", a=2) == theirs(b="y", a=2)
     assert repr(Ours(1, "'")) == repr(theirs(1, "'"))
     assert Ours.a.__doc__ == theirs.a.__doc__
     for call in (lambda c: c(), lambda c: c(1, 2, 3), lambda c: c(1, c=3),
@@ -92,7 +93,9 @@ def test_the_class_behaves_as_collections_namedtuple_makes_it() -> None:
             call(theirs)
         assert type(ours_error.value) is type(their_error.value)
     record = Ours(3, "z")
-    assert copy.copy(record) == record and copy.deepcopy(record) == record
-    assert record._asdict() == {"a": 3, "b": "z"} and record.__getnewargs__() == (3, "z")
+    assert copy.copy(record) == record
+    assert copy.deepcopy(record) == record
+    assert record._asdict() == {"a": 3, "b": "z"}
+    assert record.__getnewargs__() == (3, "z")
     with pytest.raises(AttributeError):
         record.c = 1  # type: ignore[attr-defined]

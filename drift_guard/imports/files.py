@@ -296,8 +296,7 @@ class Cache:
         digest = 0xCBF29CE484222325
         for byte in key.encode("utf-8", "surrogateescape"):
             digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-        digest = f"{digest:016x}"
-        self.path = os.path.join(base, "drift-guard", f"imports-{digest}.json")
+        self.path = os.path.join(base, "drift-guard", f"imports-{digest:016x}.json")
         self._load()
 
     def _load(self) -> None:
