@@ -67,7 +67,6 @@ _CLAUSE = lazy(
     r"(?i)^\s*(~=|==|!=|<=|>=|<|>)\s*([0-9]+(?:\.[0-9]+)*(?:\.\*|" + _PRE + _DEV + "?|" + _DEV
     + r")?)\s*$"
 )
-_RELEASE = lazy(r"^[0-9]+(?:\.[0-9]+)*$")
 _PRE_RELEASE = lazy(r"(?i)^([0-9]+(?:\.[0-9]+)*)(?:" + _PRE + _DEV + "?|" + _DEV + ")$")
 
 _PARSED: Dict[str, Optional[Dep]] = {}
@@ -189,8 +188,7 @@ def _parse_exact(text: str) -> Optional[Dep]:
 
 
 def is_release(text: str) -> bool:
-    """A release number in ASCII digits ("1", "2.31.0"): `_RELEASE` without its `$`'s final
-    newline."""
+    """A release number: runs of ASCII digits joined by single dots ("1", "2.31.0")."""
     return (text.replace(".", "").isdigit() and text.isascii() and text[0] != "."
             and text[-1] != "." and ".." not in text)
 
