@@ -3,7 +3,7 @@
 The import scan asks git which files the project tracks on every check that finds an
 undeclared package. `subprocess` (with `threading`, `selectors`, `signal` and `locale`, which
 brings `re`) costs a commit hook several milliseconds to import for that one call; on POSIX the
-same can be done with `os.posix_spawnp`, a pipe and `select.poll`. Elsewhere (Windows) this
+same can be done with `os.posix_spawn`, a pipe and `select.poll`. Elsewhere (Windows) this
 falls back to `subprocess`.
 
 The program gets /dev/null as stdin (or a pipe holding `stdin`) and as stderr, its own session,
@@ -21,14 +21,17 @@ if TYPE_CHECKING:
 _CHUNK = 1 << 16
 # Taken when this module is first imported: drift_guard.cache's recorder treats a program
 # started any other way than through `run` as an unknown input.
-_posix_spawnp = getattr(os, "posix_spawnp", None)
+_posix_spawn = getattr(os, "posix_spawn", None)
 
 
 def run(args: Sequence[str], *, env: Mapping[str, str], stdin: Optional[bytes] = None,
         timeout: float) -> Optional[Tuple[int, bytes]]:
     """(exit status, stdout) of `args`; None when it cannot start or runs out of time."""
-    if _posix_spawnp is None:
+    if _posix_spawn is None:
         return _run_subprocess(args, env=env, stdin=stdin, timeout=timeout)
+    program = _which(args[0], env)
+    if program is None:
+        return None
     import select
     import time
 
@@ -43,7 +46,7 @@ def run(args: Sequence[str], *, env: Mapping[str, str], stdin: Optional[bytes] =
         actions = [(os.POSIX_SPAWN_DUP2, in_r if stdin is not None else null, 0),
                    (os.POSIX_SPAWN_DUP2, out_w, 1),
                    (os.POSIX_SPAWN_DUP2, null, 2)]
-        pid = _posix_spawnp(args[0], list(args), dict(env), file_actions=actions,
+        pid = _posix_spawn(program, list(args), dict(env), file_actions=actions,
                               setsid=True, setsigdef=(_signal.SIGPIPE, _signal.SIGXFSZ))
     except (OSError, ValueError):
         _close(fds)
@@ -91,6 +94,17 @@ def run(args: Sequence[str], *, env: Mapping[str, str], stdin: Optional[bytes] =
             time.sleep(0.001)
     finally:
         _close(fds)
+
+
+def _which(name: str, env: Mapping[str, str]) -> Optional[str]:
+    """The program `name` runs as, found on the PATH of `env` (as subprocess looks it up)."""
+    if os.sep in name:
+        return name
+    for directory in env.get("PATH", os.defpath).split(os.pathsep):
+        path = os.path.join(directory or os.curdir, name)
+        if os.path.isfile(path) and os.access(path, os.X_OK):
+            return path
+    return None
 
 
 def _pipe(fds: List[int]) -> Tuple[int, int]:

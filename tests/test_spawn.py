@@ -90,3 +90,12 @@ def test_the_git_listing_does_not_import_subprocess(tmp_path: Path) -> None:
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                           env={**ENV, "PYTHONPATH": str(ROOT)}, timeout=60, check=True)
     assert done.stdout.strip() == "(['app.py'], True) False"
+
+
+def test_the_program_is_looked_up_on_the_path_it_is_given(tmp_path: Path) -> None:
+    tool = tmp_path / "only-here"
+    tool.write_text("#!/bin/sh\necho found\n")
+    tool.chmod(0o755)
+    env = {"PATH": f"{tmp_path}{os.pathsep}{ENV['PATH']}"}
+    assert _spawn.run(["only-here"], env=env, timeout=20) == (0, b"found\n")
+    assert _spawn.run(["only-here"], env=ENV, timeout=20) is None
