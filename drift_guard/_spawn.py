@@ -32,10 +32,9 @@ def run(args: Sequence[str], *, env: Mapping[str, str], stdin: Optional[bytes] =
     program = _which(args[0], env)
     if program is None:
         return None
+    import _signal  # type: ignore[import-not-found,unused-ignore]
     import select
     import time
-
-    import _signal
 
     deadline = time.monotonic() + timeout
     fds: List[int] = []
@@ -67,7 +66,8 @@ def run(args: Sequence[str], *, env: Mapping[str, str], stdin: Optional[bytes] =
         while out_r in open_fds:
             left = deadline - time.monotonic()
             if left <= 0:
-                return _kill(pid)
+                _kill(pid)
+                return None
             for fd, _ in poller.poll(left * 1000):
                 if fd == out_r:
                     data = os.read(out_r, _CHUNK)
@@ -90,7 +90,8 @@ def run(args: Sequence[str], *, env: Mapping[str, str], stdin: Optional[bytes] =
             if done:
                 return os.waitstatus_to_exitcode(status), b"".join(chunks)
             if time.monotonic() >= deadline:
-                return _kill(pid)
+                _kill(pid)
+                return None
             time.sleep(0.001)
     finally:
         _close(fds)
@@ -127,22 +128,22 @@ def _low_safe(fd: int, fds: List[int]) -> int:
 
 def _close(fds: Sequence[int]) -> None:
     for fd in fds:
-        try:
+        try:  # noqa: SIM105
             os.close(fd)
         except OSError:
             pass
 
 
 def _kill(pid: int) -> None:
-    """Kill the program and everything it started (its session), and reap it."""
-    import _signal
+    """Kill the program and everything it started (its session), and reap it. (No
+    contextlib.suppress here and in _close: contextlib is among the imports this avoids.)"""
+    import _signal  # type: ignore[import-not-found,unused-ignore]
 
-    try:
+    try:  # noqa: SIM105
         os.killpg(pid, _signal.SIGKILL)
     except OSError:
         pass
     os.waitpid(pid, 0)
-    return None
 
 
 def _run_subprocess(args: Sequence[str], *, env: Mapping[str, str], stdin: Optional[bytes],

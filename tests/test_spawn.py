@@ -34,8 +34,10 @@ def test_without_input_stdin_is_empty_and_the_environment_is_the_one_given() -> 
     status, out = _spawn.run([sys.executable, "-c", code], env={**ENV, "ONLY": "1"},
                              timeout=30) or (None, b"")
     stdin, names = json.loads(out)
-    assert status == 0 and stdin == ""
-    assert "ONLY" in names and "HOME" not in names
+    assert status == 0
+    assert stdin == ""
+    assert "ONLY" in names
+    assert "HOME" not in names
 
 
 def test_a_program_that_hangs_is_killed_with_what_it_started(tmp_path: Path) -> None:
