@@ -17,6 +17,7 @@ the `Source` the comparison needs. A plain `name==version` line never imports `p
 from __future__ import annotations
 
 import os
+from itertools import repeat
 
 from drift_guard._names import canonical, canonical_version, valid_name
 from drift_guard._paths import display_path
@@ -256,8 +257,7 @@ def split_lines(text: str) -> List[Line]:
         # Only \n (what nearly every file has): the same lines, without a test per line.
         pieces = text.split("\n")
         last = pieces.pop()
-        new = tuple.__new__
-        lines = [new(Line, (piece, "\n")) for piece in pieces]
+        lines = list(map(tuple.__new__, repeat(Line), zip(pieces, repeat("\n"))))
         if last:
             lines.append(Line(last, ""))
         return lines
