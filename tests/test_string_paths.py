@@ -259,3 +259,18 @@ def _split_options_by_tokens(text: str) -> Tuple[str, str]:
 @example("-r x")
 def test_options_are_split_where_pips_tokens_split_them(text: str) -> None:
     assert requirements.split_options(text) == _split_options_by_tokens(text)
+
+
+@given(st.lists(st.sampled_from(["--hash=sha256:ab12", "--hash=sha512:Z9", "--hash=md5:ab",
+                                 "--hash=sha256:", "-c x", "--pre", "\t", " ", "  "]),
+                max_size=6).map("".join))
+def test_hash_options_read_alike_by_both_paths(options: str) -> None:
+    fast = requirements._HASHES_ONLY.match(options) is not None
+    try:
+        general = requirements.parse_options(options)
+    except ValueError:
+        assert not fast
+        return
+    if fast:
+        words = requirements.shell_split(options)
+        assert general == [("--hash", word.partition("=")[2]) for word in words]

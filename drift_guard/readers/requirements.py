@@ -83,7 +83,6 @@ _STRONG_HASHES = ("sha256", "sha384", "sha512")
 # Option text that is only `--hash=<strong algorithm>:<digest>` options (no quotes, no escapes).
 _HASH_OPTION = r"--hash=(?:sha256|sha384|sha512):[0-9A-Za-z]+"
 _HASHES_ONLY = lazy(rf"[ \t]*{_HASH_OPTION}(?:[ \t]+{_HASH_OPTION})*[ \t]*\Z")
-_HASH_VALUE = lazy(r"--hash=(\S+)")
 
 # The options pip 26 accepts in a requirements file: long form -> takes a value.
 _LONG_OPTIONS = {
@@ -513,7 +512,8 @@ def parse_options(options: str) -> List[Tuple[str, str]]:
     wording."""
     if _HASHES_ONLY.match(options):
         # What the tools write after a pin: the general path gives the same, more slowly.
-        return [("--hash", v) for v in _HASH_VALUE.findall(options)]
+        # Blanks alone separate the `--hash=` words here.
+        return [("--hash", word[7:]) for word in options.split()]
     try:
         args = shell_split(options)
     except ValueError:
@@ -995,7 +995,7 @@ def _entry(start: int, end: int, joined: str, bases: Sequence[str], path: str,
             options = tuple(parse_options(option_text)) if option_text else ()
         except ValueError as exc:
             raise ValueError(f"{exc}; fix or remove the option (pip rejects it too)") from None
-        editables = [v for o, v in options if o == "--editable"]
+        editables = [v for o, v in options if o == "--editable"] if options else []
         if args and editables:
             # pip reads the requirement itself as the editable then (and refuses most).
             parsed = parse_editable(args, bases)
@@ -1022,7 +1022,7 @@ def _entry(start: int, end: int, joined: str, bases: Sequence[str], path: str,
     except ValueError as exc:
         raise DriftGuardError(_safe_message(str(exc), stripped, values, quote),
                               path=shown, line=start + 1) from None
-    hashes = not editable and any(o == "--hash" for o, _ in options)
+    hashes = not editable and bool(options) and any(o == "--hash" for o, _ in options)
     url = parsed.url
     written = ("-e " + args) if editable else args.strip()
     if values:  # what is kept (and may be shown) never holds a variable's value
