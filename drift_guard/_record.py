@@ -23,6 +23,8 @@ as namedtuple compiles it, so that building a record costs what it costs there.
 
 from __future__ import annotations
 
+import sys
+
 try:
     from _collections import _tuplegetter  # type: ignore[import-not-found,unused-ignore]
 except ImportError:  # pragma: no cover - not CPython
@@ -32,6 +34,8 @@ except ImportError:  # pragma: no cover - not CPython
         return property(_itemgetter(index), doc=doc)
 
 _tuple_new = tuple.__new__
+# What _replace raises for a name that is no field (namedtuple changed it in Python 3.13).
+_UNKNOWN_FIELD = TypeError if sys.version_info >= (3, 13) else ValueError
 
 # What a class body may not redefine, as for typing.NamedTuple.
 _PROHIBITED = frozenset({"__new__", "__init__", "__slots__", "__getnewargs__", "_fields",
@@ -115,7 +119,7 @@ def _replace(self, **changes):  # type: ignore[no-untyped-def]
     """Return a new object replacing specified fields with new values."""
     result = self._make(map(changes.pop, self._fields, self))
     if changes:
-        raise ValueError(f"Got unexpected field names: {list(changes)!r}")
+        raise _UNKNOWN_FIELD(f"Got unexpected field names: {list(changes)!r}")
     return result
 
 
