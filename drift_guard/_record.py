@@ -96,8 +96,9 @@ def _record_class(name: str, fields: list, defaults: list, module: object) -> ty
         "__repr__": _repr,
         "_asdict": _asdict,
         "__getnewargs__": _getnewargs,
-        "__match_args__": tuple(fields),
     }
+    if sys.version_info >= (3, 10):  # as namedtuple: pattern matching came with 3.10
+        namespace["__match_args__"] = tuple(fields)
     for index, field in enumerate(fields):
         namespace[field] = _tuplegetter(index, f"Alias for field number {index}")
     cls = type(name, (tuple,), namespace)
