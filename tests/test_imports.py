@@ -358,14 +358,30 @@ def test_cache_serves_unchanged_files_and_rereads_changed_ones(repo: Path) -> No
 
 def test_cache_lives_outside_the_project_and_survives_corruption(repo: Path, tmp_path: Path) -> None:
     files.scan(str(repo), (3, 12), staged=False)
-    (cache_file,) = (tmp_path / "cache" / "drift-guard").glob("imports-*.json")
+    import marshal
+
+    (cache_file,) = (tmp_path / "cache" / "drift-guard").glob("imports-*")
     assert not str(cache_file).startswith(str(repo))
-    for junk in (b"\x00\xff not json", b'{"version": 1, "files": {"app/main.py": [1]}}',
-                 b'{"version": 1, "files": []}', b"[]"):
+    version = files.CACHE_VERSION
+    for junk in (b"\x00\xff not marshal", marshal.dumps({"version": version,
+                                                          "files": {"app/main.py": [1]}}),
+                 marshal.dumps({"version": version, "files": []}), marshal.dumps([]),
+                 marshal.dumps({"version": version, "files": {"app/main.py": [
+                     0, 0, 0, [["flask", "x", False, []]], None]}})):
         cache_file.write_bytes(junk)
         scan = files.scan(str(repo), (3, 12), staged=False)
         assert ("app/main.py", "flask") in found(scan)
-    json.loads(cache_file.read_text())  # rewritten whole
+    assert marshal.loads(cache_file.read_bytes())["version"] == version  # rewritten whole
+
+
+def test_a_cache_directory_others_may_write_to_is_neither_read_nor_written(
+        repo: Path, tmp_path: Path) -> None:
+    directory = tmp_path / "cache" / "drift-guard"
+    directory.mkdir(parents=True)
+    directory.chmod(0o777)
+    assert files.scan(str(repo), (3, 12), staged=False).read == 3
+    assert list(directory.iterdir()) == []
+    assert files.scan(str(repo), (3, 12), staged=False).read == 3
 
 
 def test_git_runs_without_the_callers_git_settings(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:

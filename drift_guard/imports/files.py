@@ -13,8 +13,9 @@ blob :path`); every other file is read from disk. A file that is not a regular f
 larger than `SOURCE_LIMIT` or is not UTF-8 is skipped with a note; nothing is run.
 
 The cache (`$XDG_CACHE_HOME/drift-guard/`, outside the project and the environment) maps a
-path with its size, mtime and inode to the imports found there; it is written atomically,
-and a cache that cannot be read or makes no sense is ignored.
+path with its size, mtime and inode to the imports found there; it is written atomically (in
+`marshal`'s format: built in, where `json` would import `re`), only in a directory no one else
+may write to, and a cache that cannot be read or makes no sense is ignored.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ else:
 SOURCE_LIMIT = 4 * 1024 * 1024
 GIT_TIMEOUT = 10.0
 WALK_LIMIT = 50_000
-CACHE_VERSION = 1
+CACHE_VERSION = 2
 
 DEFAULT_EXCLUDE = (
     ".*",  # .venv, .tox, .git, .github, ...
@@ -296,18 +297,22 @@ class Cache:
         digest = 0xCBF29CE484222325
         for byte in key.encode("utf-8", "surrogateescape"):
             digest = ((digest ^ byte) * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-        self.path = os.path.join(base, "drift-guard", f"imports-{digest:016x}.json")
+        self.path = os.path.join(base, "drift-guard", f"imports-{digest:016x}.marshal")
         self._load()
 
     def _load(self) -> None:
         assert self.path is not None
+        from drift_guard.cache import _private
+
+        if not _private(os.path.dirname(self.path)):
+            return  # a directory others may write to is never read (nor written)
         try:
             from drift_guard._io import read_bytes
 
             raw = read_bytes(self.path, limit=64 * 1024 * 1024, what="cache")
-            import json
+            import marshal
 
-            data = json.loads(raw)
+            data = marshal.loads(raw)
             if isinstance(data, dict) and data.get("version") == CACHE_VERSION:
                 files = data.get("files")
                 if isinstance(files, dict):
@@ -353,22 +358,23 @@ class Cache:
     def save(self) -> None:
         if not self.changed or self.path is None:
             return
-        import json
+        import marshal
 
         directory = os.path.dirname(self.path)
+        from drift_guard.cache import _private
+
         try:
             os.makedirs(directory, mode=0o700, exist_ok=True)
+            if not _private(directory):
+                return
             # A private temporary file beside the cache, then one rename: readers see the old
             # cache or the new one, never half of one. (tempfile's import costs milliseconds.)
             tmp = os.path.join(directory, f".imports-{os.getpid()}-{os.urandom(6).hex()}.tmp")
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0),
                          0o600)
             try:
-                # dumps, not dump: dump streams through json's pure-Python encoder, ten
-                # times slower than the C one dumps uses.
-                data = json.dumps({"version": CACHE_VERSION, "files": self.entries},
-                                  separators=(",", ":"))
-                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                data = marshal.dumps({"version": CACHE_VERSION, "files": self.entries})
+                with os.fdopen(fd, "wb") as f:
                     f.write(data)
                 os.replace(tmp, self.path)
             except BaseException:
