@@ -96,7 +96,8 @@ def test_the_plain_requires_dist_reading_is_the_patterns(text: str) -> None:
 ])
 def test_the_usual_requires_dist_lines_take_the_plain_reading(text: str) -> None:
     dep = requires._parse_plain(text)
-    assert dep is not None and dep == requires._parse_pattern(text)
+    assert dep is not None
+    assert dep == requires._parse_pattern(text)
 
 
 @given(st.text("~=!<>=123.* \t\nabrc", max_size=12))
@@ -274,3 +275,30 @@ def test_hash_options_read_alike_by_both_paths(options: str) -> None:
     if fast:
         words = requirements.shell_split(options)
         assert general == [("--hash", word.partition("=")[2]) for word in words]
+
+
+@given(st.lists(st.text("ab*?[]/.t", min_size=1, max_size=5), max_size=4),
+       st.lists(st.text("ab.t/", max_size=5), min_size=1, max_size=3).map("/".join))
+@example([".*", "test_*.py", "venv"], "src/.venv/x.py")
+@example(["*_test.py"], "a_test.py")
+@settings(max_examples=2000)
+def test_the_exclude_patterns_are_fnmatchs(patterns: List[str], path: str) -> None:
+    from fnmatch import fnmatchcase
+
+    from drift_guard.imports.files import _Excluder
+
+    names, paths = [], []
+    for pattern in (p.strip() for p in patterns):
+        if not pattern:
+            continue
+        if "/" not in pattern.rstrip("/"):
+            names.append(pattern.rstrip("/"))
+        else:
+            paths.append(pattern.lstrip("/").removesuffix("/**").rstrip("/"))
+    directory, _, base = path.rpartition("/")
+    parts = [*(directory.split("/") if directory else []), base]
+    by_fnmatch = any(fnmatchcase(part, n) for part in parts for n in names) or any(
+        fnmatchcase(path, p) or fnmatchcase(path, p + "/*")
+        or (p.startswith("**/") and (fnmatchcase(path, p[3:]) or fnmatchcase(path, p[3:] + "/*")))
+        for p in paths)
+    assert _Excluder(patterns)(path) is by_fnmatch

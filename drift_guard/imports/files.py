@@ -92,56 +92,80 @@ class Scan(NamedTuple):
 
 
 class _Excluder:
-    """`excluded()` with its patterns compiled once: a name pattern is one regex tried on
-    each path component (directories are decided once for all their files)."""
+    """`excluded()` with its patterns sorted once: a name pattern is tried on each path
+    component (directories are decided once for all their files) -- as a set of plain names,
+    a list of `prefix*suffix` forms and, for any other glob, one regex of them all."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
         self.patterns = patterns
         self.dirs: Dict[str, bool] = {}
+        self.names: Optional[Set[str]] = None
 
     def _compile(self) -> None:
-        # On the first path: a project without Python files costs no compiling (nor `re`).
-        import re
-        from fnmatch import translate
-
-        names = []
+        # On the first path: a project without Python files costs nothing here. The usual
+        # patterns (DEFAULT_EXCLUDE's) need no regular expression, nor `re`.
+        self.names = set()
+        self.affixes: List[Tuple[str, str]] = []
+        globs = []
         self.paths: List[str] = []
         for pattern in self.patterns:
             pattern = pattern.strip()
             if not pattern:
                 continue
             if "/" not in pattern.rstrip("/"):
-                names.append(translate(pattern.rstrip("/")))
+                name = pattern.rstrip("/")
+                if not any(c in name for c in "*?["):
+                    self.names.add(name)
+                elif name.count("*") == 1 and not any(c in name for c in "?["):
+                    prefix, _, suffix = name.partition("*")
+                    self.affixes.append((prefix, suffix))
+                else:
+                    globs.append(name)
                 continue
             pattern = pattern.lstrip("/")
             if pattern.endswith("/**"):
                 pattern = pattern[:-3]
             self.paths.append(pattern.rstrip("/"))
-        self.name = re.compile("|".join(names)) if names else None
+        self.glob = None
+        if globs:
+            import re
+            from fnmatch import translate
+
+            self.glob = re.compile("|".join(translate(g) for g in globs))
+
+    def _name(self, name: str) -> bool:
+        """`fnmatchcase(name, pattern)` for one of the name patterns."""
+        if name in self.names:  # type: ignore[operator]
+            return True
+        for prefix, suffix in self.affixes:
+            if (len(name) >= len(prefix) + len(suffix) and name.startswith(prefix)
+                    and name.endswith(suffix)):
+                return True
+        return self.glob is not None and self.glob.match(name) is not None
 
     def __call__(self, path: str) -> bool:
-        if not hasattr(self, "name"):
+        if self.names is None:
             self._compile()
-        from fnmatch import fnmatchcase
-
         directory, _, base = path.rpartition("/")
         if directory:
             hit = self.dirs.get(directory)
             if hit is None:
-                hit = self.name is not None and any(
-                    self.name.match(part) for part in directory.split("/"))
+                hit = any(self._name(part) for part in directory.split("/"))
                 self.dirs[directory] = hit
             if hit:
                 return True
-        if self.name is not None and self.name.match(base):
+        if self._name(base):
             return True
-        for pattern in self.paths:
-            if fnmatchcase(path, pattern) or fnmatchcase(path, pattern + "/*"):
-                return True
-            if pattern.startswith("**/") and (
-                fnmatchcase(path, pattern[3:]) or fnmatchcase(path, pattern[3:] + "/*")
-            ):
-                return True
+        if self.paths:
+            from fnmatch import fnmatchcase
+
+            for pattern in self.paths:
+                if fnmatchcase(path, pattern) or fnmatchcase(path, pattern + "/*"):
+                    return True
+                if pattern.startswith("**/") and (
+                    fnmatchcase(path, pattern[3:]) or fnmatchcase(path, pattern[3:] + "/*")
+                ):
+                    return True
         return False
 
 
