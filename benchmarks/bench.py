@@ -421,6 +421,54 @@ def growth(args: argparse.Namespace, tools: Path, results: dict[str, object]) ->
         )
 
 
+def bars(results: dict[str, object]) -> None:
+    """Each bar of the speed issue, the figure this run measured for it and whether it holds.
+    The 200-distribution ratios are given for the cold run (every file read afresh) and for
+    the warm one (the hook's repeated run, which replays a still-true answer)."""
+    rows: list[tuple[str, str, bool]] = []
+
+    def median(res: object, label: str) -> float:
+        return float(res[label]["median_ms"])  # type: ignore[index]
+
+    uv = "uv pip sync --check --offline"
+    for key, res in results.items():
+        if not key.startswith("peers/"):
+            continue
+        _, size, scenario = key.split("/")
+        limit = 1.0 if scenario == "clean" else 1.5
+        for run in ("cold", "warm"):
+            for form, label in (("text", f"drift-guard ({run})"),
+                                ("json", f"drift-guard --format json ({run})")):
+                ratio = median(res, label) / median(res, uv)
+                rows.append((f"{size} dists, {scenario}, {form}, {run}: ÷ uv <= {limit:.1f}",
+                             f"{ratio:.2f}", ratio <= limit))
+    scale = results.get("scale")
+    if isinstance(scale, dict):
+        base = median(scale, "200 real dists, clean")
+        ratio = median(scale, "2000 synthetic dists, clean") / base
+        rows.append(("2000 dists ÷ the 200-dist check <= 8", f"{ratio:.2f}", ratio <= 8))
+        peak = scale["2000 synthetic dists, clean"]["peak_mb"]
+        rows.append(("2000 dists: peak memory < 40 MB", f"{peak:.1f} MB", peak < 40))
+        for label, res in scale.items():
+            if label.startswith("5000"):
+                ms = res["median_ms"]
+                rows.append((f"{label} < 300 ms", f"{ms:.0f} ms", ms < 300))
+                rows.append((f"{label}: peak memory < 40 MB", f"{res['peak_mb']:.1f} MB",
+                             res["peak_mb"] < 40))
+    for key, res in results.items():
+        if key.startswith("growth/") and isinstance(res, dict):
+            ms = [r["median_ms"] for r in res.values()]
+            worst = max(b / a for a, b in zip(ms, ms[1:]))
+            rows.append((f"{key[7:]}: doubling at most doubles the time", f"{worst:.2f}",
+                         worst <= 2.0))
+    if not rows:
+        return
+    print("\n## bars (from the figures above)")
+    width = max(len(what) for what, _, _ in rows)
+    for what, figure, held in rows:
+        print(f"{what:{width}} {figure:>9}  {'met' if held else 'NOT MET'}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
@@ -451,6 +499,7 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, object] = {}
     for suite in args.suites:
         {"peers": peers, "scale": scale, "growth": growth}[suite](args, tools, results)
+    bars(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
     return 0
