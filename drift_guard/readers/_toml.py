@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         NamedTuple,
         Optional,
         Sequence,
+        Set,
         Tuple,
         Type,
         Union,
@@ -141,13 +142,15 @@ class Doc:
                 self.expect(v, dict, f"{join_key(where, field)}[{i}]")
         return values
 
-    def marker(self, text: str, key: str) -> Marker:
-        """A parsed PEP 508 marker; an error naming `key` when it is not one."""
-        return parse_marker(text, self, key)
+    def marker(self, text: str, key: str) -> None:
+        """Check that `text` is a PEP 508 marker; an error naming `key` when it is not."""
+        if text not in _VALID_MARKERS:
+            check_marker(text, self, key)
 
-    def marker_at(self, text: str, where: str, field: str) -> Marker:
+    def marker_at(self, text: str, where: str, field: str) -> None:
         """`marker(text, join_key(where, field))`, the key spelled out only when needed."""
-        return _MARKERS.get(text) or parse_marker(text, self, join_key(where, field))
+        if text not in _VALID_MARKERS:
+            check_marker(text, self, join_key(where, field))
 
     def name_at(self, raw: str, where: str, field: str) -> str:
         """`checked_name(self, raw, join_key(where, field))`, the key spelled out only when
@@ -263,6 +266,19 @@ def load_json(path: str, hint: str) -> Doc:
 # ------------------------------------------------------------------------------ markers
 
 _MARKERS: Dict[str, Marker] = {}
+# Markers known to be valid: a lock repeats a few on thousands of entries.
+_VALID_MARKERS: Set[str] = set()
+
+
+def check_marker(text: str, doc: Doc, key: str) -> None:
+    """An error naming `key` unless `text` is a PEP 508 marker. The markers written most
+    often are recognised without importing packaging (what `normalize_marker` reads,
+    packaging reads too); the others are parsed."""
+    from drift_guard.requires import normalize_marker
+
+    if normalize_marker(text) is None:
+        parse_marker(text, doc, key)
+    _VALID_MARKERS.add(text)
 
 
 def parse_marker(text: str, doc: Doc, key: str) -> Marker:
@@ -289,6 +305,15 @@ def marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str]
     known = _HOLDS.get((environment_key(env), text, extras))
     if known is not None:
         return known
+    if not extras:
+        # The common markers, decided without packaging (which would decide them alike,
+        # without an error).
+        from drift_guard.requires import judge_marker
+
+        judged = judge_marker(text, env)
+        if judged is not None:
+            _HOLDS[(environment_key(env), text, extras)] = judged
+            return judged
     marker = parse_marker(text, doc, key)
     base = dict(env)
     result = False
