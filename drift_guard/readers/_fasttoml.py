@@ -116,6 +116,9 @@ def _sections(text: str, keep: Keep) -> List[Any]:
     items: List[Any] = [body]
     key_line = _KEY_LINE.match
     paths: Dict[str, Tuple[str, ...]] = {}
+    # Each header line read once: a lock repeats `[[package]]` (and `[package.dependencies]`)
+    # for every package.
+    headers: Dict[str, Tuple[int, Tuple[str, ...]]] = {}
     path: Tuple[str, ...] = ()
     find = text.find
     size = len(text)
@@ -127,15 +130,18 @@ def _sections(text: str, keep: Keep) -> List[Any]:
         line = text[pos:end]
         pos = end + 1
         if line[:1] == "[":
-            h = _HEADER.match(line)
-            if h is None or (h.group(1) == "[[") != (h.group(3) == "]]"):
-                raise _Invalid
-            raw = h.group(2)
-            known = paths.get(raw)
-            if known is None:
-                known = paths[raw] = tuple(_DOT.split(raw)) if "." in raw else (raw,)
-            path = known
-            items.append((len(h.group(1)), path))
+            header = headers.get(line)
+            if header is None:
+                h = _HEADER.match(line)
+                if h is None or (h.group(1) == "[[") != (h.group(3) == "]]"):
+                    raise _Invalid
+                raw = h.group(2)
+                known = paths.get(raw)
+                if known is None:
+                    known = paths[raw] = tuple(_DOT.split(raw)) if "." in raw else (raw,)
+                header = headers[line] = (len(h.group(1)), known)
+            path = header[1]
+            items.append(header)
             body = {}
             items.append(body)
             continue

@@ -12,6 +12,7 @@ import os
 import re
 
 from drift_guard._names import canonical
+from drift_guard._patterns import lazy
 from drift_guard.errors import DriftGuardError
 from drift_guard.markers import environment_key
 from drift_guard.models import ReadContext, Requirement
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 
     _Types = Union[Type[Any], Tuple[Type[Any], ...]]
 
-_TOML_LINE = re.compile(r"at line (\d+)")
+_TOML_LINE = lazy(r"at line (\d+)")
 
 _KINDS = {
     str: "a string",
@@ -162,7 +163,7 @@ class Doc:
 # one of them is not to be found missing.
 HIDDEN = frozenset({"python", "wsgiref", "argparse"})
 
-_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\Z")
+_NAME = lazy(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\Z")
 
 
 _CHECKED: Dict[str, str] = {}
@@ -184,7 +185,7 @@ def _tuple(types: _Types) -> Tuple[Type[Any], ...]:
     return types if isinstance(types, tuple) else (types,)
 
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+_BARE_KEY = lazy(r"[A-Za-z0-9_-]+\Z")
 
 
 def join_key(where: str, field: str) -> str:
@@ -353,7 +354,7 @@ def lock_marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str,
     return _evaluate(parse_marker(text, doc, key), full, doc, key, context="lock_file")
 
 
-_ANY_GROUP_TEST = re.compile(
+_ANY_GROUP_TEST = lazy(
     r"""(['"])[^'"]*\1\s+(?:not\s+)?in\s+dependency_groups\b|"""
     r"""\bdependency_groups\s+(?:not\s+)?in\s+(['"])[^'"]*\2""")
 
@@ -367,7 +368,7 @@ def without_group_tests(text: str) -> str:
     return _ANY_GROUP_TEST.sub("python_version >= '0'", text)
 
 
-_SET_TEST = re.compile(r"""(['"])([^'"]*)\1\s+((?:not\s+)?in)\s+(extras|dependency_groups)\b""")
+_SET_TEST = lazy(r"""(['"])([^'"]*)\1\s+((?:not\s+)?in)\s+(extras|dependency_groups)\b""")
 _LOCK_SUPPORT: List[bool] = []
 
 
@@ -448,15 +449,16 @@ def select_groups(available: Sequence[str], default: Iterable[str],
 
 # -------------------------------------------------------------------------------- lines
 
-_ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# The line breaks of str.splitlines() other than \n.
+_ODD_BREAK_CHARS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 # A line's start (blanks as str.lstrip() takes them): a table header, or an entry's name.
-_ENTRY_LINE = re.compile(r"[^\S\n]*(\[|name[^\S\n]*=)?")
+_ENTRY_LINE = lazy(r"[^\S\n]*(\[|name[^\S\n]*=)?")
 
 
 def entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
     """1-based line of each `[[header]]` entry's `name = ...` line (its header's line when it
     has none), or all None when the file does not use one header per entry."""
-    if not _ODD_BREAKS.search(text):
+    if not any(c in text for c in _ODD_BREAK_CHARS):  # one fast scan each, no pattern
         return _entry_lines(text, header, count)
     return entry_lines_by_splitting(text, header, count)
 
@@ -505,6 +507,9 @@ def _entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
         end = starts[n + 1] if n + 1 < len(starts) else len(text)
         found, row = line, line
         pos = text.find("\n", start, end)
+        if pos != -1 and text.startswith("name = ", pos + 1):
+            result.append(line + 1)  # the commonest entry: its name right below the header
+            continue
         while pos != -1:
             row += 1
             pos += 1

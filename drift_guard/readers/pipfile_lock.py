@@ -18,6 +18,7 @@ import os
 import re
 
 from drift_guard._names import canonical
+from drift_guard._patterns import lazy
 from drift_guard.models import ReadContext, Requirement, Source
 from drift_guard.readers._toml import (
     HIDDEN,
@@ -42,16 +43,16 @@ HINT = "regenerate it with `pipenv lock`"
 _DEFAULT = ("default", "develop")
 _ALIASES = {"main": "default", "packages": "default", "dev": "develop",
             "dev-packages": "develop"}
-_PIN = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._+!*-]*\s*$")
-_OPERATOR = re.compile(r"^\s*(===|==|!=|<=|>=|~=|<|>)")
+_PIN = lazy(r"^\s*[A-Za-z0-9][A-Za-z0-9._+!*-]*\s*$")
+_OPERATOR = lazy(r"^\s*(===|==|!=|<=|>=|~=|<|>)")
 # Pipfile entries may spell a marker as its own key (`sys_platform = "== 'win32'"`).
 _MARKER_KEYS = (
     "os_name", "sys_platform", "platform_machine", "platform_python_implementation",
     "platform_release", "platform_system", "platform_version", "python_version",
     "python_full_version", "implementation_name", "implementation_version",
 )
-_LINE_CATEGORY = re.compile(r'^ {4}"((?:[^"\\]|\\.)*)"\s*:\s*\{')
-_LINE_PACKAGE = re.compile(r'^ {8}"((?:[^"\\]|\\.)*)"\s*:\s*\{')
+_LINE_CATEGORY = lazy(r'^ {4}"((?:[^"\\]|\\.)*)"\s*:\s*\{')
+_LINE_PACKAGE = lazy(r'^ {8}"((?:[^"\\]|\\.)*)"\s*:\s*\{')
 
 
 def read(path: str, ctx: ReadContext) -> Source:

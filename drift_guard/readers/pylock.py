@@ -19,6 +19,7 @@ import os
 import re
 
 from drift_guard._names import canonical
+from drift_guard._patterns import lazy
 from drift_guard.models import ReadContext, Source
 from drift_guard.readers._toml import (
     Doc,
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
 
 FORMAT = "pylock.toml"
 _SOURCES = ("vcs", "directory", "archive", "sdist", "wheels")
-_GROUP_TEST = re.compile(r"""(['"])([^'"]*)\1\s+in\s+dependency_groups\b""")
+_GROUP_TEST = lazy(r"""(['"])([^'"]*)\1\s+in\s+dependency_groups\b""")
 _REGENERATE = {
     "uv": "regenerate it with `uv export --format pylock.toml`",
     "pip": "regenerate it with `pip lock`",
