@@ -75,6 +75,8 @@ _SMALL_LIMIT = 1024 * 1024
 _ABSENT = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
 _SPECIAL_ROOTS = ("/proc", "/sys", "/dev")
 _special_devices: Optional[Set[int]] = None
+_FORMAT = stat.S_IFMT(0o177777)
+_REGULAR = stat.S_IFREG
 
 
 class _Unreadable(Exception):
@@ -89,7 +91,8 @@ def _shown(path: str) -> str:
         return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def _is_special_device(dev: int) -> bool:
+def _special_set() -> Set[int]:
+    """The devices of /proc, /sys and /dev (found once)."""
     global _special_devices
     if _special_devices is None:
         devices = set()
@@ -99,7 +102,7 @@ def _is_special_device(dev: int) -> bool:
             except OSError:
                 pass
         _special_devices = devices
-    return dev in _special_devices
+    return _special_devices
 
 
 def _read_file(path: str, limit: int, *, head: bool = False,
@@ -122,14 +125,14 @@ def _read_file(path: str, limit: int, *, head: bool = False,
     try:
         st = os.fstat(fd)
         mode = st.st_mode
-        if not stat.S_ISREG(mode):
+        if mode & _FORMAT != _REGULAR:
             if stat.S_ISDIR(mode):
                 return None
             kind = "a FIFO" if stat.S_ISFIFO(mode) else (
                 "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
             )
             raise _Unreadable(f"{_shown(path)}: is {kind}, not a regular file")
-        if _is_special_device(st.st_dev):
+        if st.st_dev in (_special_devices if _special_devices is not None else _special_set()):
             raise _Unreadable(f"{_shown(path)}: resolves to a special file (/proc, /sys, /dev)")
         if st.st_size > limit and not head:
             raise _Unreadable(f"{_shown(path)}: is {st.st_size} bytes, over the {limit} byte limit")
@@ -651,7 +654,8 @@ def _parse_headers_in_general(data: bytes) -> _Headers:
 def _egg_info_requires(info: str, at: Optional[Tuple[int, str]] = None) -> List[str]:
     """requires.txt of an egg-info, in Requires-Dist form (as pip translates it)."""
     path = info + _SEP + "requires.txt"
-    if not _exists(path, at, _SEP + "requires.txt"):
+    if not (os.access(path, os.F_OK) if at is None
+            else os.access(at[1] + _SEP + "requires.txt", os.F_OK, dir_fd=at[0])):
         return []  # cheaper than a failed open: most distributions have no such file
     data = _read_file(path, _METADATA_LIMIT)
     if data is None:
@@ -678,18 +682,12 @@ def _egg_info_requires(info: str, at: Optional[Tuple[int, str]] = None) -> List[
     return result
 
 
-def _exists(path: str, at: Optional[Tuple[int, str]], tail: str) -> bool:
-    """Whether `path` exists (`at`: the directory fd and name of what `tail` extends)."""
-    if at is None:
-        return os.access(path, os.F_OK)
-    return os.access(at[1] + tail, os.F_OK, dir_fd=at[0])
-
-
 def _direct_url(info: str, at: Optional[Tuple[int, str]] = None
                 ) -> Tuple[Optional[bool], Optional[str]]:
     """(editable, url) from PEP 610 direct_url.json; (None, None) without a valid one."""
     path = info + _SEP + "direct_url.json"
-    if not _exists(path, at, _SEP + "direct_url.json"):
+    if not (os.access(path, os.F_OK) if at is None
+            else os.access(at[1] + _SEP + "direct_url.json", os.F_OK, dir_fd=at[0])):
         return None, None  # cheaper than a failed open: most distributions have none
     data = _read_file(path, _SMALL_LIMIT)
     if data is None:

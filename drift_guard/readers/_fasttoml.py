@@ -129,7 +129,9 @@ def _sections(text: str, keep: Keep) -> List[Any]:
             end = size
         line = text[pos:end]
         pos = end + 1
-        if line[:1] == "[":
+        if not line:
+            continue
+        if line[0] == "[":
             header = headers.get(line)
             if header is None:
                 h = _HEADER.match(line)
@@ -161,7 +163,7 @@ def _sections(text: str, keep: Keep) -> List[Any]:
                 raise _Invalid
             body[key] = value
             continue
-        if not line or _COMMENT.fullmatch(line):
+        if _COMMENT.fullmatch(line):
             continue
         raise _Invalid
     return items
