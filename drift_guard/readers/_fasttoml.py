@@ -338,8 +338,7 @@ def _assemble(items: List[Any]) -> Dict[str, Any]:
     # Only where a header goes into a value does the value's path matter (`[a.b]` after
     # `b = {...}` in `[a]` is an error): only such values are flagged.
     under: Dict[Tuple[str, ...], Set[str]] = {}
-    for i in range(1, len(items), 2):
-        path = items[i][1]
+    for path in {items[i][1] for i in range(1, len(items), 2)}:  # each header path once
         for n in range(len(path)):
             under.setdefault(path[:n], set()).add(path[n])
     _pairs(root, flags, (), items[0], under, root)
@@ -405,47 +404,50 @@ def _append_to_list(root: Dict[str, Any], key: Tuple[str, ...]) -> Dict[str, Any
     return table
 
 
-_FROZEN = 0
-_EXPLICIT = 1
+# Bits of a key path's flags.
+_FROZEN = 1
+_EXPLICIT = 2
 
 
 class _Flags:
     """tomllib's flags by key path: FROZEN (an inline table or array) and EXPLICIT (a table
-    declared by a header, which may not be declared again)."""
+    declared by a header, which may not be declared again). Each path's node is
+    [flags, recursive flags, nested nodes by key]."""
 
     def __init__(self) -> None:
-        self._flags: Dict[str, Any] = {}
+        self._flags: Dict[str, List[Any]] = {}
 
     def unset_all(self, key: Tuple[str, ...]) -> None:
         cont = self._flags
         for k in key[:-1]:
-            if k not in cont:
+            node = cont.get(k)
+            if node is None:
                 return
-            cont = cont[k]["nested"]
+            cont = node[2]
         cont.pop(key[-1], None)
 
     def set(self, key: Tuple[str, ...], flag: int, *, recursive: bool) -> None:
         cont = self._flags
         for k in key[:-1]:
-            if k not in cont:
-                cont[k] = {"flags": set(), "recursive_flags": set(), "nested": {}}
-            cont = cont[k]["nested"]
-        if key[-1] not in cont:
-            cont[key[-1]] = {"flags": set(), "recursive_flags": set(), "nested": {}}
-        cont[key[-1]]["recursive_flags" if recursive else "flags"].add(flag)
+            node = cont.get(k)
+            if node is None:
+                node = cont[k] = [0, 0, {}]
+            cont = node[2]
+        node = cont.get(key[-1])
+        if node is None:
+            node = cont[key[-1]] = [0, 0, {}]
+        node[1 if recursive else 0] |= flag
 
     def is_(self, key: Tuple[str, ...], flag: int) -> bool:
         if not key:
             return False
         cont = self._flags
         for k in key[:-1]:
-            if k not in cont:
+            node = cont.get(k)
+            if node is None:
                 return False
-            inner = cont[k]
-            if flag in inner["recursive_flags"]:
+            if node[1] & flag:
                 return True
-            cont = inner["nested"]
-        if key[-1] in cont:
-            cont = cont[key[-1]]
-            return flag in cont["flags"] or flag in cont["recursive_flags"]
-        return False
+            cont = node[2]
+        node = cont.get(key[-1])
+        return node is not None and bool((node[0] | node[1]) & flag)

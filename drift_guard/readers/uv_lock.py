@@ -279,19 +279,27 @@ def _packages(doc: Doc, base: str) -> List[Package]:
         # uv 0.2 called them `environment-markers`.
         field = ("environment-markers" if "environment-markers" in entry
                  and "resolution-markers" not in entry else "resolution-markers")
-        resolution = tuple(doc.strings(entry, field, where))
-        for j, m in enumerate(resolution):
-            doc.marker(m, f"{where}.{field}[{j}]")
+        resolution: Tuple[str, ...] = ()
+        if field in entry:
+            resolution = tuple(doc.strings(entry, field, where))
+            for j, m in enumerate(resolution):
+                doc.marker(m, f"{where}.{field}[{j}]")
         edges = tuple(_edge(doc, e, f"{where}.dependencies[{j}]")
                       for j, e in enumerate(doc.array(entry, "dependencies", where)))
-        optional = _edge_table(doc, entry, "optional-dependencies", where)
-        groups = _edge_table(doc, entry, "dev-dependencies", where)
-        default_groups = doc.get(entry, "default-groups", (list, str), where)
-        url, editable = _url(doc, source, f"{where}.source", base)
+        # (Absent fields, the common case, cost no call.)
+        optional = (_edge_table(doc, entry, "optional-dependencies", where)
+                    if "optional-dependencies" in entry else {})
+        groups = (_edge_table(doc, entry, "dev-dependencies", where)
+                  if "dev-dependencies" in entry else {})
+        default_groups = (doc.get(entry, "default-groups", (list, str), where)
+                          if "default-groups" in entry else None)
+        if len(source) == 1 and "registry" in source:
+            url, editable = None, False  # what _url finds for a package from an index
+        else:
+            url, editable = _url(doc, source, f"{where}.source", base)
         hashes = bool(doc.table(entry, "sdist", where).get("hash")) or any(
             isinstance(w, dict) and w.get("hash") for w in doc.array(entry, "wheels", where))
-        locked = Locked(name=name, version=version, key=where, line=lines[i], url=url,
-                        editable=editable, hashes=hashes)
+        locked = Locked(name, version, where, lines[i], url, editable, hashes)
         result.append(Package(locked, source, resolution, edges, optional, groups,
                               default_groups))
     return result
