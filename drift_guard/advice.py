@@ -10,7 +10,9 @@ install a name that looks like a typo of an installed package.
 
 from __future__ import annotations
 
-from drift_guard._names import VALID_NAME, pin
+# A name `valid_name` accepts (PEP 508) never starts with "-" and holds nothing a shell or a
+# tool's option parser could read as anything but a name: hints may name it.
+from drift_guard._names import pin, valid_name
 from drift_guard._patterns import lazy
 from drift_guard.models import Finding
 
@@ -52,22 +54,35 @@ class Pip(NamedTuple):
         return (*self.command, verb, *extra, *self.options, *args)
 
 
+# What shlex.quote leaves unquoted: ASCII letters, digits and "_@%+=:,./-".
+_SHELL_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+                        "_@%+=:,./-")
+
+
 def shell(argv: Sequence[str]) -> str:
-    """`argv` as one POSIX shell command line, every argument quoted where it needs it."""
-    import shlex
+    """`argv` as one POSIX shell command line, every argument quoted where it needs it (as
+    `shlex.quote` quotes it; shlex would import `re` for this on the hook's path)."""
+    return " ".join(_quote(a) for a in argv)
 
-    return " ".join(shlex.quote(a) for a in argv)
+
+def _quote(arg: str) -> str:
+    if not arg:
+        return "''"
+    if _SHELL_SAFE.issuperset(arg):
+        return arg
+    return "'" + arg.replace("'", "'\"'\"'") + "'"
 
 
-def valid_name(name: str) -> bool:
-    """A PEP 508 name: it never starts with "-" and holds nothing a shell or a tool's option
-    parser could read as anything but a name."""
-    return bool(VALID_NAME.match(name))
+def _may_say(text: str, words: str) -> bool:
+    """False only when `text` cannot match a case-insensitive pattern of the ASCII `words`
+    (outside ASCII, case folding has surprises: the Kelvin sign is a "k")."""
+    return not text.isascii() or words in text.lower()
 
 
 def near_name(finding: Finding) -> Optional[str]:
     """The installed name a "did you mean" reason points at, if any."""
-    m = _DID_YOU_MEAN.search(finding.reason or "")
+    reason = finding.reason or ""
+    m = _DID_YOU_MEAN.search(reason) if _may_say(reason, "did you mean") else None
     if m is None or not valid_name(m.group(1)):
         return None
     return m.group(1)
@@ -75,7 +90,10 @@ def near_name(finding: Finding) -> Optional[str]:
 
 def needed(finding: Finding) -> bool:
     """True when something installed needs this package: never suggest uninstalling it."""
-    return bool(finding.required_by) or bool(_NEEDED_BY.search(finding.reason or ""))
+    reason = finding.reason or ""
+    return bool(finding.required_by) or (
+        (_may_say(reason, "needed by") or _may_say(reason, "required by"))
+        and _NEEDED_BY.search(reason) is not None)
 
 
 _PIP = Pip()
@@ -161,7 +179,8 @@ def _undeclared(finding: Finding, record: str, pip: Pip) -> str:
             verb = "is" if len(finding.required_by) == 1 else "are"
             before = f"once {needers} {verb} gone or as declared: "
         uninstall = shell(pip.argv("uninstall", *names))
-        if _MARKER.search(finding.reason or "") and not finding.required_by:
+        reason = finding.reason or ""
+        if _may_say(reason, "marker") and _MARKER.search(reason) and not finding.required_by:
             # Declared, but for other targets: a fresh install leaves it out here.
             return f"{uninstall}, or change the marker that excludes it"
         return f"{record}, or {before}{uninstall}"

@@ -186,6 +186,8 @@ class Recorder:
             return False
         if not {"ls-files", "cat-file"} & {str(a) for a in argv}:
             return False
+        if len(argv) > 2 and argv[1] == "-C":  # `git -C DIR` runs as if started in DIR
+            cwd = os.path.join(os.fsdecode(cwd) if cwd is not None else ".", os.fsdecode(argv[2]))
         directory = os.path.abspath(os.fsdecode(cwd) if cwd is not None else ".")
         while True:
             dot_git = os.path.join(directory, ".git")
@@ -230,7 +232,34 @@ class Recorder:
 
         self._saved.append((subprocess, "Popen", subprocess.Popen))
         subprocess.Popen = _Popen  # type: ignore[misc]
+
+        from drift_guard import _spawn
+
+        spawn = _spawn.run
+
+        def spawned(args: Any, **kwargs: Any) -> Any:
+            if not recorder._git(args, None):
+                recorder.tainted = True
+            return spawn(args, **kwargs)
+
+        self._saved.append((_spawn, "run", spawn))
+        _spawn.run = spawned
+        for attr in ("posix_spawn", "posix_spawnp", "fork", "forkpty", "system", "popen",
+                     "execv", "execve", "execvp", "execvpe", "spawnv", "spawnve"):
+            if hasattr(os, attr):  # anything else that starts a program gives the run up
+                self._taint_on(os, attr)
         return self
+
+    def _taint_on(self, module: Any, attr: str) -> None:
+        original = getattr(module, attr)
+        recorder = self
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            recorder.tainted = True
+            return original(*args, **kwargs)
+
+        self._saved.append((module, attr, original))
+        setattr(module, attr, wrapper)
 
     def __exit__(self, *exc: object) -> None:
         for module, attr, original in reversed(self._saved):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from drift_guard import requires
-from drift_guard._names import CANONICAL_VERSION, canonical
+from drift_guard._names import canonical, canonical_version
 from drift_guard.markers import evaluate
 from drift_guard.models import Finding, Installed, Requirement, Source
 
@@ -163,7 +163,7 @@ def satisfies(version: str, specifier: str) -> bool:
         return True
     if spec.startswith("==") and not spec.startswith("===") and "," not in spec:
         pinned = spec[2:].strip()
-        if pinned == version and CANONICAL_VERSION.match(pinned):
+        if pinned == version and canonical_version(pinned):
             return True
     elif spec.startswith("===") and "," not in spec:
         # Arbitrary equality is a string comparison by definition (PEP 440).

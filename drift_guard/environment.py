@@ -18,7 +18,6 @@ only when it is the interpreter of a virtualenv, which is then read from disk.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import sys
 
@@ -61,14 +60,9 @@ _TOOL_ENV_SET = {
 
 _HOW_TO_POINT = "point at one with --python PATH, --venv DIR or DRIFT_GUARD_PYTHON=PATH"
 
-# "3.12.1" (venv, uv), "3.12.1.final.0" / "3.13.0.candidate.1" (virtualenv).
-_CFG_VERSION = lazy(
-    r"^(\d+)\.(\d+)(?:\.(\d+))?(?:\.(alpha|beta|candidate|final)\.(\d+))?"
-)
 _RELEASE_LEVELS = {"alpha": "a", "beta": "b", "candidate": "rc", "final": ""}
 _CONDA_PYTHON = lazy(r"^python-(\d+\.\d+\.\d+[0-9a-z.+]*)-[^-]+\.json$")
 _PATCHLEVEL = lazy(r'(?m)^#define\s+PY_VERSION\s+"([^"]+)"')
-_LIB_DIR = lazy(r"^(python|pypy)(\d+)\.(\d+)(t?)$")
 
 # Printed by a base interpreter (--python outside a venv) run with `-S -I`: no site.py, so no
 # .pth line and no sitecustomize runs; `import site` under -S defines the functions without
@@ -298,8 +292,7 @@ def environment_at(
     if version is None:
         version = _patchlevel_version(prefix, lib_name)
     if version is None and lib_name:
-        match = _LIB_DIR.match(lib_name)
-        version = f"{match.group(2)}.{match.group(3)}" if match else None
+        version = _lib_dir_version(lib_name)
     if version is None:
         raise DriftGuardError(
             f"cannot tell its Python version (from {found_by}: pyvenv.cfg has none and there "
@@ -437,6 +430,7 @@ def run_bounded(
 
     Raises subprocess.TimeoutExpired when the time is up, OSError when it cannot start.
     """
+    import contextlib
     import signal
     import subprocess
 
@@ -632,14 +626,47 @@ def _read_pyvenv_cfg(prefix: str) -> Optional[Dict[str, str]]:
 
 
 def _cfg_version(text: str) -> Optional[str]:
-    match = _CFG_VERSION.match(text.strip())
-    if not match:
+    """The version a pyvenv.cfg's line starts with -- "3.12.1" (venv, uv), "3.12.1.final.0" or
+    "3.13.0.candidate.1" (virtualenv) -- in pip's form; None without one."""
+    text = text.strip()
+    major, pos = _digits_at(text, 0)
+    if not major or text[pos:pos + 1] != ".":
         return None
-    major, minor, micro, level, serial = match.groups()
+    minor, pos = _digits_at(text, pos + 1)
+    if not minor:
+        return None
+    micro = ""
+    if text[pos:pos + 1] == ".":
+        micro, end = _digits_at(text, pos + 1)
+        if micro:
+            pos = end
     version = f"{major}.{minor}.{micro or 0}"
-    if level and level != "final":
-        version += f"{_RELEASE_LEVELS[level]}{serial}"
+    if text[pos:pos + 1] == ".":
+        level, dot, rest = text[pos + 1:].partition(".")
+        serial = _digits_at(rest, 0)[0]
+        if dot and serial and level in _RELEASE_LEVELS and level != "final":
+            version += f"{_RELEASE_LEVELS[level]}{serial}"
     return version
+
+
+def _digits_at(text: str, start: int) -> Tuple[str, int]:
+    """The run of ASCII digits at `start` in `text`, and where it ends."""
+    end = start
+    while end < len(text) and "0" <= text[end] <= "9":
+        end += 1
+    return text[start:end], end
+
+
+def _lib_dir_version(name: str) -> Optional[str]:
+    """"3.12" for a lib directory named "python3.12", "python3.13t" or "pypy3.10"."""
+    for prefix in ("python", "pypy"):
+        if name.startswith(prefix):
+            major, dot, minor = name[len(prefix):].partition(".")
+            if minor.endswith("t"):
+                minor = minor[:-1]
+            if dot and major.isascii() and major.isdigit() and minor.isascii() and minor.isdigit():
+                return f"{major}.{minor}"
+    return None
 
 
 def _conda_version(prefix: str) -> Optional[str]:
@@ -657,8 +684,10 @@ def _conda_version(prefix: str) -> Optional[str]:
 def _patchlevel_version(prefix: str, lib_name: Optional[str]) -> Optional[str]:
     """PY_VERSION from the headers of a base installation: its full version, unrun."""
     names = [lib_name] if lib_name else []
-    with contextlib.suppress(OSError):
+    try:
         names += sorted(os.listdir(os.path.join(prefix, "include")))
+    except OSError:
+        pass
     for name in names:
         try:
             text = _io.read_text(
@@ -687,8 +716,11 @@ def _site_layout(
     when it has no recognisable layout. `base`: the prefix of a base interpreter, whose
     site.py may be a distribution's (Debian's dist-packages)."""
     lib_names = _lib_candidates(version)
-    with contextlib.suppress(OSError):
-        lib_names += sorted(n for n in os.listdir(os.path.join(prefix, "lib")) if _LIB_DIR.match(n))
+    try:
+        lib_names += sorted(
+            n for n in os.listdir(os.path.join(prefix, "lib")) if _lib_dir_version(n))
+    except OSError:
+        pass
     for name in lib_names:
         lib = os.path.join(prefix, "lib", name)
         if not os.path.isdir(lib):
@@ -804,7 +836,8 @@ def _expand_pth(site_dirs: List[str], warnings: List[str]) -> Tuple[str, ...]:
                 warnings.append(f"skipped: {e}")
                 continue
             try:
-                text = data.decode("utf-8-sig")
+                # "utf-8-sig", as site.py reads it, without importing that codec.
+                text = (data[3:] if data.startswith(b"\xef\xbb\xbf") else data).decode("utf-8")
             except UnicodeDecodeError:
                 text = data.decode("latin-1")
             for line in text.splitlines():

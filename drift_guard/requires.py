@@ -11,8 +11,6 @@ are judged here; any other line, specifier, version or marker takes the exact pa
 
 from __future__ import annotations
 
-import re
-
 from drift_guard._names import canonical
 from drift_guard._patterns import lazy
 from drift_guard.models import Installed
@@ -84,6 +82,56 @@ def parse(text: str) -> Optional[Dep]:
 
 
 def _parse_fast(text: str) -> Optional[Dep]:
+    dep = _parse_plain(text)
+    return dep if dep is not None else _parse_pattern(text)
+
+
+_NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+_EXTRAS_CHARS = _NAME_CHARS | frozenset(",")
+
+
+def _parse_plain(text: str) -> Optional[Dep]:
+    """`_parse_pattern` for the usual shapes -- `name`, `name[extras]`, clauses of plain
+    releases with or without parentheses, a marker -- with string methods; None where it
+    leaves the line to the pattern."""
+    head, semicolon, marker = text.partition(";")
+    if "\n" in text or "@" in head:
+        return None
+    if semicolon:
+        marker = marker.strip()
+        if not marker:
+            return None
+    head = head.strip()
+    end = 0
+    while end < len(head) and head[end] in _NAME_CHARS:
+        end += 1
+    name = head[:end]
+    if not name[-1:].isalnum() or not name[:1].isalnum():
+        return None
+    rest = head[end:].lstrip()
+    extras: FrozenSet[str] = frozenset()
+    if rest.startswith("["):
+        inside, close, rest = rest[1:].partition("]")
+        if not close or not _EXTRAS_CHARS.issuperset(inside.replace(" ", "")):
+            return None
+        extras = frozenset(canonical(e.strip()) for e in inside.split(",") if e.strip())
+        rest = rest.lstrip()
+    if rest.startswith("(") and rest.endswith(")"):
+        rest = rest[1:-1]
+    if "(" in rest or ")" in rest or "[" in rest or "]" in rest:
+        return None
+    clauses = []
+    spec = rest.strip()
+    if spec:
+        for part in spec.split(","):
+            clause = _clause_parts(part)
+            if clause is None:
+                return None
+            clauses.append(clause[0] + clause[1])
+    return Dep(canonical(name), extras, ",".join(sorted(clauses)), marker if semicolon else None)
+
+
+def _parse_pattern(text: str) -> Optional[Dep]:
     m = _REQ.match(text)
     if m is None:
         return None
@@ -104,6 +152,24 @@ def _parse_fast(text: str) -> Optional[Dep]:
     return Dep(canonical(name), extra_names, ",".join(sorted(clauses)), marker or None)
 
 
+_TWO_CHAR_OPERATORS = ("~=", "==", "!=", "<=", ">=")
+
+
+def _clause_parts(part: str) -> Optional[Tuple[str, str]]:
+    """(operator, version) as `_CLAUSE` reads one clause; None where it does not match."""
+    text = part.strip()
+    op = text[:2]
+    if op not in _TWO_CHAR_OPERATORS:
+        op = text[:1]
+        if op not in ("<", ">"):
+            return None
+    version = text[len(op):].lstrip()
+    if is_release(version) or (version.endswith(".*") and is_release(version[:-2])):
+        return op, version
+    found = _CLAUSE.match(part)  # a pre-, post- or dev-release, or no clause at all
+    return (found.group(1), found.group(2)) if found is not None else None
+
+
 def _parse_exact(text: str) -> Optional[Dep]:
     from packaging.requirements import InvalidRequirement, Requirement
 
@@ -122,8 +188,15 @@ def _parse_exact(text: str) -> Optional[Dep]:
 # --- versions -------------------------------------------------------------------------------
 
 
+def is_release(text: str) -> bool:
+    """A release number in ASCII digits ("1", "2.31.0"): `_RELEASE` without its `$`'s final
+    newline."""
+    return (text.replace(".", "").isdigit() and text.isascii() and text[0] != "."
+            and text[-1] != "." and ".." not in text)
+
+
 def _release(version: str) -> Tuple[int, ...]:
-    return tuple(int(p) for p in version.split("."))
+    return tuple(map(int, version.split(".")))
 
 
 def _pad(a: Tuple[int, ...], n: int) -> Tuple[int, ...]:
@@ -138,7 +211,7 @@ def _clause_fast(version: Tuple[int, ...], op: str, target: str) -> Optional[boo
         prefix = _release(target[:-2])
         match = _pad(version, len(prefix))[: len(prefix)] == prefix
         return match if op == "==" else not match
-    if not _RELEASE.match(target):
+    if not is_release(target):
         pre = _PRE_RELEASE.match(target)
         if pre is None or op == "~=":
             return None
@@ -178,7 +251,7 @@ def _clause_post(release: Tuple[int, ...], op: str, target: str) -> Optional[boo
     """One clause for a post-release of `release` (as pip prints it: "R.postN") against a
     plain release: above R, below the next release, never equal to a plain release -- and
     `>R` excludes the post-releases of R itself (PEP 440)."""
-    if not _RELEASE.match(target):
+    if not is_release(target):
         return _clause_fast(release, op, target) if _PRE_RELEASE.match(target) else None
     t = _release(target)
     n = max(len(release), len(t))
@@ -215,15 +288,16 @@ def satisfies_fast(version: str, specifier: str) -> Optional[bool]:
     """`satisfies` for plain releases (and their post-releases) against clauses of plain
     releases, decided without packaging; None for anything else."""
     post = None
-    if not _RELEASE.match(version):
+    release = is_release(version)
+    if not release and ".post" in version:
         post = _POST_RELEASE.match(version)
-    if post is not None or _RELEASE.match(version):
+    if post is not None or release:
         v = _release(post.group(1) if post is not None else version)
         judge = _clause_post if post is not None else _clause_fast
         result = True
         for part in specifier.split(","):
-            c = _CLAUSE.match(part)
-            ok = judge(v, c.group(1), c.group(2)) if c is not None else None
+            c = _clause_parts(part)
+            ok = judge(v, c[0], c[1]) if c is not None else None
             if ok is None:
                 break
             result = result and ok
@@ -279,6 +353,54 @@ _TOKEN = lazy(
 )
 
 
+_LOWER = frozenset("abcdefghijklmnopqrstuvwxyz_")
+_WORD = _LOWER | frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def _tokens(text: str) -> Optional[List[Tuple[str, ...]]]:
+    """`text` cut as repeated `_TOKEN.match`es would cut it: ("(",), (")",), ("and",),
+    ("or",) and ("clause", variable, operator, value); None where a match would fail."""
+    tokens: List[Tuple[str, ...]] = []
+    pos, n = 0, len(text)
+    while pos < n:
+        while pos < n and text[pos].isspace():
+            pos += 1
+        char = text[pos:pos + 1]
+        if char in ("(", ")") and char:
+            tokens.append((char,))
+            pos += 1
+            continue
+        end = pos
+        while end < n and text[end] in _LOWER:
+            end += 1
+        word = text[pos:end]
+        if not word:
+            return None
+        if word in ("and", "or") and text[end:end + 1] not in _WORD:
+            tokens.append((word,))
+            pos = end
+            continue
+        while end < n and text[end].isspace():
+            end += 1
+        op = text[end:end + 2]
+        if op not in ("==", "!=", "<=", ">="):
+            op = text[end:end + 1]
+            if op not in ("<", ">") or not op:
+                return None
+        end += len(op)
+        while end < n and text[end].isspace():
+            end += 1
+        quote = text[end:end + 1]
+        if quote not in ('"', "'") or not quote:
+            return None
+        close = text.find(quote, end + 1)
+        if close < 0:
+            return None
+        tokens.append(("clause", word, op, text[end + 1:close]))
+        pos = close + 1
+    return tokens
+
+
 # The marker variables whose `variable op "literal"` clauses the fast paths read; anything else
 # (extra, legacy dotted names, ~=, ===, in) goes through packaging.
 _PLAIN_VARS = frozenset(
@@ -295,23 +417,23 @@ def normalize_marker(marker: str) -> Optional[str]:
     text = marker.strip(" \t")
     if not text.replace("\t", " ").isprintable():
         return None  # packaging's only blanks are spaces and tabs
+    tokens = _tokens(text)
+    if tokens is None:
+        return None
     parts: List[str] = []
-    pos = 0
     expect_clause = True
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None or m.group(1) or m.group(2):
+    for token in tokens:
+        if token[0] in ("(", ")"):
             return None
-        pos = m.end()
-        if m.group(3):
+        if token[0] != "clause":
             if expect_clause:
                 return None
-            parts.append(m.group(3))
+            parts.append(token[0])
         else:
-            value = m.group(6) if m.group(6) is not None else m.group(7)
-            if not expect_clause or m.group(4) not in _PLAIN_VARS or '"' in value:
+            _, var, op, value = token
+            if not expect_clause or var not in _PLAIN_VARS or '"' in value:
                 return None
-            parts.append(f'{m.group(4)} {m.group(5)} "{value}"')
+            parts.append(f'{var} {op} "{value}"')
         expect_clause = not expect_clause
     return None if expect_clause else " ".join(parts)
 
@@ -326,21 +448,9 @@ def _marker_fast(marker: str, markers: Mapping[str, str],
                  extras: AbstractSet[str]) -> Optional[bool]:
     """`marker` judged without packaging, for markers of `and`, `or`, parentheses and
     `variable op "literal"` clauses on the common variables; None for anything else."""
-    tokens: List[Tuple[str, ...]] = []
-    pos = 0
-    text = marker.rstrip()
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            return None
-        pos = m.end()
-        if m.group(1) or m.group(2):
-            tokens.append((m.group(1) or m.group(2),))
-        elif m.group(3):
-            tokens.append((m.group(3),))
-        else:
-            value = m.group(6) if m.group(6) is not None else m.group(7)
-            tokens.append(("clause", m.group(4), m.group(5), value))
+    tokens = _tokens(marker.rstrip())
+    if tokens is None:
+        return None
     for extra in ("", *sorted(extras)):
         held = _Evaluator(tokens, markers, extra).run()
         if held is None:
@@ -411,14 +521,15 @@ def _clause(var: str, op: str, value: str, markers: Mapping[str, str],
             return None
         return (canonical(value) == extra) == (op == "==")
     if var in _STRING_VARS:
-        if op not in ("==", "!=") or re.match(r"^v?[0-9]", value) or var not in markers:
+        number = value[1:] if value[:1] == "v" else value
+        if op not in ("==", "!=") or "0" <= number[:1] <= "9" or var not in markers:
             return None
         return (markers[var] == value) == (op == "==")
     if var in _VERSION_VARS:
         have = markers.get(var, "")
         # packaging refuses numbers longer than int() reads (4300 digits): leave those to it.
         if (len(have) > 4300 or len(value) > 4300
-                or not _RELEASE.match(have) or not _RELEASE.match(value)):
+                or not is_release(have) or not is_release(value)):
             return None
         return _clause_fast(_release(have), op, value)
     return None

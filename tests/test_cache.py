@@ -231,13 +231,40 @@ def test_recorder_restores_every_function_it_wraps() -> None:
     import builtins
     import subprocess
 
-    before = (os.stat, os.lstat, os.listdir, os.scandir, os.open, builtins.open, subprocess.Popen)
+    from drift_guard import _spawn
+
+    def wrapped() -> tuple:
+        return (os.stat, os.lstat, os.listdir, os.scandir, os.open, builtins.open,
+                subprocess.Popen, _spawn.run, os.posix_spawnp, os.fork, os.system)
+
+    before = wrapped()
     with cache.Recorder() as rec:
         os.stat(".")
         assert os.stat is not before[0]
-    after = (os.stat, os.lstat, os.listdir, os.scandir, os.open, builtins.open, subprocess.Popen)
-    assert after == before
+        assert _spawn.run is not before[7]
+    assert wrapped() == before
     assert os.path.abspath(".") in rec.watched
+
+
+def test_a_program_started_other_than_by_git_taints_the_run(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from drift_guard import _spawn
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    with cache.Recorder() as rec:
+        assert _spawn.run(["git", "-C", str(tmp_path), "ls-files"], env=dict(os.environ),
+                          timeout=20) is not None
+    assert not rec.tainted  # git reading the index: watched, not a taint
+    assert str(tmp_path / ".git" / "index") in rec.watched
+    with cache.Recorder() as rec:
+        _spawn.run([sys.executable, "-c", "pass"], env={}, timeout=20)
+    assert rec.tainted
+    with cache.Recorder() as rec:
+        pid = os.posix_spawnp(sys.executable, [sys.executable, "-c", "pass"], {})
+        os.waitpid(pid, 0)
+    assert rec.tainted
 
 
 def test_a_check_that_read_the_code_through_git_is_stored_and_sees_the_code_change(

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import os
 import stat
-from fnmatch import fnmatchcase
 
 from drift_guard.imports.parse import Import, Parsed, parse
 
@@ -96,12 +95,17 @@ class _Excluder:
     each path component (directories are decided once for all their files)."""
 
     def __init__(self, patterns: Sequence[str]) -> None:
+        self.patterns = patterns
+        self.dirs: Dict[str, bool] = {}
+
+    def _compile(self) -> None:
+        # On the first path: a project without Python files costs no compiling (nor `re`).
         import re
         from fnmatch import translate
 
         names = []
         self.paths: List[str] = []
-        for pattern in patterns:
+        for pattern in self.patterns:
             pattern = pattern.strip()
             if not pattern:
                 continue
@@ -113,9 +117,12 @@ class _Excluder:
                 pattern = pattern[:-3]
             self.paths.append(pattern.rstrip("/"))
         self.name = re.compile("|".join(names)) if names else None
-        self.dirs: Dict[str, bool] = {}
 
     def __call__(self, path: str) -> bool:
+        if not hasattr(self, "name"):
+            self._compile()
+        from fnmatch import fnmatchcase
+
         directory, _, base = path.rpartition("/")
         if directory:
             hit = self.dirs.get(directory)
@@ -146,6 +153,8 @@ def in_code(path: str, code: Sequence[str]) -> bool:
     """`path` lies in one of the `code` entries (directories, files or globs)."""
     if not code:
         return True
+    from fnmatch import fnmatchcase
+
     for entry in code:
         entry = entry.strip().strip("/")
         if entry in ("", "."):
@@ -165,23 +174,11 @@ def git_env() -> Dict[str, str]:
 
 def git(root: str, *args: str, stdin: Optional[bytes] = None) -> Optional[bytes]:
     """The output of `git ARGS` run in `root`, or None when git is missing, fails or hangs."""
-    import subprocess
+    from drift_guard import _spawn
 
-    try:
-        done = subprocess.run(
-            ["git", *_GIT_ARGS, *args],
-            cwd=root,
-            env=git_env(),
-            input=stdin,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            stdin=None if stdin is not None else subprocess.DEVNULL,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError, ValueError):
-        return None
-    return done.stdout if done.returncode == 0 else None
+    done = _spawn.run(["git", "-C", root, *_GIT_ARGS, *args], env=git_env(), stdin=stdin,
+                      timeout=GIT_TIMEOUT)
+    return done[1] if done is not None and done[0] == 0 else None
 
 
 def list_files(

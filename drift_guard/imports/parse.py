@@ -20,8 +20,9 @@ What is recorded (`Import`):
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
+
+from drift_guard._patterns import lazy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -52,22 +53,21 @@ class Parsed(NamedTuple):
 # string and a quote in a comment are both read right.
 # (String prefixes are left out: they are outside the span that matters.)
 # Unrolled loops ("x[^"]*(?:\\.[^"]*)*"): linear even on an unterminated string.
-_STRING_OR_COMMENT = re.compile(
-    r"""#[^\n]*"""
+_STRING_OR_COMMENT = lazy(
+    r"""(?s)#[^\n]*"""
     r'''|"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:"""|\Z)'''
     r"""|'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)"""
     r'''|"[^"\\\n]*(?:\\.[^"\\\n]*)*"'''
-    r"""|'[^'\\\n]*(?:\\.[^'\\\n]*)*'""",
-    re.DOTALL,
+    r"""|'[^'\\\n]*(?:\\.[^'\\\n]*)*'"""
 )
 _TRIPLE_BODY = {
-    '"': re.compile(r'''"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:"""|\Z)''', re.DOTALL),
-    "'": re.compile(r"""'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)""", re.DOTALL),
+    '"': lazy(r'''(?s)"""[^"\\]*(?:(?:\\.|"(?!""))[^"\\]*)*(?:"""|\Z)'''),
+    "'": lazy(r"""(?s)'''[^'\\]*(?:(?:\\.|'(?!''))[^'\\]*)*(?:'''|\Z)"""),
 }
 # Where a top-level statement may start: column 0, not a clause that continues the previous
 # statement (else/elif/except/finally) and not a comment, bracket or string.
 # (A literal "\n" first, not "^" with MULTILINE: re then skips ahead with a fast search.)
-_TOP = re.compile(r"\n(?!(?:else|elif|except|finally)\b)(?=[A-Za-z_@])")
+_TOP = lazy(r"\n(?!(?:else|elif|except|finally)\b)(?=[A-Za-z_@])")
 _DYNAMIC = ("import_module", "__import__")
 _IMPORT_ERRORS = frozenset(
     {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -106,7 +106,7 @@ def parse(source: str, version: Tuple[int, ...] = (3, 12)) -> Parsed:
 
 _SPLIT_OVER = 1200
 """A function or class piece larger than this is cut again at its body's statements."""
-_DEFINITION = re.compile(r"(?:@|def\b|async[ \t]+def\b|class\b)")
+_DEFINITION = lazy(r"(?:@|def\b|async[ \t]+def\b|class\b)")
 _NESTED: Dict[str, Pattern[str]] = {}
 
 
@@ -272,6 +272,8 @@ class _Cutter:
             return None
         pattern = _NESTED.get(body)
         if pattern is None:
+            import re
+
             pattern = re.compile(
                 "\n" + re.escape(body) + r"(?![ \t])(?!(?:else|elif|except|finally)\b)"
                 r"(?=[A-Za-z_@])"

@@ -21,8 +21,8 @@ Nothing of the environment is imported or run; every file is read through `_io`.
 from __future__ import annotations
 
 import os
-import re
 
+from drift_guard._patterns import lazy
 from drift_guard.errors import DriftGuardError
 from drift_guard.imports._read import read_small
 from drift_guard.models import Installed
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from typing import Dict, FrozenSet, List, Mapping, Optional, Set, Tuple
 
 # The first path component of each RECORD row, and whether a "/" follows it (a directory).
-_RECORD_TOP = re.compile(r'^"?([^/,\n"]+)(/?)', re.MULTILINE)
+_RECORD_TOP = lazy(r'(?m)^"?([^/,\n"]+)(/?)')
 _DEPTH = 4
 
 

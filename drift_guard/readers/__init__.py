@@ -6,7 +6,6 @@ read, so a project with a requirements file never pays for `tomllib` or `json`.
 
 from __future__ import annotations
 
-import importlib
 import os
 
 from drift_guard.errors import DriftGuardError
@@ -62,6 +61,7 @@ def read_source(path: str, ctx: ReadContext) -> Source:
         raise DriftGuardError("no such file; name an existing declaration file", path=path)
     if os.path.isdir(path):
         raise DriftGuardError("is a directory; name a declaration file inside it", path=path)
-    module = importlib.import_module(f"drift_guard.readers.{_MODULES[format_of(path)]}")
+    # __import__ rather than importlib: the reader, without importlib's own imports.
+    module = __import__(f"drift_guard.readers.{_MODULES[format_of(path)]}", fromlist=("read",))
     source: Source = module.read(path, ctx)
     return source

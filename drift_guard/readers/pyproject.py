@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import re
 
-from drift_guard._names import CANONICAL_VERSION, VALID_NAME, canonical
+from drift_guard._names import canonical, canonical_version, valid_name
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import ReadContext, Requirement, Source
 from drift_guard.readers._toml import (
@@ -207,7 +207,7 @@ def _valid_name(doc: Doc, name: str, where: str, what: str = "name",
                 field: Optional[str] = None) -> str:
     """`name` if it is a PEP 508 name, else an error naming `where` (the key of the table
     that holds it) or `where.field`."""
-    if not VALID_NAME.match(name):
+    if not valid_name(name):
         if field is not None and field.startswith("["):
             key = where + field
         else:
@@ -345,7 +345,7 @@ def _enrich(dep: Dep, poetry: Optional[Dep]) -> Dep:
 def _pep508(doc: Doc, text: str, key: str, group: str, extra: Optional[str],
             sources: Mapping[str, Tuple[Optional[str], bool]]) -> Dep:
     pin = _SIMPLE_PIN.match(text)
-    if pin is not None and CANONICAL_VERSION.match(pin.group(2) or pin.group(3)):
+    if pin is not None and canonical_version(pin.group(2) or pin.group(3)):
         name = canonical(pin.group(1))
         url, editable = sources.get(name, (None, False))
         dep = Dep(name=name, specifier="==" + (pin.group(2) or pin.group(3)), marker=None,

@@ -17,10 +17,10 @@ the `Source` the comparison needs. A plain `name==version` line never imports `p
 from __future__ import annotations
 
 import os
-import re
 
-from drift_guard._names import CANONICAL_VERSION, VALID_NAME, canonical
+from drift_guard._names import canonical, canonical_version, valid_name
 from drift_guard._paths import display_path
+from drift_guard._patterns import lazy
 from drift_guard.errors import DriftGuardError
 from drift_guard.models import ReadContext, Requirement, Source
 from drift_guard.requires import normalize_marker
@@ -47,9 +47,9 @@ if TYPE_CHECKING:
 
 FORMAT = "requirements.txt"
 
-COMMENT = re.compile(r"(^|\s+)#.*$")
-_ENV_VAR = re.compile(r"\$\{([A-Z0-9_]+)\}")
-_PEP263 = re.compile(rb"coding[:=]\s*([-\w.]+)")
+COMMENT = lazy(r"(^|\s+)#.*$")
+_ENV_VAR = lazy(r"\$\{([A-Z0-9_]+)\}")
+_PEP263 = lazy(rb"coding[:=]\s*([-\w.]+)")
 
 # Checked in this order: the UTF-16 LE BOM is a prefix of the UTF-32 LE one.
 _BOMS = (
@@ -72,17 +72,17 @@ _URL_SCHEMES = frozenset({
 })
 _VCS_SCHEMES = frozenset(s for s in _URL_SCHEMES if "+" in s)
 _VCS_NAMES = ("git", "hg", "svn", "bzr")
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
-_EGG = re.compile(r"[#&]egg=([^&]*)")
-_EXTRAS_SUFFIX = re.compile(r"^(.+)(\[[^\]]+\])$")
+_SCHEME = lazy(r"^([A-Za-z][A-Za-z0-9+.-]*):")
+_EGG = lazy(r"[#&]egg=([^&]*)")
+_EXTRAS_SUFFIX = lazy(r"^(.+)(\[[^\]]+\])$")
 _ARCHIVES = (".zip", ".whl", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tlz", ".tar.lz",
              ".tar.lzma", ".tar.gz", ".tgz", ".tar")
 _OPERATORS = ("~=", "==", "!=", "<=", ">=", "<", ">", "===")
 _STRONG_HASHES = ("sha256", "sha384", "sha512")
 # Option text that is only `--hash=<strong algorithm>:<digest>` options (no quotes, no escapes).
 _HASH_OPTION = r"--hash=(?:sha256|sha384|sha512):[0-9A-Za-z]+"
-_HASHES_ONLY = re.compile(rf"[ \t]*{_HASH_OPTION}(?:[ \t]+{_HASH_OPTION})*[ \t]*\Z")
-_HASH_VALUE = re.compile(r"--hash=(\S+)")
+_HASHES_ONLY = lazy(rf"[ \t]*{_HASH_OPTION}(?:[ \t]+{_HASH_OPTION})*[ \t]*\Z")
+_HASH_VALUE = lazy(r"--hash=(\S+)")
 
 # The options pip 26 accepts in a requirements file: long form -> takes a value.
 _LONG_OPTIONS = {
@@ -109,7 +109,7 @@ EXCERPT = 60
 # A version or marker value with a number longer than this cannot be compared (Python refuses
 # to convert longer digit strings to int since 3.11); it is bad input on every Python.
 _DIGITS_LIMIT = 4300
-_LONG_NUMBER = re.compile(r"[0-9]{%d}" % (_DIGITS_LIMIT + 1))
+_LONG_NUMBER = lazy(r"[0-9]{%d}" % (_DIGITS_LIMIT + 1))
 # Expanding ${VAR}s may not make a logical line longer than this.
 _EXPANDED_LIMIT = 64 * 1024 * 1024
 
@@ -247,12 +247,12 @@ def _locale_encoding() -> str:
     return locale.getpreferredencoding(False)  # pragma: no cover - Python < 3.11
 
 
-_OTHER_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+_OTHER_BREAKS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 
 
 def split_lines(text: str) -> List[Line]:
     """Physical lines exactly as `str.splitlines` cuts them, each keeping its ending."""
-    if not _OTHER_BREAKS.search(text):
+    if not any(separator in text for separator in _OTHER_BREAKS):
         # Only \n (what nearly every file has): the same lines, without a test per line.
         pieces = text.split("\n")
         last = pieces.pop()
@@ -289,7 +289,10 @@ def _dominant_newline(lines: Sequence[Line]) -> str:
 
 
 def is_comment_line(text: str) -> bool:
-    return COMMENT.match(text) is not None
+    """`COMMENT.match(text)`: only blanks before a `#` (a physical line holds no newline)."""
+    if "\n" in text:
+        return COMMENT.match(text) is not None
+    return text.lstrip().startswith("#")
 
 
 def continues(text: str) -> bool:
@@ -452,9 +455,9 @@ def split_options(text: str) -> Tuple[str, str]:
 # One token of POSIX shell words as `shlex.split` reads them: plain characters, a single-quoted
 # run, a double-quoted run (where a backslash escapes only `"` and `\\`), a backslash escape,
 # blanks, or a quote or backslash left open.
-_SH_TOKEN = re.compile(
+_SH_TOKEN = lazy(
     r"""([^ \t\r\n'"\\]+)|'([^']*)'|"((?:[^"\\]|\\[\s\S])*)"|\\([\s\S])|([ \t\r\n]+)|(['"\\])""")
-_SH_DQ_ESCAPE = re.compile(r'\\(["\\])')
+_SH_DQ_ESCAPE = lazy(r'\\(["\\])')
 
 
 def shell_split(text: str) -> List[str]:
@@ -570,6 +573,8 @@ def _check_value(shown: str, opt: str, value: str) -> None:
 def _scheme(text: str) -> str:
     """The URL scheme as pip's `is_url` and `Link` see it (`urllib.parse.urlsplit`, which drops
     tabs and newlines first). Raises ValueError where urlsplit does (`https://e[.com`)."""
+    if ":" not in text and "/" not in text:
+        return ""  # urlsplit finds no scheme, and no netloc to refuse, without a ":" or "//"
     from urllib.parse import urlsplit
 
     try:
@@ -613,7 +618,7 @@ def _plain_pin(args: str) -> Optional[Tuple[str, str]]:
     name = name.rstrip(" \t")
     version = version.strip(" \t")
     # Only a local version (`1.0+x.zip`) can end like an archive.
-    if (sep and VALID_NAME.match(name) and CANONICAL_VERSION.match(version)
+    if (sep and valid_name(name) and canonical_version(version)
             and ("+" not in version or not _is_archive(version))):
         return name, version
     return None
@@ -693,7 +698,7 @@ def project_name(directory: str) -> Optional[str]:
         for table in (data.get("project"), tool.get("poetry") if isinstance(tool, dict) else None):
             if isinstance(table, dict) and isinstance(table.get("name"), str):
                 declared: str = table["name"].strip()
-                if VALID_NAME.match(declared):
+                if valid_name(declared):
                     return declared
     setup_cfg = os.path.join(directory, "setup.cfg")
     if os.path.isfile(setup_cfg):
@@ -707,7 +712,7 @@ def project_name(directory: str) -> Optional[str]:
             name = parser.get("metadata", "name", fallback="").strip()
         except (configparser.Error, ValueError):
             name = ""
-        if VALID_NAME.match(name):
+        if valid_name(name):
             return name
     return None
 
@@ -766,7 +771,7 @@ def _egg(url: str) -> Optional[str]:
     if not found:
         return None
     name = found.group(1)
-    if not VALID_NAME.match(name):
+    if not valid_name(name):
         raise ValueError(f"{excerpt(url)} has an invalid #egg= fragment {excerpt(name, 30)}; "
                          "it must be a "
                          "project name (without extras or version)")
@@ -797,7 +802,7 @@ def _from_link(url: str, bases: Sequence[str], extras: Tuple[str, ...],
                              f"{_first_line(exc)}; "
                              "rename it as the wheel specification says") from None
         raw_name = filename.split("-", 1)[0].replace("_", "-")
-        if not VALID_NAME.match(raw_name):  # pip makes "NAME==VERSION" of it, and refuses that
+        if not valid_name(raw_name):  # pip makes "NAME==VERSION" of it, and refuses that
             raise ValueError(f"{excerpt(filename)} is not a valid wheel filename: "
                              f"{excerpt(raw_name, 30)} is not a project name")
         return _Parsed(canonical(name), f"=={version}", marker, extras, url, None)
@@ -814,7 +819,7 @@ def _from_link(url: str, bases: Sequence[str], extras: Tuple[str, ...],
             sdist_name: str = parse_sdist_filename(filename)[0]
         except (InvalidSdistFilename, ValueError):
             sdist_name = ""
-        if not VALID_NAME.match(sdist_name):
+        if not valid_name(sdist_name):
             sdist_name = ""  # left unnamed, as pip leaves every sdist without #egg=
         return _Parsed(canonical(sdist_name), "", marker, extras, url, None)
     return _Parsed("", "", marker, extras, url, None)
@@ -1028,7 +1033,7 @@ def _entry(start: int, end: int, joined: str, bases: Sequence[str], path: str,
 
 def _check_numbers(parsed: _Parsed) -> None:
     for what, text in (("version", parsed.specifier), ("marker", parsed.marker or "")):
-        if _LONG_NUMBER.search(text):
+        if len(text) > _DIGITS_LIMIT and _LONG_NUMBER.search(text):
             raise ValueError(f"the {what} holds a number of more than {_DIGITS_LIMIT} digits, "
                              "which cannot be compared; correct it")
 

@@ -8,9 +8,11 @@ or Markdown, or send escape sequences to a terminal.
 
 from __future__ import annotations
 
-import re
-
 from drift_guard._patterns import lazy
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import re
 
 # C0 and C1 controls, DEL, and the invisible characters that reorder or hide text on screen:
 # bidirectional embeddings, overrides and isolates (CVE-2021-42574, "Trojan Source"), the
@@ -34,7 +36,10 @@ def _show(match: re.Match[str]) -> str:
 def text(value: object) -> str:
     """`value` for a terminal or a log: every control, escape and invisible formatting
     character is shown as a `\\x1b` / `\\u202e` escape, so the result is one visible line."""
-    return _UNSAFE.sub(_show, str(value))
+    shown = str(value)
+    if shown.isascii() and shown.isprintable():
+        return shown  # every character _UNSAFE takes is a control or outside ASCII
+    return _UNSAFE.sub(_show, shown)
 
 
 def github_data(value: object) -> str:
@@ -43,7 +48,9 @@ def github_data(value: object) -> str:
 
     https://github.com/actions/toolkit/blob/main/packages/core/src/command.ts (escapeData)
     """
-    shown = _UNSAFE_INLINE.sub(_show, str(value))
+    shown = str(value)
+    if not (shown.isascii() and shown.replace("\r", "").replace("\n", "").isprintable()):
+        shown = _UNSAFE_INLINE.sub(_show, shown)
     return shown.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
@@ -58,6 +65,7 @@ def github_property(value: object) -> str:
 # #references and $math$.
 # Any ASCII punctuation may be backslash-escaped in CommonMark, so escaping these is safe.
 _MARKDOWN = lazy(r"([\\`*_\[#|~!@$])")
+_BACKTICKS = lazy("`+")
 
 
 def markdown(value: object) -> str:
@@ -80,7 +88,7 @@ def markdown_code(value: object) -> str:
     control characters are shown as escapes (a code span cannot hold a line break). HTML is
     literal inside a code span. Not for table cells: GFM splits cells on `|` even there."""
     shown = text(value)
-    runs = [len(r) for r in re.findall(r"`+", shown)]
+    runs = [len(r) for r in _BACKTICKS.findall(shown)]
     fence = "`" * (max(runs) + 1 if runs else 1)
     if shown.startswith("`") or shown.endswith("`") or (shown[:1] == " " and shown[-1:] == " "):
         shown = f" {shown} "

@@ -4,10 +4,9 @@ With --quiet the document is still written (stdout is always one JSON document).
 
 from __future__ import annotations
 
-import json
-
 from drift_guard.models import Finding, Report
 from drift_guard.render import fix_hint, notes
+from drift_guard.render._json import dumps
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -70,4 +69,4 @@ def render(report: Report) -> str:
     }
     # ensure_ascii: every control, escape and non-ASCII character is written as \uXXXX, so
     # the document is plain ASCII whatever a checked file held.
-    return json.dumps(doc, indent=2, ensure_ascii=True) + "\n"
+    return dumps(doc) + "\n"
