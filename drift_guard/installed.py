@@ -36,7 +36,7 @@ import os
 import stat
 from itertools import repeat
 
-from drift_guard._names import VALID_NAME, canonical
+from drift_guard._names import canonical, valid_name
 from drift_guard._patterns import lazy
 from drift_guard.models import Environment, Installed
 
@@ -459,12 +459,12 @@ def _take(info: str, name: Optional[str], version: Optional[str], state: _State,
             if key in seen:
                 return
         seen.add(key)
-        if key in _SKIP or not _valid_name(key):
+        if key in _SKIP or not valid_name(key):
             return
         # The name from the directory is valid (key is); the metadata's spelling, which pip
         # prints, must be too -- checked only where it differs (rarely).
         raw = headers.name
-        if raw is not None and raw != name and not _valid_name(raw.strip()):
+        if raw is not None and raw != name and not valid_name(raw.strip()):
             shown = raw.strip()
             shown = repr(shown if len(shown) <= 60 else shown[:57] + "...")
             state.warn(f"skipped: {_shown(info)}: its Name {shown} is not a valid package name")
@@ -531,15 +531,6 @@ def _plain_release(version: str) -> bool:
         if not part.isdigit() or (part[0] == "0" and len(part) > 1):
             return False
     return True
-
-
-def _valid_name(name: str) -> bool:
-    """`VALID_NAME.match(name)`; the common names (ASCII letters and digits, `-`, `_`, `.`
-    inside) decided without compiling it."""
-    if name.isascii() and name[:1].isalnum() and name[-1:].isalnum() and (
-            name.replace("-", "").replace("_", "").replace(".", "").isalnum()):
-        return True
-    return VALID_NAME.match(name) is not None
 
 
 def _read_headers(info: str, at: Optional[Tuple[int, str]] = None) -> _Headers:

@@ -1,7 +1,7 @@
 """The listing's fast paths give exactly what its general paths give.
 
 The common distribution (a `.dist-info` with a METADATA of plain LF-ended headers, a version
-like `1.2.3`, a name of letters, digits and `-_.`) is read without regular expressions and
+like `1.2.3`) is read without regular expressions and
 with files opened relative to the directory's descriptor; everything else takes the general
 path. Each fast piece is compared here with the general one on generated input.
 """
@@ -19,14 +19,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from drift_guard import installed
-from drift_guard._names import VALID_NAME
 from drift_guard.installed import (
     _NORMAL_VERSION,
     _fast_headers,
     _parse_headers,
     _parse_headers_in_general,
     _plain_release,
-    _valid_name,
     list_installed,
 )
 from drift_guard.models import Environment
@@ -109,18 +107,6 @@ def test_plain_release_is_a_part_of_the_normal_form(version: str) -> None:
     if version and all(p.isascii() and p.isdigit() and (p == "0" or p[0] != "0")
                        for p in version.split(".")):
         assert _plain_release(version)
-
-
-_NAMES = st.one_of(
-    st.text(st.sampled_from("aZ09-_.~ \n\u00e9\u212a"), max_size=8),
-    st.text(max_size=6),
-)
-
-
-@settings(max_examples=1000, deadline=None)
-@given(name=_NAMES)
-def test_valid_name_is_the_pep508_pattern(name: str) -> None:
-    assert _valid_name(name) == bool(VALID_NAME.match(name))
 
 
 def _write(site: Path, folder: str, metadata: str, **files: str) -> None:
