@@ -9,15 +9,18 @@ for several targets and selections, and the sources compared.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benchmarks import _scale
 from drift_guard import requires
 from drift_guard.models import ReadContext
-from drift_guard.readers import _toml, pipfile_lock, poetry_lock, pylock, uv_lock
+from drift_guard.readers import _fasttoml, _toml, pipfile_lock, poetry_lock, pylock, uv_lock
 from tests.helpers import ROOT
+from tests.test_readers_fast import _kept
 
 READERS = {"uv.lock": uv_lock, "poetry.lock": poetry_lock, "pylock.toml": pylock,
            "Pipfile.lock": pipfile_lock}
@@ -103,3 +106,103 @@ def test_common_markers_are_checked_without_packaging(tmp_path: Path) -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"
+
+
+# ------------------------------------------------- the fast TOML reader: tables of one layout
+
+_KEY = st.sampled_from(["url", "hash", "size", "name", "marker", "upload-time"])
+_VALUE = st.one_of(
+    st.sampled_from(['"https://x/a.whl"', '"sha256:ab"', '""', '"a=b, c = d"', '"{ x = 1 }"',
+                     "0", "12", "-3", "true", "false", "01", '"\\u00e9"', "1.5", "'lit'"]),
+)
+_SPACE = st.sampled_from(["", " ", "  ", "\t"])
+
+
+@st.composite
+def _table(draw: Any) -> str:
+    pairs = draw(st.lists(st.tuples(_KEY, _VALUE), max_size=4))
+    gap = draw(_SPACE)
+    inner = f"{gap},{draw(_SPACE)}".join(f"{k}{draw(_SPACE)}={draw(_SPACE)}{v}" for k, v in pairs)
+    return "{" + gap + inner + draw(_SPACE) + "}"
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    first=_table(),
+    rest=st.lists(st.one_of(_table(), st.just("")), max_size=5),
+    repeat=st.integers(0, 4),
+    comma=st.sampled_from([",", ",", ", # c", ""]),
+    sdist=st.one_of(_table(), st.just("")),
+)
+def test_fast_toml_reads_tables_of_one_layout_as_tomllib(
+        first: str, rest: List[str], repeat: int, comma: str, sdist: str) -> None:
+    """The pattern made for the first table's layout (kept fields or all of them) reads what
+    tomllib reads, or leaves the document to it."""
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib
+
+    lines = [first] * (1 + repeat) + [t for t in rest if t]
+    doc = "".join(f"[[package]]\nname = \"p{n}\"\nwheels = [\n"
+                  + "".join(f"    {t}{comma}\n" for t in lines[n:] + lines[:n])
+                  + "]\n" + (f"sdist = {sdist}\n" if sdist else "") + "\n" for n in range(3))
+    try:
+        expected: Any = tomllib.loads(doc)
+    except (tomllib.TOMLDecodeError, ValueError):
+        expected = None
+    keep = {(("package",), "wheels"): frozenset({"hash", "size"}),
+            (("package",), "sdist"): frozenset({"hash"})}
+    for fields in (keep, None):
+        fast = _fasttoml.loads(doc, fields)
+        if fast is None:
+            continue
+        assert expected is not None
+        if fields:  # the other fields may be left out ("plain" tables only), never a kept one
+            fast, expected_here = _kept(fast, fields), _kept(expected, fields)
+        else:
+            expected_here = expected
+        assert _typed(fast) == _typed(expected_here)
+
+
+def _typed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return ("table", [(k, _typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("array", [_typed(v) for v in value])
+    return (type(value).__name__, value)
+
+
+@pytest.mark.parametrize("doc", [
+    # a key twice in every table, in the first, in a later one
+    '[[package]]\nwheels = [\n    { hash = "a", hash = "b" },\n    { hash = "a", hash = "b" },\n]\n',
+    '[[package]]\nwheels = [\n    { hash = "a", size = 1, hash = "b" },\n    { hash = "c" },\n]\n',
+    '[[package]]\nwheels = [\n    { hash = "a", size = 1 },\n    { hash = "a", size = 1, size = 2 },\n]\n',
+    '[[package]]\nsdist = { hash = "a", url = "u", hash = "b" }\n',
+    '[[package]]\nsdist = { hash = "a", url = "u" }\n[[package]]\nsdist = { hash = "a", hash = "u" }\n',
+    # a later table of another kind of value where the first had a string
+    '[[package]]\nwheels = [\n    { hash = "a", size = 1 },\n    { hash = 2, size = 1 },\n]\n',
+    '[[package]]\nsdist = { hash = "a" }\n[[package]]\nsdist = { hash = true }\n',
+])
+def test_fast_toml_refuses_or_reads_as_tomllib_tables_that_break_the_layout(doc: str) -> None:
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib
+
+    try:
+        expected: Any = tomllib.loads(doc)
+    except tomllib.TOMLDecodeError:
+        expected = None
+    keep = {(("package",), "wheels"): frozenset({"hash"}),
+            (("package",), "sdist"): frozenset({"hash"})}
+    for fields in (None, keep, None, keep):  # twice: with the layout of the run before known
+        fast = _fasttoml.loads(doc, fields)
+        if expected is None:
+            assert fast is None
+        elif fast is not None:
+            assert _typed(_kept(fast, keep)) == _typed(_kept(expected, keep))

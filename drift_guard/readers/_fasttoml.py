@@ -183,6 +183,9 @@ def _array(text: str, pos: int, fields: Optional[FrozenSet[str]] = None
     if close >= pos:
         block = text[pos:close]
         count = block.count("\n") + 1
+        kept = _same_layout(block, count, fields)
+        if kept is not None:
+            return kept, close + 3
         found = _TABLE_LINE.findall(block)
         if len(found) == count:
             return [_flat(t, fields) for t in found], close + 3
@@ -217,6 +220,97 @@ def _array(text: str, pos: int, fields: Optional[FrozenSet[str]] = None
             last = True
         result.append(value)
     raise _Invalid
+
+
+def _same_layout(block: str, count: int, fields: Optional[FrozenSet[str]]
+                 ) -> Optional[List[Any]]:
+    """The kept `fields` (all without) of each element of a block of one-line inline tables
+    (a lock's files, a package's dependencies), when every line has the first line's keys, in
+    its order, with values of the same kinds: then one pattern made for that layout checks
+    each line and takes the kept values (no table is read pair by pair). None otherwise."""
+    last = _LAST_LAYOUT.get(fields)
+    if last is not None:  # the layout of the block before (a lock writes one for all)
+        found = last[0].findall(block)
+        if len(found) == count:
+            return _kept(found, last[2])
+    end = block.find("\n")
+    first = _TABLE_LINE.match(block if end < 0 else block[:end])
+    if first is None:
+        return None
+    known = _layout(first.group(1), fields)
+    if known is None:
+        return None
+    pattern, taken = known[0], known[2]
+    found = pattern.findall(block)
+    if len(found) != count:
+        return None
+    _LAST_LAYOUT[fields] = known
+    return _kept(found, taken)
+
+
+def _layout(table: str, fields: Optional[FrozenSet[str]]) -> Optional[List[Any]]:
+    """[pattern of a line holding a table of this one's layout, followed by a comma; pattern
+    of such a table alone (made when first needed); (key, is a string) of each kept field]."""
+    pairs = _FLAT_PAIR.findall(table)
+    layout = (tuple((key, not other) for key, _, other in pairs), fields)
+    known = _LAYOUTS.get(layout)
+    if known is None:
+        keys = [key for key, _, _ in pairs]
+        if len(set(keys)) != len(keys) or len(_LAYOUTS) >= 32:
+            return None
+        parts = []
+        taken = []
+        for key, string in layout[0]:
+            value = f'"({_CHAR}*)"' if string else f"({_INT}|true|false)"
+            if fields is not None and key not in fields:
+                value = value.replace("(", "(?:", 1)
+            else:
+                taken.append((intern(key), string))
+            parts.append(f"{re.escape(key)}{_S}={_S}{value}")
+        alone = rf"\{{{_S}{f'{_S},{_S}'.join(parts)}{_S}\}}"
+        known = _LAYOUTS[layout] = [
+            re.compile(rf"^[ \t]*{alone}[ \t]*,{_TRAIL}$", re.MULTILINE), alone, tuple(taken)]
+    return known
+
+
+def _layout_value(line: str, start: int, fields: FrozenSet[str]) -> Optional[Tuple[Any, int]]:
+    """`_value(line, start, fields)` for an inline table of the layout of the one before (a
+    lock's sdist), by one pattern; None otherwise."""
+    last = _LAST_VALUE_LAYOUT.get(fields)
+    if last is not None:
+        m = last[1].match(line, start)
+        if m is not None:
+            return _kept([m.group(1) if len(last[2]) == 1 else m.groups()], last[2])[0], m.end()
+    m = _FLAT_TABLE.match(line, start)
+    if m is None:
+        return None
+    known = _layout(m.group(), fields)
+    if known is None:
+        return None
+    if isinstance(known[1], str):
+        known[1] = re.compile(known[1])
+    _LAST_VALUE_LAYOUT[fields] = known
+    m = known[1].match(line, start)
+    if m is None:
+        return None
+    return _kept([m.group(1) if len(known[2]) == 1 else m.groups()], known[2])[0], m.end()
+
+
+def _kept(found: List[Any], taken: Tuple[Tuple[str, bool], ...]) -> List[Dict[str, Any]]:
+    if len(taken) == 1:
+        key, string = taken[0]
+        return [{key: v if string else _scalar(v)} for v in found]
+    if not taken:
+        return [{} for _ in found]
+    return [{key: v if string else _scalar(v) for (key, string), v in zip(taken, values)}
+            for values in found]
+
+
+# Patterns for the layouts of files tables met (a lock has one or two), by keys and kinds;
+# and the one last used, by the fields kept.
+_LAYOUTS: Dict[Tuple[Any, ...], List[Any]] = {}
+_LAST_LAYOUT: Dict[Optional[FrozenSet[str]], List[Any]] = {}
+_LAST_VALUE_LAYOUT: Dict[FrozenSet[str], List[Any]] = {}
 
 
 # Short inline tables read in this document, by their text: a lock repeats many
@@ -263,6 +357,10 @@ def _value(line: str, start: int, fields: Optional[FrozenSet[str]] = None
             raise _Invalid
         return _decoder().decode(m.group()), m.end()
     if first == "{":
+        if fields is not None:
+            hit = _layout_value(line, start, fields)
+            if hit is not None:
+                return hit
         m = _FLAT_TABLE.match(line, start)
         if m is not None:
             return _flat(m.group(), fields), m.end()
