@@ -206,3 +206,32 @@ def test_fast_toml_refuses_or_reads_as_tomllib_tables_that_break_the_layout(doc:
             assert fast is None
         elif fast is not None:
             assert _typed(_kept(fast, keep)) == _typed(_kept(expected, keep))
+
+
+_PIECE = st.sampled_from(['a', ' ', '\\"', '\\\\', '\\n', '\\t', '\\u00e9', '\\ud83d', '\\U0001F600',
+                          '\\x41', '\\/', "'", '=', ',', '}', '{', '#', '\\b', '\\f', '\\r', '\\e'])
+
+
+@settings(max_examples=600, deadline=None)
+@given(values=st.lists(st.tuples(_KEY, st.one_of(
+    st.lists(_PIECE, max_size=5).map(lambda p: '"' + "".join(p) + '"'),
+    st.sampled_from(["1", "true", "-0", '"plain"']))), max_size=4),
+    gap=_SPACE, tail=st.sampled_from(["", " ", " # c", ",", " x"]))
+def test_fast_toml_reads_inline_tables_with_escapes_as_tomllib(
+        values: List[Any], gap: str, tail: str) -> None:
+    import sys
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib
+
+    doc = ("[package.dependencies]\nx = {" + gap + f"{gap},{gap}".join(
+        f"{k}{gap}={gap}{v}" for k, v in values) + gap + "}" + tail + "\n")
+    try:
+        expected: Any = _typed(tomllib.loads(doc))
+    except tomllib.TOMLDecodeError:
+        expected = None
+    fast = _fasttoml.loads(doc)
+    if fast is not None:
+        assert _typed(fast) == expected

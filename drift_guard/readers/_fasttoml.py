@@ -47,6 +47,11 @@ _FLAT_VALUE = rf"(?:{_PLAIN}|{_INT}|true|false)"
 _FLAT = rf"\{{{_S}(?:{_BARE}{_S}={_S}{_FLAT_VALUE}{_S}(?:,{_S}(?!\}})|(?=\}})))*\}}"
 _FLAT_TABLE = re.compile(_FLAT)
 _FLAT_PAIR = re.compile(rf'({_BARE}){_S}={_S}(?:"({_CHAR}*)"|({_INT}|true|false))')
+# The same with strings that have escapes (`markers = "python_version >= \\"3.9\\""`).
+_ESCAPED_VALUE = rf"(?:{_STRING}|{_INT}|true|false)"
+_ESCAPED_TABLE = re.compile(
+    rf"\{{{_S}(?:{_BARE}{_S}={_S}{_ESCAPED_VALUE}{_S}(?:,{_S}(?!\}})|(?=\}})))*\}}")
+_ESCAPED_PAIR = re.compile(rf'({_BARE}){_S}={_S}(?:({_STRING})|({_INT}|true|false))')
 # A one-line array of plain strings, and its elements.
 _FLAT_ARRAY = re.compile(rf"\[{_S}(?:{_PLAIN}{_S}(?:,{_S}|(?=\])))*\]")
 _PLAIN_BODY = re.compile(rf'"({_CHAR}*)"')
@@ -364,6 +369,15 @@ def _value(line: str, start: int, fields: Optional[FrozenSet[str]] = None
         m = _FLAT_TABLE.match(line, start)
         if m is not None:
             return _flat(m.group(), fields), m.end()
+        m = _ESCAPED_TABLE.match(line, start)
+        if m is not None:
+            pairs = _ESCAPED_PAIR.findall(m.group())
+            table = {intern(key): _scalar(other) if other else (
+                _decoder().decode(string) if "\\" in string else string[1:-1])
+                for key, string, other in pairs}
+            if len(table) != len(pairs):
+                raise _Invalid
+            return table, m.end()
         return _general(line, start)
     if first == "[":
         m = _FLAT_ARRAY.match(line, start)
