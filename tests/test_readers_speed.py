@@ -235,3 +235,16 @@ def test_fast_toml_reads_inline_tables_with_escapes_as_tomllib(
     fast = _fasttoml.loads(doc)
     if fast is not None:
         assert _typed(fast) == expected
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([
+    '{', '}', '    "_meta": {', '    "default": {', '    "develop": {', '    "d\\u00e9v": {',
+    '        "requests": {', '        "a.b": {', '        "x\\"y": {', '         "no": {',
+    '       "no": {', '            "version": "==1.0"', '        "flat": "*"', '    "cat" : {',
+    '        },', '    },', '', '  ', '\t"x": {', '        "e\\u00e9": {',
+]), max_size=14), st.sampled_from(["", "\n"]))
+def test_pipfile_lock_lines_by_search_are_the_lines_by_splitting(
+        lines: List[str], end: str) -> None:
+    text = "\n".join(lines) + end
+    assert pipfile_lock._lines_by_search(text) == pipfile_lock._lines_by_splitting(text)

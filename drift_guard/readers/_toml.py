@@ -450,7 +450,7 @@ def select_groups(available: Sequence[str], default: Iterable[str],
 # -------------------------------------------------------------------------------- lines
 
 # The line breaks of str.splitlines() other than \n.
-_ODD_BREAK_CHARS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+ODD_BREAK_CHARS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 # A line's start (blanks as str.lstrip() takes them): a table header, or an entry's name.
 _ENTRY_LINE = lazy(r"[^\S\n]*(\[|name[^\S\n]*=)?")
 
@@ -458,7 +458,7 @@ _ENTRY_LINE = lazy(r"[^\S\n]*(\[|name[^\S\n]*=)?")
 def entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
     """1-based line of each `[[header]]` entry's `name = ...` line (its header's line when it
     has none), or all None when the file does not use one header per entry."""
-    if not any(c in text for c in _ODD_BREAK_CHARS):  # one fast scan each, no pattern
+    if not any(c in text for c in ODD_BREAK_CHARS):  # one fast scan each, no pattern
         return _entry_lines(text, header, count)
     return entry_lines_by_splitting(text, header, count)
 
