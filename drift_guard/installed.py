@@ -33,10 +33,10 @@ that one distribution is skipped, and its neighbours are still listed.
 from __future__ import annotations
 
 import os
-import re
 import stat
+from itertools import repeat
 
-from drift_guard._names import VALID_NAME, canonical
+from drift_guard._names import canonical, valid_name
 from drift_guard._patterns import lazy
 from drift_guard.models import Environment, Installed
 
@@ -75,6 +75,8 @@ _SMALL_LIMIT = 1024 * 1024
 _ABSENT = (FileNotFoundError, NotADirectoryError, IsADirectoryError)
 _SPECIAL_ROOTS = ("/proc", "/sys", "/dev")
 _special_devices: Optional[Set[int]] = None
+_FORMAT = stat.S_IFMT(0o177777)
+_REGULAR = stat.S_IFREG
 
 
 class _Unreadable(Exception):
@@ -89,7 +91,8 @@ def _shown(path: str) -> str:
         return os.fsencode(path).decode("utf-8", "backslashreplace")
 
 
-def _is_special_device(dev: int) -> bool:
+def _special_set() -> Set[int]:
+    """The devices of /proc, /sys and /dev (found once)."""
     global _special_devices
     if _special_devices is None:
         devices = set()
@@ -99,20 +102,22 @@ def _is_special_device(dev: int) -> bool:
             except OSError:
                 pass
         _special_devices = devices
-    return dev in _special_devices
+    return _special_devices
 
 
-def _read_file(path: str, limit: int, *, head: bool = False) -> Optional[bytes]:
+def _read_file(path: str, limit: int, *, head: bool = False,
+               at: Optional[Tuple[int, str]] = None) -> Optional[bytes]:
     """The bytes of the regular file `path` (with `head`: at least up to its first blank
     line), at most `limit` of them; None when it does not exist. Raises `_Unreadable` for
     anything else: a FIFO, a device, a file of /proc, /sys or /dev, a file over `limit`, a
     permission error, a symlink loop.
 
     os.open/os.read: half the cost of open() on the hot path, which reads one file per
-    distribution.
+    distribution. `at`: (directory fd, path relative to it) naming the same file, opened
+    without walking the directories above it again.
     """
     try:
-        fd = os.open(path, _O_RDONLY)
+        fd = os.open(path, _O_RDONLY) if at is None else os.open(at[1], _O_RDONLY, dir_fd=at[0])
     except _ABSENT:
         return None
     except OSError as e:
@@ -120,14 +125,14 @@ def _read_file(path: str, limit: int, *, head: bool = False) -> Optional[bytes]:
     try:
         st = os.fstat(fd)
         mode = st.st_mode
-        if not stat.S_ISREG(mode):
+        if mode & _FORMAT != _REGULAR:
             if stat.S_ISDIR(mode):
                 return None
             kind = "a FIFO" if stat.S_ISFIFO(mode) else (
                 "a device" if stat.S_ISCHR(mode) or stat.S_ISBLK(mode) else "not a regular file"
             )
             raise _Unreadable(f"{_shown(path)}: is {kind}, not a regular file")
-        if _is_special_device(st.st_dev):
+        if st.st_dev in (_special_devices if _special_devices is not None else _special_set()):
             raise _Unreadable(f"{_shown(path)}: resolves to a special file (/proc, /sys, /dev)")
         if st.st_size > limit and not head:
             raise _Unreadable(f"{_shown(path)}: is {st.st_size} bytes, over the {limit} byte limit")
@@ -157,17 +162,6 @@ class _Headers(NamedTuple):
     requires: List[str]
 
 
-class _Found(NamedTuple):
-    info: str
-    raw_name: str
-    version: str
-    requires: Tuple[str, ...]
-    editable: Optional[bool]
-    """From direct_url.json; None when it has none (or an invalid one): then an egg-link
-    decides, as pip's `editable_project_location` does."""
-    url: Optional[str]
-
-
 def list_installed(env: Environment, warnings: Optional[List[str]] = None) -> Dict[str, Installed]:
     """The distributions `pip list --format=freeze` prints for `env`, by normalised name.
 
@@ -178,36 +172,27 @@ def list_installed(env: Environment, warnings: Optional[List[str]] = None) -> Di
     warn: Callable[[str], None] = (warnings.append if warnings is not None else _ignore)
     listings = {location: _listing(location, warn, top=True) for location in env.paths}
     state = _State(_mode(env.python_version, _pip_version(listings)), warn)
+    # The egg-links of the path's directories (those its scan reads), known before any
+    # distribution is taken: whether one is editable is decided as it is read.
     for location in env.paths:
-        _scan(location, listings[location], state, state.egg_links)
+        if not (state.mode.legacy and location.lower().endswith(".egg")):
+            state.egg_links.update(child for child, _ in listings[location] or ()
+                                   if child.endswith(".egg-link"))
+    for location in env.paths:
+        _scan(location, listings[location], state)
 
+    # By name (a stable sort: of one name, the first found on the path wins).
+    found = state.found
+    found.sort(key=_by_name)
     result: Dict[str, Installed] = {}
-    egg_links = state.egg_links
-    for dist in sorted(state.found, key=lambda d: canonical(d.raw_name.strip())):
-        name = canonical(dist.raw_name.strip())
-        if name in result:
-            continue
-        editable, url = dist.editable, dist.url
-        if editable is None:
-            # No (valid) direct_url.json: pip looks for a legacy develop install's egg-link.
-            editable = _egg_link_name(dist.raw_name) in egg_links or (
-                dist.raw_name + ".egg-link" in egg_links
-            )
-            if editable:
-                # The project directory, the way PEP 610 would have recorded it.
-                from pathlib import Path
-
-                url = Path(os.path.dirname(dist.info)).as_uri()
-        result[name] = Installed(
-            name=name,
-            raw_name=dist.raw_name,
-            version=dist.version,
-            requires=dist.requires,
-            path=dist.info,
-            editable=editable,
-            url=url,
-        )
+    for dist in found:
+        if dist.name not in result:
+            result[dist.name] = dist
     return result
+
+
+def _by_name(dist: Installed) -> str:
+    return dist.name
 
 
 def _ignore(message: str) -> None:
@@ -223,7 +208,7 @@ class _State:
         self.mode = mode
         self.warn = warn
         self.seen: Set[str] = set()
-        self.found: List[_Found] = []
+        self.found: List[Installed] = []
         self.egg_links: Set[str] = set()
         self.followed: Set[str] = set()
 
@@ -301,7 +286,6 @@ def _scan(
     location: str,
     entries: Optional[List[Tuple[str, Optional[bool]]]],
     state: _State,
-    egg_links: Set[str],
     follow: bool = True,
 ) -> None:
     """Add the distributions in one sys.path directory, as pip visits them. `follow`: also
@@ -322,39 +306,65 @@ def _scan(
             entries = _highest_version_first(entries)
     links: List[str] = []
     egg = None
-    for child, is_dir in entries:
-        low = child.lower()
-        if low.endswith((".dist-info", ".egg-info")):
-            info = os.path.join(location, child)
-            if legacy and not is_dir and low.endswith(".dist-info"):
-                if is_dir is None or (os.path.islink(info) and not os.path.exists(info)):
-                    # pkg_resources passes over it too, but a dangling or looping link is a
-                    # damaged environment, not a distribution that is absent.
-                    state.warn(f"skipped: {_shown(info)}: a link that cannot be followed")
-                continue
-            name, version = _name_from_info_dir(child)
-            if legacy and name is None:
-                # pkg_resources names it after the directory even without a "-".
-                name = os.path.splitext(child)[0].partition("-")[0] or None
-            _take(info, name, version, state)
-        elif child.endswith(".egg-link"):
-            egg_links.add(child)
-            if not follow:
-                continue
-            if legacy:
-                _follow_egg_link(location, child, state)
-            else:
-                links.append(child)
-        elif low == "egg-info" and location.lower().endswith(".egg"):
-            egg = child
-        elif legacy and low.endswith(".egg") and is_dir:
-            egg_info = os.path.join(location, child, "EGG-INFO")
-            if os.path.isfile(os.path.join(egg_info, "PKG-INFO")):
-                _take(egg_info, child.partition("-")[0], None, state)
+    prefix = os.path.join(location, "")
+    dir_fd = _open_directory(location)
+    try:
+        for child, is_dir in entries:
+            low = child.lower()
+            if low.endswith((".dist-info", ".egg-info")):
+                info = prefix + child
+                if legacy and not is_dir and low.endswith(".dist-info"):
+                    if is_dir is None or (os.path.islink(info) and not os.path.exists(info)):
+                        # pkg_resources passes over it too, but a dangling or looping link is a
+                        # damaged environment, not a distribution that is absent.
+                        state.warn(f"skipped: {_shown(info)}: a link that cannot be followed")
+                    continue
+                if child.endswith(".dist-info") and len(child) > 10 and child[0] != ".":
+                    # _name_from_info_dir's answer, without splitext
+                    name, sep, version = child[:-10].partition("-")
+                    if not sep:
+                        name = version = None
+                else:
+                    name, version = _name_from_info_dir(child)
+                if legacy and name is None:
+                    # pkg_resources names it after the directory even without a "-".
+                    name = os.path.splitext(child)[0].partition("-")[0] or None
+                _take(info, name, version or None, state,
+                      None if dir_fd is None else (dir_fd, child))
+            elif child.endswith(".egg-link"):
+                if follow:
+                    if legacy:
+                        _follow_egg_link(location, child, state)
+                    else:
+                        links.append(child)
+            elif low == "egg-info" and location.lower().endswith(".egg"):
+                egg = child
+            elif legacy and low.endswith(".egg") and is_dir:
+                egg_info = os.path.join(location, child, "EGG-INFO")
+                if os.path.isfile(os.path.join(egg_info, "PKG-INFO")):
+                    _take(egg_info, child.partition("-")[0], None, state)
+    finally:
+        if dir_fd is not None:
+            os.close(dir_fd)
     if egg is not None:
         _take(os.path.join(location, egg), None, None, state)
     for child in links:
         _follow_egg_link(location, child, state)
+
+
+_DIRECTORY_FDS = os.open in os.supports_dir_fd and os.access in os.supports_dir_fd
+_O_DIRECTORY = _O_RDONLY | getattr(os, "O_DIRECTORY", 0)
+
+
+def _open_directory(location: str) -> Optional[int]:
+    """A descriptor of the directory, to open the files in it by relative path (fewer
+    directories walked per file); None where that is not available -- then paths are used."""
+    if not _DIRECTORY_FDS:
+        return None
+    try:
+        return os.open(location, _O_DIRECTORY)
+    except OSError:
+        return None
 
 
 def _highest_version_first(
@@ -415,7 +425,7 @@ def _follow_egg_link(location: str, child: str, state: _State) -> None:
     # Only the distributions there: pip's current backend reads no egg-link of a linked
     # directory (pkg_resources did), and those never mark anything editable (pip looks for
     # them on sys.path only).
-    _scan(path, _listing(path, state.warn), state, set(), follow=state.mode.legacy)
+    _scan(path, _listing(path, state.warn), state, follow=state.mode.legacy)
 
 
 def _name_from_info_dir(child: str) -> Tuple[Optional[str], Optional[str]]:
@@ -430,30 +440,32 @@ def _name_from_info_dir(child: str) -> Tuple[Optional[str], Optional[str]]:
     return None, None
 
 
-def _take(info: str, name: Optional[str], version: Optional[str], state: _State) -> None:
-    """Record the distribution whose metadata is at `info` unless its name was seen."""
+def _take(info: str, name: Optional[str], version: Optional[str], state: _State,
+          at: Optional[Tuple[int, str]] = None) -> None:
+    """Record the distribution whose metadata is at `info` unless its name was seen. `at`:
+    (directory fd, name in it) naming `info` too."""
     seen = state.seen
     try:
         if name:
             key = canonical(name)
             if key in seen:
                 return  # a copy further down sys.path (or later in the directory): pip skips it
-            headers = _read_headers(info)
+            headers = _read_headers(info, at)
         else:
-            headers = _read_headers(info)
+            headers = _read_headers(info, at)
             if headers.name is None:
                 return  # pip: "invalid metadata entry 'name'", skipped
             key = canonical(headers.name)
             if key in seen:
                 return
         seen.add(key)
-        if key in _SKIP or not VALID_NAME.match(key):
+        if key in _SKIP or not valid_name(key):
             return
         # The name from the directory is valid (key is); the metadata's spelling, which pip
         # prints, must be too -- checked only where it differs (rarely).
-        if (headers.name is not None and headers.name != name
-                and not VALID_NAME.match(headers.name.strip())):
-            shown = headers.name.strip()
+        raw = headers.name
+        if raw is not None and raw != name and not valid_name(raw.strip()):
+            shown = raw.strip()
             shown = repr(shown if len(shown) <= 60 else shown[:57] + "...")
             state.warn(f"skipped: {_shown(info)}: its Name {shown} is not a valid package name")
             return
@@ -469,24 +481,38 @@ def _take(info: str, name: Optional[str], version: Optional[str], state: _State)
     # The distribution itself is known; a bad file beside its metadata is reported, and only
     # what that file would have said is left out.
     try:
-        requires = headers.requires or _egg_info_requires(info)
+        requires = headers.requires or _egg_info_requires(info, at)
     except _Unreadable as e:
         state.warn(f"{e}; its requirements are unknown")
         requires = []
     try:
-        editable, url = _direct_url(info)
+        editable, url = _direct_url(info, at)
     except _Unreadable as e:
         state.warn(f"{e}; whether it is editable is unknown")
         editable, url = None, None
-    state.found.append(
-        _Found(info, headers.name or key, printed, tuple(requires), editable, url)
-    )
+    if not raw:
+        raw = key
+    if editable is None:
+        # No (valid) direct_url.json: pip looks for a legacy develop install's egg-link.
+        egg_links = state.egg_links
+        editable = bool(egg_links) and (
+            raw + ".egg-link" in egg_links or _egg_link_name(raw) in egg_links)
+        if editable:
+            # The project directory, the way PEP 610 would have recorded it.
+            from pathlib import Path
+
+            url = Path(os.path.dirname(info)).as_uri()
+    stripped = raw.strip()
+    state.found.append(Installed(
+        key if stripped == name else canonical(stripped), raw, printed, tuple(requires), info,
+        editable, url,
+    ))
 
 
 def _normalise_version(version: str, metadata_version: Optional[str]) -> str:
     """The version as pip prints it: PEP 440 normal form, or the metadata's own string when
     the version is not PEP 440."""
-    if _NORMAL_VERSION.match(version):
+    if _plain_release(version) or _NORMAL_VERSION.match(version):
         return version
     from packaging.version import Version
 
@@ -496,17 +522,95 @@ def _normalise_version(version: str, metadata_version: Optional[str]) -> str:
         return metadata_version if metadata_version is not None else version
 
 
-def _read_headers(info: str) -> _Headers:
+def _plain_release(version: str) -> bool:
+    """Whether `version` is a release segment in normal form (`1.2.3`, no leading zeros): a
+    subset of _NORMAL_VERSION, decided without compiling it."""
+    if not version.isascii():
+        return False
+    for part in version.split("."):
+        if not part.isdigit() or (part[0] == "0" and len(part) > 1):
+            return False
+    return True
+
+
+def _read_headers(info: str, at: Optional[Tuple[int, str]] = None) -> _Headers:
     """Name, Version and Requires-Dist from METADATA (or PKG-INFO, or `info` itself when it
     is a file), read up to the first blank line -- where the headers end."""
-    for path in (info + _SEP + "METADATA", info + _SEP + "PKG-INFO", info):
-        data = _read_file(path, _METADATA_LIMIT, head=True)
+    for tail in (_SEP + "METADATA", _SEP + "PKG-INFO", ""):
+        data = _read_file(info + tail, _METADATA_LIMIT, head=True,
+                          at=None if at is None else (at[0], at[1] + tail))
         if data:
             return _parse_headers(data)
     return _Headers(None, None, [])
 
 
 def _parse_headers(data: bytes) -> _Headers:
+    return _fast_headers(data) or _parse_headers_in_general(data)
+
+
+# What a header line starts with: a continuation's blank, or a header name (with its colon)
+# seen to be well-formed (the common ones to begin with, the others as they are met).
+_STARTS: Tuple[bytes, ...] = (
+    b"Name:", b"Version:", b"Requires-Dist:", b"Metadata-Version:", b"Classifier:",
+    b"Summary:", b"Provides-Extra:", b"Project-URL:", b" ", b"\t",
+)
+# The bytes a header name may have ([\041-\071\073-\176], as email.feedparser's headerRE).
+_KEY_BYTES = bytes(range(0x21, 0x3A)) + bytes(range(0x3B, 0x7F))
+
+def _fast_headers(data: bytes) -> Optional[_Headers]:
+    """`_parse_headers_in_general(data)` for the common METADATA (LF line ends only), without
+    a regular expression: the three fields found with bytes.find in the lowered header part,
+    the header lines checked once per distinct header name. None: take the general path."""
+    end = data.find(b"\n\n")
+    head = data if end == -1 else data[:end]
+    if b"\r" in head:
+        return None
+    if head.endswith(b"\n"):
+        head = head[:-1]  # no body: the empty line after the headers ends them
+    lines = head.split(b"\n")
+    global _STARTS
+    if not all(map(bytes.startswith, lines, repeat(_STARTS))):
+        # A header name not seen before, or a line that is no header (email ends the headers
+        # there): each line checked.
+        at = 0
+        for line in lines:
+            if not line.startswith(_STARTS):
+                key = line[:line.find(b":") + 1]
+                if key[-1:] != b":" or key[:-1].translate(None, _KEY_BYTES):
+                    head = head[:max(at - 1, 0)]
+                    break
+                _STARTS += (key,)
+            at += len(line) + 1
+    low = b"\n" + head.lower()
+    pos = low.find(b"\nname:")
+    name = None if pos == -1 else _header_value(head, pos + 5)
+    pos = low.find(b"\nversion:")
+    version = None if pos == -1 else _header_value(head, pos + 8)
+    requires: List[str] = []
+    pos = low.find(b"\nrequires-dist:")
+    while pos != -1:
+        requires.append(_header_value(head, pos + 14).strip())
+        pos = low.find(b"\nrequires-dist:", pos + 14)
+    return _Headers(name, version, requires)
+
+
+def _header_value(head: bytes, start: int) -> str:
+    """The value of the header whose colon is at head[start - 1], as email (compat32) gives
+    it: blanks after the colon left out, continuation lines folded."""
+    stop = head.find(b"\n", start)
+    if stop == -1:
+        return head[start:].lstrip(b" \t").decode("utf-8", "replace")
+    if head[stop + 1:stop + 2] not in (b" ", b"\t"):
+        return head[start:stop].lstrip(b" \t").decode("utf-8", "replace")
+    while head[stop + 1:stop + 2] in (b" ", b"\t"):
+        stop = head.find(b"\n", stop + 1)
+        if stop == -1:
+            stop = len(head)
+    value = head[start:stop].lstrip(b" \t").decode("utf-8", "replace")
+    return " ".join(part.strip() for part in value.split("\n"))
+
+
+def _parse_headers_in_general(data: bytes) -> _Headers:
     end = data.find(b"\n\n")
     if end == -1:
         end = len(data)
@@ -538,10 +642,11 @@ def _parse_headers(data: bytes) -> _Headers:
     return _Headers(name, version, requires)
 
 
-def _egg_info_requires(info: str) -> List[str]:
+def _egg_info_requires(info: str, at: Optional[Tuple[int, str]] = None) -> List[str]:
     """requires.txt of an egg-info, in Requires-Dist form (as pip translates it)."""
     path = info + _SEP + "requires.txt"
-    if not os.access(path, os.F_OK):
+    if not (os.access(path, os.F_OK) if at is None
+            else os.access(at[1] + _SEP + "requires.txt", os.F_OK, dir_fd=at[0])):
         return []  # cheaper than a failed open: most distributions have no such file
     data = _read_file(path, _METADATA_LIMIT)
     if data is None:
@@ -568,10 +673,12 @@ def _egg_info_requires(info: str) -> List[str]:
     return result
 
 
-def _direct_url(info: str) -> Tuple[Optional[bool], Optional[str]]:
+def _direct_url(info: str, at: Optional[Tuple[int, str]] = None
+                ) -> Tuple[Optional[bool], Optional[str]]:
     """(editable, url) from PEP 610 direct_url.json; (None, None) without a valid one."""
     path = info + _SEP + "direct_url.json"
-    if not os.access(path, os.F_OK):
+    if not (os.access(path, os.F_OK) if at is None
+            else os.access(at[1] + _SEP + "direct_url.json", os.F_OK, dir_fd=at[0])):
         return None, None  # cheaper than a failed open: most distributions have none
     data = _read_file(path, _SMALL_LIMIT)
     if data is None:
@@ -604,4 +711,7 @@ def _direct_url(info: str) -> Tuple[Optional[bool], Optional[str]]:
 
 def _egg_link_name(raw_name: str) -> str:
     """The .egg-link file name setuptools writes for a project (pkg_resources.safe_name)."""
-    return re.sub(r"[^A-Za-z0-9.]+", "-", raw_name) + ".egg-link"
+    return _NOT_SAFE.sub("-", raw_name) + ".egg-link"
+
+
+_NOT_SAFE = lazy(r"[^A-Za-z0-9.]+")

@@ -47,6 +47,11 @@ _FLAT_VALUE = rf"(?:{_PLAIN}|{_INT}|true|false)"
 _FLAT = rf"\{{{_S}(?:{_BARE}{_S}={_S}{_FLAT_VALUE}{_S}(?:,{_S}(?!\}})|(?=\}})))*\}}"
 _FLAT_TABLE = re.compile(_FLAT)
 _FLAT_PAIR = re.compile(rf'({_BARE}){_S}={_S}(?:"({_CHAR}*)"|({_INT}|true|false))')
+# The same with strings that have escapes (`markers = "python_version >= \\"3.9\\""`).
+_ESCAPED_VALUE = rf"(?:{_STRING}|{_INT}|true|false)"
+_ESCAPED_TABLE = re.compile(
+    rf"\{{{_S}(?:{_BARE}{_S}={_S}{_ESCAPED_VALUE}{_S}(?:,{_S}(?!\}})|(?=\}})))*\}}")
+_ESCAPED_PAIR = re.compile(rf'({_BARE}){_S}={_S}(?:({_STRING})|({_INT}|true|false))')
 # A one-line array of plain strings, and its elements.
 _FLAT_ARRAY = re.compile(rf"\[{_S}(?:{_PLAIN}{_S}(?:,{_S}|(?=\])))*\]")
 _PLAIN_BODY = re.compile(rf'"({_CHAR}*)"')
@@ -116,6 +121,9 @@ def _sections(text: str, keep: Keep) -> List[Any]:
     items: List[Any] = [body]
     key_line = _KEY_LINE.match
     paths: Dict[str, Tuple[str, ...]] = {}
+    # Each header line read once: a lock repeats `[[package]]` (and `[package.dependencies]`)
+    # for every package.
+    headers: Dict[str, Tuple[int, Tuple[str, ...]]] = {}
     path: Tuple[str, ...] = ()
     find = text.find
     size = len(text)
@@ -126,16 +134,21 @@ def _sections(text: str, keep: Keep) -> List[Any]:
             end = size
         line = text[pos:end]
         pos = end + 1
-        if line[:1] == "[":
-            h = _HEADER.match(line)
-            if h is None or (h.group(1) == "[[") != (h.group(3) == "]]"):
-                raise _Invalid
-            raw = h.group(2)
-            known = paths.get(raw)
-            if known is None:
-                known = paths[raw] = tuple(_DOT.split(raw)) if "." in raw else (raw,)
-            path = known
-            items.append((len(h.group(1)), path))
+        if not line:
+            continue
+        if line[0] == "[":
+            header = headers.get(line)
+            if header is None:
+                h = _HEADER.match(line)
+                if h is None or (h.group(1) == "[[") != (h.group(3) == "]]"):
+                    raise _Invalid
+                raw = h.group(2)
+                known = paths.get(raw)
+                if known is None:
+                    known = paths[raw] = tuple(_DOT.split(raw)) if "." in raw else (raw,)
+                header = headers[line] = (len(h.group(1)), known)
+            path = header[1]
+            items.append(header)
             body = {}
             items.append(body)
             continue
@@ -155,7 +168,7 @@ def _sections(text: str, keep: Keep) -> List[Any]:
                 raise _Invalid
             body[key] = value
             continue
-        if not line or _COMMENT.fullmatch(line):
+        if _COMMENT.fullmatch(line):
             continue
         raise _Invalid
     return items
@@ -175,6 +188,9 @@ def _array(text: str, pos: int, fields: Optional[FrozenSet[str]] = None
     if close >= pos:
         block = text[pos:close]
         count = block.count("\n") + 1
+        kept = _same_layout(block, count, fields)
+        if kept is not None:
+            return kept, close + 3
         found = _TABLE_LINE.findall(block)
         if len(found) == count:
             return [_flat(t, fields) for t in found], close + 3
@@ -209,6 +225,97 @@ def _array(text: str, pos: int, fields: Optional[FrozenSet[str]] = None
             last = True
         result.append(value)
     raise _Invalid
+
+
+def _same_layout(block: str, count: int, fields: Optional[FrozenSet[str]]
+                 ) -> Optional[List[Any]]:
+    """The kept `fields` (all without) of each element of a block of one-line inline tables
+    (a lock's files, a package's dependencies), when every line has the first line's keys, in
+    its order, with values of the same kinds: then one pattern made for that layout checks
+    each line and takes the kept values (no table is read pair by pair). None otherwise."""
+    last = _LAST_LAYOUT.get(fields)
+    if last is not None:  # the layout of the block before (a lock writes one for all)
+        found = last[0].findall(block)
+        if len(found) == count:
+            return _kept(found, last[2])
+    end = block.find("\n")
+    first = _TABLE_LINE.match(block if end < 0 else block[:end])
+    if first is None:
+        return None
+    known = _layout(first.group(1), fields)
+    if known is None:
+        return None
+    pattern, taken = known[0], known[2]
+    found = pattern.findall(block)
+    if len(found) != count:
+        return None
+    _LAST_LAYOUT[fields] = known
+    return _kept(found, taken)
+
+
+def _layout(table: str, fields: Optional[FrozenSet[str]]) -> Optional[List[Any]]:
+    """[pattern of a line holding a table of this one's layout, followed by a comma; pattern
+    of such a table alone (made when first needed); (key, is a string) of each kept field]."""
+    pairs = _FLAT_PAIR.findall(table)
+    layout = (tuple((key, not other) for key, _, other in pairs), fields)
+    known = _LAYOUTS.get(layout)
+    if known is None:
+        keys = [key for key, _, _ in pairs]
+        if len(set(keys)) != len(keys) or len(_LAYOUTS) >= 32:
+            return None
+        parts = []
+        taken = []
+        for key, string in layout[0]:
+            value = f'"({_CHAR}*)"' if string else f"({_INT}|true|false)"
+            if fields is not None and key not in fields:
+                value = value.replace("(", "(?:", 1)
+            else:
+                taken.append((intern(key), string))
+            parts.append(f"{re.escape(key)}{_S}={_S}{value}")
+        alone = rf"\{{{_S}{f'{_S},{_S}'.join(parts)}{_S}\}}"
+        known = _LAYOUTS[layout] = [
+            re.compile(rf"^[ \t]*{alone}[ \t]*,{_TRAIL}$", re.MULTILINE), alone, tuple(taken)]
+    return known
+
+
+def _layout_value(line: str, start: int, fields: FrozenSet[str]) -> Optional[Tuple[Any, int]]:
+    """`_value(line, start, fields)` for an inline table of the layout of the one before (a
+    lock's sdist), by one pattern; None otherwise."""
+    last = _LAST_VALUE_LAYOUT.get(fields)
+    if last is not None:
+        m = last[1].match(line, start)
+        if m is not None:
+            return _kept([m.group(1) if len(last[2]) == 1 else m.groups()], last[2])[0], m.end()
+    m = _FLAT_TABLE.match(line, start)
+    if m is None:
+        return None
+    known = _layout(m.group(), fields)
+    if known is None:
+        return None
+    if isinstance(known[1], str):
+        known[1] = re.compile(known[1])
+    _LAST_VALUE_LAYOUT[fields] = known
+    m = known[1].match(line, start)
+    if m is None:
+        return None
+    return _kept([m.group(1) if len(known[2]) == 1 else m.groups()], known[2])[0], m.end()
+
+
+def _kept(found: List[Any], taken: Tuple[Tuple[str, bool], ...]) -> List[Dict[str, Any]]:
+    if len(taken) == 1:
+        key, string = taken[0]
+        return [{key: v if string else _scalar(v)} for v in found]
+    if not taken:
+        return [{} for _ in found]
+    return [{key: v if string else _scalar(v) for (key, string), v in zip(taken, values)}
+            for values in found]
+
+
+# Patterns for the layouts of files tables met (a lock has one or two), by keys and kinds;
+# and the one last used, by the fields kept.
+_LAYOUTS: Dict[Tuple[Any, ...], List[Any]] = {}
+_LAST_LAYOUT: Dict[Optional[FrozenSet[str]], List[Any]] = {}
+_LAST_VALUE_LAYOUT: Dict[FrozenSet[str], List[Any]] = {}
 
 
 # Short inline tables read in this document, by their text: a lock repeats many
@@ -255,9 +362,22 @@ def _value(line: str, start: int, fields: Optional[FrozenSet[str]] = None
             raise _Invalid
         return _decoder().decode(m.group()), m.end()
     if first == "{":
+        if fields is not None:
+            hit = _layout_value(line, start, fields)
+            if hit is not None:
+                return hit
         m = _FLAT_TABLE.match(line, start)
         if m is not None:
             return _flat(m.group(), fields), m.end()
+        m = _ESCAPED_TABLE.match(line, start)
+        if m is not None:
+            pairs = _ESCAPED_PAIR.findall(m.group())
+            table = {intern(key): _scalar(other) if other else (
+                _decoder().decode(string) if "\\" in string else string[1:-1])
+                for key, string, other in pairs}
+            if len(table) != len(pairs):
+                raise _Invalid
+            return table, m.end()
         return _general(line, start)
     if first == "[":
         m = _FLAT_ARRAY.match(line, start)
@@ -330,8 +450,7 @@ def _assemble(items: List[Any]) -> Dict[str, Any]:
     # Only where a header goes into a value does the value's path matter (`[a.b]` after
     # `b = {...}` in `[a]` is an error): only such values are flagged.
     under: Dict[Tuple[str, ...], Set[str]] = {}
-    for i in range(1, len(items), 2):
-        path = items[i][1]
+    for path in {items[i][1] for i in range(1, len(items), 2)}:  # each header path once
         for n in range(len(path)):
             under.setdefault(path[:n], set()).add(path[n])
     _pairs(root, flags, (), items[0], under, root)
@@ -397,47 +516,50 @@ def _append_to_list(root: Dict[str, Any], key: Tuple[str, ...]) -> Dict[str, Any
     return table
 
 
-_FROZEN = 0
-_EXPLICIT = 1
+# Bits of a key path's flags.
+_FROZEN = 1
+_EXPLICIT = 2
 
 
 class _Flags:
     """tomllib's flags by key path: FROZEN (an inline table or array) and EXPLICIT (a table
-    declared by a header, which may not be declared again)."""
+    declared by a header, which may not be declared again). Each path's node is
+    [flags, recursive flags, nested nodes by key]."""
 
     def __init__(self) -> None:
-        self._flags: Dict[str, Any] = {}
+        self._flags: Dict[str, List[Any]] = {}
 
     def unset_all(self, key: Tuple[str, ...]) -> None:
         cont = self._flags
         for k in key[:-1]:
-            if k not in cont:
+            node = cont.get(k)
+            if node is None:
                 return
-            cont = cont[k]["nested"]
+            cont = node[2]
         cont.pop(key[-1], None)
 
     def set(self, key: Tuple[str, ...], flag: int, *, recursive: bool) -> None:
         cont = self._flags
         for k in key[:-1]:
-            if k not in cont:
-                cont[k] = {"flags": set(), "recursive_flags": set(), "nested": {}}
-            cont = cont[k]["nested"]
-        if key[-1] not in cont:
-            cont[key[-1]] = {"flags": set(), "recursive_flags": set(), "nested": {}}
-        cont[key[-1]]["recursive_flags" if recursive else "flags"].add(flag)
+            node = cont.get(k)
+            if node is None:
+                node = cont[k] = [0, 0, {}]
+            cont = node[2]
+        node = cont.get(key[-1])
+        if node is None:
+            node = cont[key[-1]] = [0, 0, {}]
+        node[1 if recursive else 0] |= flag
 
     def is_(self, key: Tuple[str, ...], flag: int) -> bool:
         if not key:
             return False
         cont = self._flags
         for k in key[:-1]:
-            if k not in cont:
+            node = cont.get(k)
+            if node is None:
                 return False
-            inner = cont[k]
-            if flag in inner["recursive_flags"]:
+            if node[1] & flag:
                 return True
-            cont = inner["nested"]
-        if key[-1] in cont:
-            cont = cont[key[-1]]
-            return flag in cont["flags"] or flag in cont["recursive_flags"]
-        return False
+            cont = node[2]
+        node = cont.get(key[-1])
+        return node is not None and bool((node[0] | node[1]) & flag)

@@ -12,6 +12,7 @@ import os
 import re
 
 from drift_guard._names import canonical
+from drift_guard._patterns import lazy
 from drift_guard.errors import DriftGuardError
 from drift_guard.markers import environment_key
 from drift_guard.models import ReadContext, Requirement
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
         NamedTuple,
         Optional,
         Sequence,
+        Set,
         Tuple,
         Type,
         Union,
@@ -41,7 +43,7 @@ if TYPE_CHECKING:
 
     _Types = Union[Type[Any], Tuple[Type[Any], ...]]
 
-_TOML_LINE = re.compile(r"at line (\d+)")
+_TOML_LINE = lazy(r"at line (\d+)")
 
 _KINDS = {
     str: "a string",
@@ -141,13 +143,15 @@ class Doc:
                 self.expect(v, dict, f"{join_key(where, field)}[{i}]")
         return values
 
-    def marker(self, text: str, key: str) -> Marker:
-        """A parsed PEP 508 marker; an error naming `key` when it is not one."""
-        return parse_marker(text, self, key)
+    def marker(self, text: str, key: str) -> None:
+        """Check that `text` is a PEP 508 marker; an error naming `key` when it is not."""
+        if text not in _VALID_MARKERS:
+            check_marker(text, self, key)
 
-    def marker_at(self, text: str, where: str, field: str) -> Marker:
+    def marker_at(self, text: str, where: str, field: str) -> None:
         """`marker(text, join_key(where, field))`, the key spelled out only when needed."""
-        return _MARKERS.get(text) or parse_marker(text, self, join_key(where, field))
+        if text not in _VALID_MARKERS:
+            check_marker(text, self, join_key(where, field))
 
     def name_at(self, raw: str, where: str, field: str) -> str:
         """`checked_name(self, raw, join_key(where, field))`, the key spelled out only when
@@ -159,7 +163,7 @@ class Doc:
 # one of them is not to be found missing.
 HIDDEN = frozenset({"python", "wsgiref", "argparse"})
 
-_NAME = re.compile(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\Z")
+_NAME = lazy(r"^([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9._-]*[A-Za-z0-9])\Z")
 
 
 _CHECKED: Dict[str, str] = {}
@@ -181,7 +185,7 @@ def _tuple(types: _Types) -> Tuple[Type[Any], ...]:
     return types if isinstance(types, tuple) else (types,)
 
 
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
+_BARE_KEY = lazy(r"[A-Za-z0-9_-]+\Z")
 
 
 def join_key(where: str, field: str) -> str:
@@ -263,6 +267,19 @@ def load_json(path: str, hint: str) -> Doc:
 # ------------------------------------------------------------------------------ markers
 
 _MARKERS: Dict[str, Marker] = {}
+# Markers known to be valid: a lock repeats a few on thousands of entries.
+_VALID_MARKERS: Set[str] = set()
+
+
+def check_marker(text: str, doc: Doc, key: str) -> None:
+    """An error naming `key` unless `text` is a PEP 508 marker. The markers written most
+    often are recognised without importing packaging (what `normalize_marker` reads,
+    packaging reads too); the others are parsed."""
+    from drift_guard.requires import normalize_marker
+
+    if normalize_marker(text) is None:
+        parse_marker(text, doc, key)
+    _VALID_MARKERS.add(text)
 
 
 def parse_marker(text: str, doc: Doc, key: str) -> Marker:
@@ -289,6 +306,15 @@ def marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str, str]
     known = _HOLDS.get((environment_key(env), text, extras))
     if known is not None:
         return known
+    if not extras:
+        # The common markers, decided without packaging (which would decide them alike,
+        # without an error).
+        from drift_guard.requires import judge_marker
+
+        judged = judge_marker(text, env)
+        if judged is not None:
+            _HOLDS[(environment_key(env), text, extras)] = judged
+            return judged
     marker = parse_marker(text, doc, key)
     base = dict(env)
     result = False
@@ -328,7 +354,7 @@ def lock_marker_holds(doc: Doc, text: Optional[str], key: str, env: Mapping[str,
     return _evaluate(parse_marker(text, doc, key), full, doc, key, context="lock_file")
 
 
-_ANY_GROUP_TEST = re.compile(
+_ANY_GROUP_TEST = lazy(
     r"""(['"])[^'"]*\1\s+(?:not\s+)?in\s+dependency_groups\b|"""
     r"""\bdependency_groups\s+(?:not\s+)?in\s+(['"])[^'"]*\2""")
 
@@ -342,7 +368,7 @@ def without_group_tests(text: str) -> str:
     return _ANY_GROUP_TEST.sub("python_version >= '0'", text)
 
 
-_SET_TEST = re.compile(r"""(['"])([^'"]*)\1\s+((?:not\s+)?in)\s+(extras|dependency_groups)\b""")
+_SET_TEST = lazy(r"""(['"])([^'"]*)\1\s+((?:not\s+)?in)\s+(extras|dependency_groups)\b""")
 _LOCK_SUPPORT: List[bool] = []
 
 
@@ -423,15 +449,16 @@ def select_groups(available: Sequence[str], default: Iterable[str],
 
 # -------------------------------------------------------------------------------- lines
 
-_ODD_BREAKS = re.compile("[\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
+# The line breaks of str.splitlines() other than \n.
+ODD_BREAK_CHARS = "\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 # A line's start (blanks as str.lstrip() takes them): a table header, or an entry's name.
-_ENTRY_LINE = re.compile(r"[^\S\n]*(\[|name[^\S\n]*=)?")
+_ENTRY_LINE = lazy(r"[^\S\n]*(\[|name[^\S\n]*=)?")
 
 
 def entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
     """1-based line of each `[[header]]` entry's `name = ...` line (its header's line when it
     has none), or all None when the file does not use one header per entry."""
-    if not _ODD_BREAKS.search(text):
+    if not any(c in text for c in ODD_BREAK_CHARS):  # one fast scan each, no pattern
         return _entry_lines(text, header, count)
     return entry_lines_by_splitting(text, header, count)
 
@@ -480,6 +507,9 @@ def _entry_lines(text: str, header: str, count: int) -> List[Optional[int]]:
         end = starts[n + 1] if n + 1 < len(starts) else len(text)
         found, row = line, line
         pos = text.find("\n", start, end)
+        if pos != -1 and text.startswith("name = ", pos + 1):
+            result.append(line + 1)  # the commonest entry: its name right below the header
+            continue
         while pos != -1:
             row += 1
             pos += 1

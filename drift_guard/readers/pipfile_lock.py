@@ -18,9 +18,11 @@ import os
 import re
 
 from drift_guard._names import canonical
+from drift_guard._patterns import lazy
 from drift_guard.models import ReadContext, Requirement, Source
 from drift_guard.readers._toml import (
     HIDDEN,
+    ODD_BREAK_CHARS,
     Doc,
     checked_name,
     join_key,
@@ -42,16 +44,18 @@ HINT = "regenerate it with `pipenv lock`"
 _DEFAULT = ("default", "develop")
 _ALIASES = {"main": "default", "packages": "default", "dev": "develop",
             "dev-packages": "develop"}
-_PIN = re.compile(r"^\s*[A-Za-z0-9][A-Za-z0-9._+!*-]*\s*$")
-_OPERATOR = re.compile(r"^\s*(===|==|!=|<=|>=|~=|<|>)")
+_PIN = lazy(r"^\s*[A-Za-z0-9][A-Za-z0-9._+!*-]*\s*$")
+_OPERATOR = lazy(r"^\s*(===|==|!=|<=|>=|~=|<|>)")
 # Pipfile entries may spell a marker as its own key (`sys_platform = "== 'win32'"`).
+# The fields that make an entry a direct reference.
+_SOURCE_KEYS = frozenset({"git", "hg", "svn", "bzr", "path", "file"})
 _MARKER_KEYS = (
     "os_name", "sys_platform", "platform_machine", "platform_python_implementation",
     "platform_release", "platform_system", "platform_version", "python_version",
     "python_full_version", "implementation_name", "implementation_version",
 )
-_LINE_CATEGORY = re.compile(r'^ {4}"((?:[^"\\]|\\.)*)"\s*:\s*\{')
-_LINE_PACKAGE = re.compile(r'^ {8}"((?:[^"\\]|\\.)*)"\s*:\s*\{')
+_LINE_CATEGORY = lazy(r'^ {4}"((?:[^"\\]|\\.)*)"\s*:\s*\{')
+_LINE_PACKAGE = lazy(r'^ {8}"((?:[^"\\]|\\.)*)"\s*:\s*\{')
 
 
 def read(path: str, ctx: ReadContext) -> Source:
@@ -81,13 +85,13 @@ def read(path: str, ctx: ReadContext) -> Source:
             doc.expect(entry, (dict, str), key)
             if isinstance(entry, str):  # hand-written `"name": "*"`, as in a Pipfile
                 entry = {"version": entry}
-            req, is_project = _requirement(doc, entry, name, key, category, base)
+            req, is_project = _requirement(
+                doc, entry, name, key, category, base, path, lines.get((category, raw_name)),
+                category in groups and name not in HIDDEN)
             if is_project:
                 project = project or name
                 continue
-            expected = req.expected and category in groups and name not in HIDDEN
-            requirements.append(req._replace(source=path, line=lines.get((category, raw_name)),
-                                             expected=expected))
+            requirements.append(req)
     requirements = _later_category_wins(doc, requirements, groups, ctx)
     return Source(
         path=path,
@@ -127,7 +131,10 @@ def _later_category_wins(doc: Doc, requirements: List[Requirement], groups: List
 
 
 def _requirement(doc: Doc, entry: Dict[str, Any], name: str, key: str, category: str,
-                 base: str) -> Tuple[Requirement, bool]:
+                 base: str, source: str = "", line: Optional[int] = None,
+                 selected: bool = True) -> Tuple[Requirement, bool]:
+    """The entry's requirement (expected when its category is `selected` and pipenv installs
+    it), and whether it is the project itself."""
     version = doc.string(entry, "version", key)
     specifier = _specifier(doc, version, join_key(key, "version"))
     markers = []
@@ -152,14 +159,15 @@ def _requirement(doc: Doc, entry: Dict[str, Any], name: str, key: str, category:
 
     url = None
     is_project = False
-    for vcs in ("git", "hg", "svn", "bzr"):
+    for vcs in (("git", "hg", "svn", "bzr") if not entry.keys().isdisjoint(_SOURCE_KEYS)
+                else ()):  # (a package from an index, the common entry, has none of them)
         repo = doc.string(entry, vcs, key)
         if repo is not None:
             ref = doc.string(entry, "ref", key)
             url = (repo if repo.startswith(f"{vcs}+") else f"{vcs}+{repo}")
             url += f"@{ref}" if ref else ""
             break
-    if url is None:
+    if url is None and not entry.keys().isdisjoint(_SOURCE_KEYS):
         local = doc.string(entry, "path", key)
         if local is not None:
             url = local_url(base, local)
@@ -168,17 +176,18 @@ def _requirement(doc: Doc, entry: Dict[str, Any], name: str, key: str, category:
             url = doc.string(entry, "file", key)
             if url is not None and "://" not in url:
                 url = local_url(base, url)
-    sub = doc.string(entry, "subdirectory", key)
+    sub = doc.string(entry, "subdirectory", key) if "subdirectory" in entry else None
     if url and sub:
         url += f"#subdirectory={sub}"
 
     # "*" without hashes is what pipenv writes for a package it skipped when locking.
-    expected = not (version == "*" and not hashes and not combined and url is None)
+    expected = selected and not (version == "*" and not hashes and not combined and url is None)
     text = name + (f"[{','.join(extras)}]" if extras else "")
     text += f" @ {url}" if url else specifier
     req = Requirement(
-        name=name, specifier=specifier, key=key, marker=combined, extras=extras, url=url,
-        editable=editable, hashes=hashes, expected=expected, group=category, text=text,
+        name=name, specifier=specifier, source=source, line=line, key=key, marker=combined,
+        extras=extras, url=url, editable=editable, hashes=hashes, expected=expected,
+        group=category, text=text,
     )
     return req, is_project
 
@@ -209,6 +218,43 @@ def _specifier(doc: Doc, version: Optional[str], key: str) -> str:
 def _lines(text: str) -> Dict[Tuple[str, str], int]:
     """(category, name) -> 1-based line of the entry, in the layout pipenv writes (4-space
     indentation); empty for other layouts."""
+    if not any(c in text for c in ODD_BREAK_CHARS):
+        return _lines_by_search(text)
+    return _lines_by_splitting(text)
+
+
+def _lines_by_search(text: str) -> Dict[Tuple[str, str], int]:
+    """_lines() for a text whose only line break is \n: only the lines that can be a
+    category's or a package's (4 or 8 blanks, then a quote) are looked at."""
+    result: Dict[Tuple[str, str], int] = {}
+    text = "\n" + text
+    starts = []
+    for needle in ('\n    "', '\n        "'):
+        pos = text.find(needle)
+        while pos != -1:
+            starts.append(pos + 1)
+            pos = text.find(needle, pos + 1)
+    starts.sort()
+    category = None
+    number, last = 0, 0
+    for start in starts:
+        number += text.count("\n", last, start)
+        last = start
+        end = text.find("\n", start)
+        line = text[start:] if end == -1 else text[start:end]
+        found = _LINE_PACKAGE.match(line)
+        if found:
+            if category is not None:
+                result[(category, _unquote(found.group(1)))] = number
+            continue
+        found = _LINE_CATEGORY.match(line)
+        if found:
+            category = _unquote(found.group(1))
+    return result
+
+
+def _lines_by_splitting(text: str) -> Dict[Tuple[str, str], int]:
+    """_lines() with str.splitlines(): every line break Python knows."""
     result: Dict[Tuple[str, str], int] = {}
     category = None
     for number, line in enumerate(text.splitlines(), 1):

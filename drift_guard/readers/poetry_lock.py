@@ -189,13 +189,15 @@ def _packages(doc: Doc, version: Tuple[int, int]) -> List[Package]:
         name = doc.name(entry, "name", where)
         pkg_version = doc.string(entry, "version", where, required=True)
         optional = bool(doc.get(entry, "optional", bool, where, default=False))
-        category = doc.string(entry, "category", where)
-        groups = tuple(canonical(g) for g in doc.strings(entry, "groups", where))
+        # (Absent fields, the common case, cost no call.)
+        category = doc.string(entry, "category", where) if "category" in entry else None
+        groups = tuple(map(canonical, doc.strings(entry, "groups", where)))
         if not groups and category:
             groups = (MAIN if category == "main" else canonical(category),)
         if version >= (2, 1) and "groups" not in entry:
             raise doc.error(join_key(where, "groups"), "missing")
-        markers = doc.get(entry, "markers", (str, dict), where)
+        markers = (doc.get(entry, "markers", (str, dict), where) if "markers" in entry
+                   else None)
         if isinstance(markers, dict):
             for group, marker in markers.items():
                 doc.marker(doc.expect(marker, str, join_key(f"{where}.markers", group)),
@@ -205,19 +207,18 @@ def _packages(doc: Doc, version: Tuple[int, int]) -> List[Package]:
             doc.marker(markers, f"{where}.markers")
         edges = tuple(_edges(doc, entry, where))
         extras = {}
-        for extra, reqs in doc.table(entry, "extras", where).items():
+        for extra, reqs in (doc.table(entry, "extras", where).items() if "extras" in entry
+                            else ()):
             doc.expect(reqs, list, join_key(f"{where}.extras", extra))
             names = set()
             for j, req in enumerate(reqs):
                 text = doc.expect(req, str, f"{join_key(f'{where}.extras', extra)}[{j}]")
                 names.add(canonical(_leading_name(text)))
             extras[canonical(extra)] = frozenset(names)
-        url, editable = _source(doc, entry, where, base)
+        url, editable = _source(doc, entry, where, base) if "source" in entry else (None, False)
         files = doc.array(entry, "files", where) or old_files.get(name) or []
-        locked = Locked(
-            name=name, version=pkg_version, key=where, line=lines[i], url=url,
-            editable=editable, hashes=bool(files), group=groups[0] if groups else None,
-        )
+        locked = Locked(name, pkg_version, where, lines[i], url, editable, bool(files),
+                        groups[0] if groups else None)
         result.append(Package(locked, optional, groups, markers, edges, extras))
     return result
 

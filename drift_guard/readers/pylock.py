@@ -19,12 +19,12 @@ import os
 import re
 
 from drift_guard._names import canonical
+from drift_guard._patterns import lazy
 from drift_guard.models import ReadContext, Source
 from drift_guard.readers._toml import (
     Doc,
     Locked,
     entry_lines,
-    join_key,
     load_toml,
     local_url,
     lock_marker_holds,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 FORMAT = "pylock.toml"
 _SOURCES = ("vcs", "directory", "archive", "sdist", "wheels")
-_GROUP_TEST = re.compile(r"""(['"])([^'"]*)\1\s+in\s+dependency_groups\b""")
+_GROUP_TEST = lazy(r"""(['"])([^'"]*)\1\s+in\s+dependency_groups\b""")
 _REGENERATE = {
     "uv": "regenerate it with `uv export --format pylock.toml`",
     "pip": "regenerate it with `pip lock`",
@@ -77,13 +77,17 @@ def read(path: str, ctx: ReadContext) -> Source:
     reachable: Set[int] = set()
     chosen_by_name: Dict[str, int] = {}
     project: Optional[str] = None
+    # The same for every entry: made once.
+    group_set = frozenset(groups)
+    every_extra = frozenset(lock_extras | extras)
+    every_group = frozenset(available)
     for i, entry in enumerate(entries):
         entries[i] = {}  # each entry goes once it is read
         where = f"packages[{i}]"
         name = doc.name(entry, "name", where)
         version = doc.string(entry, "version", where)
         marker = doc.string(entry, "marker", where)
-        key = join_key(where, "marker")
+        key = f"{where}.marker"
         url, editable, is_project = _source(doc, entry, where, base)
         if is_project:
             project = project or name
@@ -98,7 +102,7 @@ def read(path: str, ctx: ReadContext) -> Source:
         if pipenv:
             holds = _pipenv_installs(doc, marker, key, env, set(groups))
         else:
-            holds = lock_marker_holds(doc, marker, key, env, extras, set(groups))
+            holds = lock_marker_holds(doc, marker, key, env, extras, group_set)
         if installable and holds:
             if name in chosen_by_name:
                 first = chosen_by_name[name]
@@ -107,8 +111,7 @@ def read(path: str, ctx: ReadContext) -> Source:
                                        "one entry per name")
             chosen_by_name[name] = i
             selected.add(i)
-        if installable and lock_marker_holds(doc, marker, key, env, lock_extras | extras,
-                                             set(available)):
+        if installable and lock_marker_holds(doc, marker, key, env, every_extra, every_group):
             reachable.add(i)
 
     requirements = lock_requirements(path, locked, selected, reachable,

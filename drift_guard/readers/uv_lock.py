@@ -17,6 +17,7 @@ import re
 from collections import deque
 
 from drift_guard._names import canonical
+from drift_guard._patterns import lazy
 from drift_guard.models import ReadContext, Source
 from drift_guard.readers._toml import (
     Doc,
@@ -100,12 +101,17 @@ def read(path: str, ctx: ReadContext) -> Source:
 
     selected, labels = _walk(doc, packages, roots, set(groups), extras, env, active,
                              manifest_groups)
-    reachable, _ = _walk(doc, packages, roots, set(available), every_extra, env, everything,
-                         manifest_groups)
-    _, anywhere = _walk(doc, packages, roots, set(available), every_extra, env, everything,
-                        manifest_groups, markers=False)
-    for i, label in anywhere.items():
-        labels.setdefault(i, label)
+    if _SHORTCUTS and set(groups) == set(available) and extras == every_extra:
+        reachable = selected  # the same walk
+    else:
+        reachable, _ = _walk(doc, packages, roots, set(available), every_extra, env, everything,
+                             manifest_groups)
+    if len(labels) < len(packages) or not _SHORTCUTS:
+        # The group of each package not reached here, found on any platform.
+        _, anywhere = _walk(doc, packages, roots, set(available), every_extra, env, everything,
+                            manifest_groups, markers=False)
+        for i, label in anywhere.items():
+            labels.setdefault(i, label)
     # uv never installs a virtual package (no build system), a workspace member or the root.
     skip = {packages[r].locked.name for r in roots if "virtual" in packages[r].source}
     if project:
@@ -122,6 +128,11 @@ def read(path: str, ctx: ReadContext) -> Source:
         files=(path,),
     )
 
+
+# Walks left out where their answer is known: the walk with every group and extra when the
+# selection is every group and extra, the walk on any platform when every package was reached.
+# (False: every walk made, as the tests compare.)
+_SHORTCUTS = True
 
 # Of a package's files only whether they have hashes matters here.
 _KEEP = {((table,), field): frozenset({"hash"})
@@ -186,7 +197,7 @@ def _conflict_items(packages: Sequence[Package], roots: Sequence[int], groups: I
 
 
 _CONFLICT = r"(?:extra|group|project)-\d+-[^'\"]*"
-_CONFLICT_TEST = re.compile(
+_CONFLICT_TEST = lazy(
     rf"""\bextra\s*(==|!=)\s*(['"])({_CONFLICT})\2|(['"])({_CONFLICT})\4\s*(==|!=)\s*extra\b""")
 
 
@@ -268,19 +279,27 @@ def _packages(doc: Doc, base: str) -> List[Package]:
         # uv 0.2 called them `environment-markers`.
         field = ("environment-markers" if "environment-markers" in entry
                  and "resolution-markers" not in entry else "resolution-markers")
-        resolution = tuple(doc.strings(entry, field, where))
-        for j, m in enumerate(resolution):
-            doc.marker(m, f"{where}.{field}[{j}]")
+        resolution: Tuple[str, ...] = ()
+        if field in entry:
+            resolution = tuple(doc.strings(entry, field, where))
+            for j, m in enumerate(resolution):
+                doc.marker(m, f"{where}.{field}[{j}]")
         edges = tuple(_edge(doc, e, f"{where}.dependencies[{j}]")
                       for j, e in enumerate(doc.array(entry, "dependencies", where)))
-        optional = _edge_table(doc, entry, "optional-dependencies", where)
-        groups = _edge_table(doc, entry, "dev-dependencies", where)
-        default_groups = doc.get(entry, "default-groups", (list, str), where)
-        url, editable = _url(doc, source, f"{where}.source", base)
+        # (Absent fields, the common case, cost no call.)
+        optional = (_edge_table(doc, entry, "optional-dependencies", where)
+                    if "optional-dependencies" in entry else {})
+        groups = (_edge_table(doc, entry, "dev-dependencies", where)
+                  if "dev-dependencies" in entry else {})
+        default_groups = (doc.get(entry, "default-groups", (list, str), where)
+                          if "default-groups" in entry else None)
+        if len(source) == 1 and "registry" in source:
+            url, editable = None, False  # what _url finds for a package from an index
+        else:
+            url, editable = _url(doc, source, f"{where}.source", base)
         hashes = bool(doc.table(entry, "sdist", where).get("hash")) or any(
             isinstance(w, dict) and w.get("hash") for w in doc.array(entry, "wheels", where))
-        locked = Locked(name=name, version=version, key=where, line=lines[i], url=url,
-                        editable=editable, hashes=hashes)
+        locked = Locked(name, version, where, lines[i], url, editable, hashes)
         result.append(Package(locked, source, resolution, edges, optional, groups,
                               default_groups))
     return result
@@ -364,7 +383,9 @@ def _walk(doc: Doc, packages: Sequence[Package], roots: Sequence[int], groups: S
     for i, p in enumerate(packages):
         by_name.setdefault(p.locked.name, []).append(i)
 
-    queue: Deque[Tuple[Edge, str]] = deque()
+    # Edges queue up a package's tuple at a time (with the label they carry), taken in
+    # order: the order of a queue of single edges, without an item for each.
+    queue: Deque[Tuple[Sequence[Edge], str]] = deque()
     active: Dict[int, Set[str]] = {}
     labels: Dict[int, str] = {}
     for r in roots:
@@ -375,40 +396,47 @@ def _walk(doc: Doc, packages: Sequence[Package], roots: Sequence[int], groups: S
             # the root is then reached like any other package.
             active[r] = set()
             labels[r] = MAIN
-            queue.extend((e, MAIN) for e in root.edges)
+            queue.append((root.edges, MAIN))
             for extra in sorted(extras):
-                queue.extend((e, extra) for e in root.optional.get(extra, ()))
+                queue.append((root.optional.get(extra, ()), extra))
         for group, edges in root.groups.items():
             if group in groups:
-                queue.extend((e, group) for e in edges)
+                queue.append((edges, group))
     for group, edges in manifest_groups.items():
         if group in groups:
-            queue.extend((e, group) for e in edges)
+            queue.append((edges, group))
 
     holds: Dict[str, bool] = {}  # by marker text: thousands of edges share a few markers
     while queue:
-        edge, label = queue.popleft()
-        if markers and edge.marker:
-            known = holds.get(edge.marker)
-            if known is None:
-                known = holds[edge.marker] = _holds(doc, edge.marker,
-                                                    join_key(edge.key, "marker"), env, conflicts)
-            if not known:
+        edges, label = queue.popleft()
+        for edge in edges:
+            marker = edge.marker
+            if markers and marker:
+                known = holds.get(marker)
+                if known is None:
+                    known = holds[marker] = _holds(doc, marker, join_key(edge.key, "marker"),
+                                                   env, conflicts)
+                if not known:
+                    continue
+            indexes = by_name.get(edge.name)
+            if not indexes:
                 continue
-        target = _target(doc, packages, by_name.get(edge.name, []), edge, env, conflicts,
-                         markers)
-        if target is None:
-            continue
-        known = active.get(target)
-        if known is not None and edge.extras <= known:
-            continue
-        now = active.setdefault(target, set())
-        now |= edge.extras
-        labels.setdefault(target, label)
-        p = packages[target]
-        queue.extend((e, label) for e in p.edges)
-        for extra in sorted(now):
-            queue.extend((e, label) for e in p.optional.get(extra, ()))
+            if len(indexes) == 1:
+                target: Optional[int] = indexes[0]  # what _target finds among one
+            else:
+                target = _target(doc, packages, indexes, edge, env, conflicts, markers)
+                if target is None:
+                    continue
+            known_extras = active.get(target)
+            if known_extras is not None and edge.extras <= known_extras:
+                continue
+            now = active.setdefault(target, set())
+            now |= edge.extras
+            labels.setdefault(target, label)
+            p = packages[target]
+            queue.append((p.edges, label))
+            for extra in sorted(now):
+                queue.append((p.optional.get(extra, ()), label))
     return set(active), labels
 
 
