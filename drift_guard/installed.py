@@ -558,13 +558,22 @@ _STARTS: Tuple[bytes, ...] = (
 _KEY_BYTES = bytes(range(0x21, 0x3A)) + bytes(range(0x3B, 0x7F))
 
 def _fast_headers(data: bytes) -> Optional[_Headers]:
-    """`_parse_headers_in_general(data)` for the common METADATA (LF line ends only), without
+    """`_parse_headers_in_general(data)` for the common METADATA (LF or CRLF line ends), without
     a regular expression: the three fields found with bytes.find in the lowered header part,
     the header lines checked once per distinct header name. None: take the general path."""
     end = data.find(b"\n\n")
     head = data if end == -1 else data[:end]
     if b"\r" in head:
-        return None
+        # CRLF files (pip's own METADATA, as ensurepip bundles it, is one): the headers end at
+        # the first empty line of either kind, and each line end is one LF, as email reads it.
+        crlf = data.find(b"\n\r\n")
+        if crlf != -1 and crlf < len(head):
+            head = data[:crlf]
+        head = head.replace(b"\r\n", b"\n")
+        if head.endswith(b"\r"):
+            head = head[:-1] + b"\n"
+        if b"\r" in head:
+            return None  # a lone CR ends a line too: the general path
     if head.endswith(b"\n"):
         head = head[:-1]  # no body: the empty line after the headers ends them
     lines = head.split(b"\n")

@@ -88,8 +88,11 @@ def test_fast_headers_take_the_common_metadata() -> None:
     # A header name of other than ASCII is no header (though `re` would match "ı" to "i").
     odd = "Name: pkg\nVersıon: 1\n\n".encode()
     assert _fast_headers(odd) == ("pkg", None, []) == _parse_headers_in_general(odd)
-    # CRLF goes the general way.
-    assert _fast_headers(b"Name: pkg\r\nVersion: 1\r\n\r\n") is None
+    # CRLF, as pip's own METADATA has it, is read here too; a lone CR goes the general way.
+    crlf = b"Name: pkg\r\nVersion: 1\r\nRequires-Dist: a\r\n  ; extra == 'x'\r\n\r\nbody"
+    assert _fast_headers(crlf) == ("pkg", "1", ["a ; extra == 'x'"])
+    assert _fast_headers(crlf) == _parse_headers_in_general(crlf)
+    assert _fast_headers(b"Name: pkg\rVersion: 1\n\n") is None
 
 
 _VERSIONS = st.one_of(
