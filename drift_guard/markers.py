@@ -128,7 +128,9 @@ def evaluate(text: Optional[str], environment: Mapping[str, str], extra: str = "
     if not extra:
         from drift_guard.requires import judge_marker, normalize_marker
 
-        held = judge_marker(text, environment) if normalize_marker(text) == text else None
+        # A marker normalize_marker can write is one packaging parses (and evaluates without
+        # an error): its value is judge_marker's, whichever quotes and blanks it was written with.
+        held = judge_marker(text, environment) if normalize_marker(text) is not None else None
         if held is not None:
             _ANSWERS[key] = held
             return held

@@ -302,3 +302,24 @@ def test_the_exclude_patterns_are_fnmatchs(patterns: List[str], path: str) -> No
         or (p.startswith("**/") and (fnmatchcase(path, p[3:]) or fnmatchcase(path, p[3:] + "/*")))
         for p in paths)
     assert _Excluder(patterns)(path) is by_fnmatch
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.sampled_from([
+    "python_version", "sys_platform", "os_name", "platform_machine", "==", "!=", "<", ">=", "~=",
+    "and", "or", '"win32"', "'linux'", "'3.8'", '"3.11"', '"3"', "'posix'", " ", "\t", "\x0c",
+]), min_size=1, max_size=9))
+def test_a_marker_is_judged_as_packaging_judges_it(tokens: List[str]) -> None:
+    from packaging.markers import Marker
+
+    from drift_guard import markers
+
+    text = " ".join(tokens)
+    env = {"python_version": "3.11", "python_full_version": "3.11.7", "sys_platform": "linux",
+           "os_name": "posix", "platform_machine": "x86_64"}
+    try:
+        expected = Marker(text).evaluate({**env, "extra": ""})
+    except Exception:
+        return  # refused by packaging: the reader's check names the file (tested elsewhere)
+    markers._ANSWERS.clear()
+    assert markers.evaluate(text, env) is expected
