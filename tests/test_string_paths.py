@@ -323,3 +323,24 @@ def test_a_marker_is_judged_as_packaging_judges_it(tokens: List[str]) -> None:
         return  # refused by packaging: the reader's check names the file (tested elsewhere)
     markers._ANSWERS.clear()
     assert markers.evaluate(text, env) is expected
+
+
+@given(st.sampled_from(["==", "!=", ">=", "<=", ">", "<", "~=", "===", "=", "^"]),
+       st.text("0123.*a", max_size=6))
+@example("~=", "1")
+@example("==", "1.*")
+@example(">=", "1.*")
+def test_plain_specifier_clauses_are_what_packaging_takes(op: str, version: str) -> None:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from drift_guard.readers.pyproject import _plain_clause
+
+    if _plain_clause(op, version):
+        SpecifierSet(op + version)  # never refused
+    else:
+        try:
+            SpecifierSet(op + version)
+        except InvalidSpecifier:
+            return
+        # taken by packaging, left to it here: only shapes beyond a release number
+        assert not (version.replace(".", "").isdigit() and op in ("==", ">=", "<=", "<", ">"))

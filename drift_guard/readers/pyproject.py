@@ -600,7 +600,7 @@ def _poetry_specifier(text: str) -> Optional[str]:
         return None
     clauses = [c for op, v in alternatives[0] for c in _pep440(op, v)]
     spec = ",".join(op + v for op, v in clauses)
-    if spec:
+    if spec and not all(_plain_clause(op, v) for op, v in clauses):
         from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
         try:
@@ -608,6 +608,20 @@ def _poetry_specifier(text: str) -> Optional[str]:
         except InvalidSpecifier:
             raise ValueError(f"{_shown(text)} is not a version constraint") from None
     return spec
+
+
+def _plain_clause(op: str, version: str) -> bool:
+    """A clause packaging's SpecifierSet takes, told without importing it: a comparison with a
+    release number (`==`/`!=` also with `.*`; `~=` with two parts or more)."""
+    from drift_guard.requires import is_release
+
+    if op in ("==", "!=") and version.endswith(".*"):
+        version = version[:-2]
+    elif op == "~=" and "." not in version:
+        return False
+    elif op not in ("==", "!=", ">=", "<=", ">", "<", "~="):
+        return False
+    return is_release(version)
 
 
 def poetry_python_marker(text: str) -> Optional[str]:
