@@ -251,14 +251,21 @@ def measure(
     cwd: Path | None = None,
 ) -> dict[str, dict[str, float]]:
     """Every command `runs` times after `warmup` runs, in turn, from `cwd` (the project:
-    where the hook runs)."""
+    where the hook runs); without one, each drift-guard command runs from the directory of
+    the file it checks (its own project, a git work tree), not from this checkout."""
     env = env or bench_env()
+    cwds: dict[str, Path | None] = {label: cwd for label in cmds}
+    if cwd is None:
+        for label, cmd in cmds.items():
+            if Path(cmd[0]).name == "drift-guard":
+                cwds[label] = Path(cmd[-1]).parent
+                _git_init(cwds[label])  # type: ignore[arg-type]
     times: dict[str, list[float]] = {label: [] for label in cmds}
     peaks: dict[str, int] = {label: 0 for label in cmds}
     codes: dict[str, int] = {}
     for i in range(warmup + runs):
         for label, cmd in cmds.items():
-            elapsed, code, rss = _timed(cmd, env, cwd)
+            elapsed, code, rss = _timed(cmd, env, cwds[label])
             codes[label] = code
             if i >= warmup:
                 times[label].append(elapsed)
