@@ -242,14 +242,7 @@ def _lines_by_search(text: str) -> Dict[Tuple[str, str], int]:
         last = start
         end = text.find("\n", start)
         line = text[start:] if end == -1 else text[start:end]
-        found = _LINE_PACKAGE.match(line)
-        if found:
-            if category is not None:
-                result[(category, _unquote(found.group(1)))] = number
-            continue
-        found = _LINE_CATEGORY.match(line)
-        if found:
-            category = _unquote(found.group(1))
+        category = _note_line(line, number, category, result)
     return result
 
 
@@ -258,15 +251,21 @@ def _lines_by_splitting(text: str) -> Dict[Tuple[str, str], int]:
     result: Dict[Tuple[str, str], int] = {}
     category = None
     for number, line in enumerate(text.splitlines(), 1):
-        found = _LINE_PACKAGE.match(line)
-        if found:
-            if category is not None:
-                result[(category, _unquote(found.group(1)))] = number
-            continue
-        found = _LINE_CATEGORY.match(line)
-        if found:
-            category = _unquote(found.group(1))
+        category = _note_line(line, number, category, result)
     return result
+
+
+def _note_line(line: str, number: int, category: Optional[str],
+               result: Dict[Tuple[str, str], int]) -> Optional[str]:
+    """Record line `number` when it opens a package of `category`; return the category in
+    force after it (the one it opens, if it opens one)."""
+    found = _LINE_PACKAGE.match(line)
+    if found:
+        if category is not None:
+            result[(category, _unquote(found.group(1)))] = number
+        return category
+    found = _LINE_CATEGORY.match(line)
+    return _unquote(found.group(1)) if found else category
 
 
 def _unquote(text: str) -> str:
