@@ -7,6 +7,7 @@ built from the characters that matter to them, and on text the pattern accepts.
 
 from __future__ import annotations
 
+import os
 import re
 from typing import List, Optional, Tuple
 
@@ -344,3 +345,13 @@ def test_plain_specifier_clauses_are_what_packaging_takes(op: str, version: str)
             return
         # taken by packaging, left to it here: only shapes beyond a release number
         assert not (version.replace(".", "").isdigit() and op in ("==", ">=", "<=", "<", ">"))
+
+
+@given(st.text("ab/ %#?é\\~:.\u2028", max_size=12))
+@example("/a b/ü#1")
+def test_file_urls_are_pathname2urls(path: str) -> None:
+    from urllib.request import pathname2url
+
+    from drift_guard.readers._toml import file_url
+
+    assert file_url(path) == "file://" + pathname2url(os.path.abspath(path))
