@@ -40,7 +40,7 @@ def _versions() -> st.SearchStrategy[str]:
                  st.from_regex(_names.VALID_NAME.pattern, fullmatch=True)))
 @example("foo\n")
 @example("\u212a")
-@settings(max_examples=1500)
+@settings(max_examples=1500, deadline=None)
 def test_valid_name_is_the_pattern(name: str) -> None:
     assert _names.valid_name(name) is (re.match(_names.VALID_NAME.pattern, name) is not None)
 
@@ -49,19 +49,21 @@ def test_valid_name_is_the_pattern(name: str) -> None:
                  st.from_regex(_names.CANONICAL_VERSION.pattern, fullmatch=True)))
 @example("1.0\n")
 @example("1.0a1.post2.dev3+abc.1")
-@settings(max_examples=3000)
+@settings(max_examples=3000, deadline=None)
 def test_canonical_version_is_the_pattern(version: str) -> None:
     expected = re.match(_names.CANONICAL_VERSION.pattern, version) is not None
     assert _names.canonical_version(version) is expected
 
 
 @given(st.text("aB._-_-.Zz9", max_size=10))
+@settings(deadline=None)
 def test_canonical_is_packagings(name: str) -> None:
     assert _names.canonical(name) == canonicalize_name(name)
 
 
 @given(st.text("0123456789.\n\u0663a", max_size=8))
 @example("1.0\n")
+@settings(deadline=None)
 def test_a_release_is_what_the_pattern_reads_without_its_final_newline(text: str) -> None:
     by_pattern = re.match(r"^[0-9]+(?:\.[0-9]+)*$", text) is not None
     assert requires.is_release(text) is (by_pattern and not text.endswith("\n"))
@@ -83,7 +85,7 @@ def _common_lines() -> st.SearchStrategy[str]:
 @given(st.one_of(_common_lines(), st.text(_LINE_ALPHABET, max_size=24)))
 @example("name (>=1.0) ; extra == 'x'")
 @example("a\n")
-@settings(max_examples=3000)
+@settings(max_examples=3000, deadline=None)
 def test_the_plain_requires_dist_reading_is_the_patterns(text: str) -> None:
     plain = requires._parse_plain(text)
     if plain is not None:
@@ -104,7 +106,7 @@ def test_the_usual_requires_dist_lines_take_the_plain_reading(text: str) -> None
 @given(st.text("~=!<>=123.* \t\nabrc", max_size=12))
 @example("==1.0\n")
 @example(" >= 1.2.* ")
-@settings(max_examples=2000)
+@settings(max_examples=2000, deadline=None)
 def test_clause_parts_are_the_patterns(part: str) -> None:
     found = re.match(requires._CLAUSE.pattern, part)
     expected = (found.group(1), found.group(2)) if found else None
@@ -141,7 +143,7 @@ _MARKER_PIECES = st.sampled_from([
                  st.text(_MARKER_ALPHABET, max_size=20)))
 @example('python_version < "3.8" and (os_name == \'nt\' or sys_platform != "x")')
 @example("python_version <= '3.8'  ")
-@settings(max_examples=3000)
+@settings(max_examples=3000, deadline=None)
 def test_marker_tokens_are_the_patterns(text: str) -> None:
     assert requires._tokens(text) == _tokens_by_pattern(text)
 
@@ -168,7 +170,7 @@ def _cfg_by_pattern(text: str) -> Optional[str]:
 @example("3.13.0.candidate.1")
 @example("3.12.final.0")
 @example(" 3.11.7 ")
-@settings(max_examples=2000)
+@settings(max_examples=2000, deadline=None)
 def test_the_pyvenv_version_is_read_as_the_pattern_read_it(text: str) -> None:
     assert environment._cfg_version(text) == _cfg_by_pattern(text)
 
@@ -176,6 +178,7 @@ def test_the_pyvenv_version_is_read_as_the_pattern_read_it(text: str) -> None:
 @given(st.text("pythony3.12t_", max_size=12))
 @example("python3.13t")
 @example("pypy3.10")
+@settings(deadline=None)
 def test_lib_directory_names_are_read_as_the_pattern_read_them(name: str) -> None:
     m = re.match(r"^(python|pypy)(\d+)\.(\d+)(t?)$", name)
     expected = f"{m.group(2)}.{m.group(3)}" if m and not name.endswith("\n") else None
@@ -184,6 +187,7 @@ def test_lib_directory_names_are_read_as_the_pattern_read_them(name: str) -> Non
 
 @given(st.text("ab:/#[]e\t@.", max_size=12))
 @example("//e[.com")
+@settings(deadline=None)
 def test_text_without_colon_or_slash_has_no_url_scheme(text: str) -> None:
     from urllib.parse import urlsplit
 
@@ -193,6 +197,7 @@ def test_text_without_colon_or_slash_has_no_url_scheme(text: str) -> None:
 
 
 @given(st.text("# \t\u00a0x\\", max_size=8))
+@settings(deadline=None)
 def test_a_comment_line_is_the_patterns(text: str) -> None:
     assert requirements.is_comment_line(text) is (
         re.match(requirements.COMMENT.pattern, text) is not None)
@@ -201,6 +206,7 @@ def test_a_comment_line_is_the_patterns(text: str) -> None:
 @given(st.text("a-Z9_@%+=:,./'\" \t$`\\\n\u00e9\u0661", max_size=10))
 @example("")
 @example("it's")
+@settings(deadline=None)
 def test_shell_quoting_is_shlex_quote(arg: str) -> None:
     import shlex
 
@@ -210,6 +216,7 @@ def test_shell_quoting_is_shlex_quote(arg: str) -> None:
 
 
 @given(st.text("ab<>%\r\n\t\x1b\x7f\x85\u202e\u200b \u00e9", max_size=10))
+@settings(deadline=None)
 def test_the_escapes_skip_only_text_their_patterns_leave_alone(value: str) -> None:
     from drift_guard.render import _escape
 
@@ -220,6 +227,7 @@ def test_the_escapes_skip_only_text_their_patterns_leave_alone(value: str) -> No
 
 
 @given(st.text("did you mean DID Marker needed by required BY x\u212a\u0130", max_size=30))
+@settings(deadline=None)
 def test_the_reason_prechecks_never_hide_a_match(reason: str) -> None:
     from drift_guard import advice
 
@@ -240,6 +248,7 @@ _JSON_VALUES = st.recursive(
 
 
 @given(_JSON_VALUES)
+@settings(deadline=None)
 def test_the_json_writer_writes_what_json_dumps_writes(value: object) -> None:
     import json
 
@@ -259,6 +268,7 @@ def _split_options_by_tokens(text: str) -> Tuple[str, str]:
 @given(st.text("a- \t=-", max_size=12))
 @example("pkg==1.0  --hash=sha256:ab --hash=sha256:cd")
 @example("-r x")
+@settings(deadline=None)
 def test_options_are_split_where_pips_tokens_split_them(text: str) -> None:
     assert requirements.split_options(text) == _split_options_by_tokens(text)
 
@@ -266,6 +276,7 @@ def test_options_are_split_where_pips_tokens_split_them(text: str) -> None:
 @given(st.lists(st.sampled_from(["--hash=sha256:ab12", "--hash=sha512:Z9", "--hash=md5:ab",
                                  "--hash=sha256:", "-c x", "--pre", "\t", " ", "  "]),
                 max_size=6).map("".join))
+@settings(deadline=None)
 def test_hash_options_read_alike_by_both_paths(options: str) -> None:
     fast = requirements._HASHES_ONLY.match(options) is not None
     try:
@@ -282,7 +293,7 @@ def test_hash_options_read_alike_by_both_paths(options: str) -> None:
        st.lists(st.text("ab.t/", max_size=5), min_size=1, max_size=3).map("/".join))
 @example([".*", "test_*.py", "venv"], "src/.venv/x.py")
 @example(["*_test.py"], "a_test.py")
-@settings(max_examples=2000)
+@settings(max_examples=2000, deadline=None)
 def test_the_exclude_patterns_are_fnmatchs(patterns: List[str], path: str) -> None:
     from fnmatch import fnmatchcase
 
@@ -331,6 +342,7 @@ def test_a_marker_is_judged_as_packaging_judges_it(tokens: List[str]) -> None:
 @example("~=", "1")
 @example("==", "1.*")
 @example(">=", "1.*")
+@settings(deadline=None)
 def test_plain_specifier_clauses_are_what_packaging_takes(op: str, version: str) -> None:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
@@ -349,6 +361,7 @@ def test_plain_specifier_clauses_are_what_packaging_takes(op: str, version: str)
 
 @given(st.text("ab/ %#?é\\~:.\u2028", max_size=12))
 @example("/a b/ü#1")
+@settings(deadline=None)
 def test_file_urls_are_pathname2urls(path: str) -> None:
     from urllib.request import pathname2url
 
