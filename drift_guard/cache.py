@@ -38,9 +38,9 @@ TYPE_CHECKING = False  # typing costs milliseconds on the path that replays an a
 if TYPE_CHECKING:
     from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-    Signature = Optional[Tuple[int, int, int, int, int, int]]
+    Signature = Optional[Tuple[int, ...]]  # six fields (signature) or three (passage)
 
-FORMAT = 2
+FORMAT = 3
 _MAX_ENTRIES = 64
 _RACY_NS = 2_000_000_000
 
@@ -53,6 +53,8 @@ _VOLATILE = frozenset({"_", "PWD", "OLDPWD", "SHLVL", "TERM_SESSION_ID", "WINDOW
 
 # The real functions, kept before a Recorder wraps them: signatures are taken with these.
 _stat = os.stat
+_lstat = os.lstat
+_realpath = os.path.realpath
 
 
 def _directory() -> Optional[str]:
@@ -113,6 +115,22 @@ def signature(path: str) -> Signature:
     return (st.st_ino, st.st_dev, st.st_mode, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
 
 
+def passage(path: str) -> Signature:
+    """What resolving a path through `path` depends on: the object itself (inode, device) and
+    its type -- a directory stays the same passage whatever is added to it, and a symlink
+    cannot be retargeted in place. Three fields, where a full signature has six."""
+    try:
+        st = _lstat(path)
+    except (OSError, ValueError):
+        return None
+    return (st.st_ino, st.st_dev, st.st_mode)
+
+
+def _current(name: str, sig: Signature) -> Signature:
+    """`name`'s signature now, of the kind `sig` is."""
+    return passage(name) if sig is not None and len(sig) == 3 else signature(name)
+
+
 def replay(argv: Sequence[str]) -> Optional[int]:
     """Print the stored answer and return its exit code, if one is stored and still true."""
     directory = _directory()
@@ -131,7 +149,7 @@ def replay(argv: Sequence[str]) -> Optional[int]:
         if stored_key != key:
             return None
         for name, sig in watched:
-            if signature(name) != (tuple(sig) if sig is not None else None):
+            if _current(name, sig) != (tuple(sig) if sig is not None else None):
                 return None
     except Exception:  # a missing, torn or foreign entry is a miss, never an error
         return None
@@ -150,6 +168,10 @@ class Recorder:
         self.watched: Dict[str, Signature] = {}
         self.tainted = False
         self._saved: List[Tuple[Any, str, Any]] = []
+        # Inside os.path.realpath, what a path is looked up through is a passage (see
+        # `passage`); inside drift_guard._spawn (git, already accounted for), nothing is noted.
+        self._resolving = 0
+        self._paused = 0
         # drift-guard's own caches (this one, the import scan's) are memos of what is
         # watched anyway; their writes during the run are no change of an input.
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -157,24 +179,29 @@ class Recorder:
         self._own = tuple(os.path.abspath(d) for d in own if d)
 
     def _note(self, path: Any) -> None:
-        if isinstance(path, int) or path is None:
+        if isinstance(path, int) or path is None or self._paused:
             return
         try:
             name = os.path.abspath(os.fsdecode(path))
         except (TypeError, ValueError):
             self.tainted = True
             return
-        if name in self.watched or any(
-            name == d or name.startswith(d + os.sep) for d in self._own
-        ):
+        if name in self.watched:
+            known = self.watched[name]
+            if self._resolving or known is None or len(known) == 6:
+                return  # noted already, at least as closely as now
+        if any(name == d or name.startswith(d + os.sep) for d in self._own):
             return
-        sig = signature(name)
+        sig = passage(name) if self._resolving else signature(name)
         self.watched[name] = sig
         parent = os.path.dirname(name)
-        if sig is None and parent != name and parent not in self.watched:
-            # An absent path appears by a change to its parent. A present one is replaced or
-            # changed only by a change of its own signature (inode, ctime).
-            self.watched[parent] = signature(parent)
+        if sig is None and parent != name:
+            # An absent path appears by a change to its parent (noted as a passage only, the
+            # parent is noted again in full). A present one is replaced or changed only by a
+            # change of its own signature (inode, ctime).
+            known = self.watched.get(parent)
+            if parent not in self.watched or (known is not None and len(known) == 3):
+                self.watched[parent] = signature(parent)
 
     def _git(self, argv: Any, cwd: Any) -> bool:
         """A `git` command that only reads the index and objects (ls-files, cat-file, as the
@@ -240,7 +267,21 @@ class Recorder:
         def spawned(args: Any, **kwargs: Any) -> Any:
             if not recorder._git(args, None):
                 recorder.tainted = True
-            return spawn(args, **kwargs)
+            recorder._paused += 1  # its PATH lookup and /dev/null are no input of the check
+            try:
+                return spawn(args, **kwargs)
+            finally:
+                recorder._paused -= 1
+
+        def resolved(path: Any, *args: Any, **kwargs: Any) -> Any:
+            recorder._resolving += 1
+            try:
+                return _realpath(path, *args, **kwargs)
+            finally:
+                recorder._resolving -= 1
+
+        self._saved.append((os.path, "realpath", os.path.realpath))
+        os.path.realpath = resolved  # type: ignore[assignment]
 
         self._saved.append((_spawn, "run", spawn))
         _spawn.run = spawned
@@ -310,10 +351,10 @@ def _store(directory: str, key: str, code: int, out: str, err: str, recorder: Re
            start: int) -> None:
     watched = []
     for name, sig in recorder.watched.items():
-        if sig is not None and max(sig[4], sig[5]) > start - _RACY_NS:
+        if sig is not None and len(sig) == 6 and max(sig[4], sig[5]) > start - _RACY_NS:
             _debug("not stored: changed too recently", name)
             return  # changed too recently to trust the clock's resolution
-        if signature(name) != sig:
+        if _current(name, sig) != sig:
             _debug("not stored: changed while the check ran", name)
             return
         watched.append((name, sig))

@@ -291,3 +291,50 @@ def test_a_check_that_read_the_code_through_git_is_stored_and_sees_the_code_chan
     settle()
     code, out = check(root)
     assert code == 1 and "app.py:2" not in out
+
+
+def test_a_busy_directory_above_the_project_does_not_keep_the_answer_from_replaying(
+    project, cache_dir: Path
+) -> None:
+    # The directories a path is resolved through (realpath) are passages: files coming and
+    # going beside the project's repository (a busy /tmp or home directory) change nothing
+    # of the check. (Up to the repository's root, an appearing pyproject.toml would.)
+    import subprocess
+
+    root, _ = project
+    subprocess.run(["git", "init", "-q", str(root)], check=True)
+    settle()
+    check(root)
+    code, first = check(root)
+    assert len(entries(cache_dir)) == 1
+    for i in range(3):
+        (root.parent / f"unrelated-{i}").write_text("x")
+    code, again = check(root)
+    assert "cache: not stored" not in again
+    assert (code, again) == (0, first)
+    assert len(entries(cache_dir)) == 1
+
+
+def test_a_passage_replaced_by_a_link_elsewhere_is_seen(project, wheels: Path,
+                                                         cache_dir: Path) -> None:
+    root, venv = project
+    settle()
+    check(root)
+    code, _ = check(root)
+    assert code == 0
+    # The venv's lib directory becomes a link to a copy missing a package: the same path
+    # now resolves elsewhere.
+    import shutil
+
+    lib = venv.path / "lib"
+    shutil.copytree(lib, root.parent / "lib-copy", symlinks=True)
+    (dist,) = (root.parent / "lib-copy").glob("python*/site-packages/beta-*.dist-info")
+    shutil.rmtree(dist)
+    shutil.rmtree(lib)
+    lib.symlink_to(root.parent / "lib-copy")
+    settle()
+    fresh = run_cli(["--no-cache"], cwd=root)
+    assert fresh.returncode == 1
+    code, answer = check(root)
+    report = answer.split("drift-guard: cache:")[0]  # what follows is DRIFT_GUARD_DEBUG's
+    assert (code, report) == (fresh.returncode, fresh.stdout + fresh.stderr)
