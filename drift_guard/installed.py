@@ -321,9 +321,8 @@ def _scan(
                     continue
                 if child.endswith(".dist-info") and len(child) > 10 and child[0] != ".":
                     # _name_from_info_dir's answer, without splitext
-                    name, sep, version = child[:-10].partition("-")
-                    if not sep:
-                        name = version = None
+                    stem, sep, tail = child[:-10].partition("-")
+                    name, version = (stem, tail) if sep else (None, None)
                 else:
                     name, version = _name_from_info_dir(child)
                 if legacy and name is None:

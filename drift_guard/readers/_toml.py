@@ -16,7 +16,7 @@ from drift_guard._names import canonical
 from drift_guard._patterns import lazy
 from drift_guard.errors import DriftGuardError
 from drift_guard.markers import environment_key
-from drift_guard.models import ReadContext, Requirement
+from drift_guard.models import ReadContext, Requirement, Source
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -597,6 +597,15 @@ def one_per_declaration(requirements: Sequence[Requirement]) -> Tuple[Requiremen
         elif req.expected and not result[seen[same]].expected:
             result[seen[same]] = req
     return tuple(result)
+
+
+def lock_source(path: str, format: str, requirements: Tuple[Requirement, ...],
+                project: Optional[str], groups: Iterable[str],
+                files: Optional[Tuple[str, ...]] = None) -> Source:
+    """The `Source` a lock file declares: every entry pinned (frozen), the groups it read."""
+    return Source(path=path, format=format, requirements=requirements, frozen=True,
+                  project=project, groups=tuple(groups),
+                  files=files if files is not None else (path,))
 
 
 def lock_requirements(source: str, entries: Sequence[Locked], selected: AbstractSet[int],

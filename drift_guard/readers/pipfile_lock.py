@@ -15,7 +15,6 @@ Quirks of the files pipenv writes (checked with pipenv 2026.10.3):
 from __future__ import annotations
 
 import os
-import re
 
 from drift_guard._names import canonical
 from drift_guard._patterns import lazy
@@ -28,6 +27,7 @@ from drift_guard.readers._toml import (
     join_key,
     load_json,
     local_url,
+    lock_source,
     marker_holds,
     one_per_declaration,
     select_groups,
@@ -93,16 +93,8 @@ def read(path: str, ctx: ReadContext) -> Source:
                 continue
             requirements.append(req)
     requirements = _later_category_wins(doc, requirements, groups, ctx)
-    return Source(
-        path=path,
-        format=FORMAT,
-        # pipenv repeats a package both categories need: one declaration, not two findings.
-        requirements=one_per_declaration(requirements),
-        frozen=True,
-        project=project,
-        groups=tuple(groups),
-        files=(path,),
-    )
+    # pipenv repeats a package both categories need: one declaration, not two findings.
+    return lock_source(path, FORMAT, one_per_declaration(requirements), project, groups)
 
 
 def _later_category_wins(doc: Doc, requirements: List[Requirement], groups: List[str],

@@ -26,6 +26,7 @@ from drift_guard.readers._toml import (
     load_toml,
     local_url,
     lock_requirements,
+    lock_source,
     marker_holds,
     select_groups,
     versions_within,
@@ -125,15 +126,8 @@ def read(path: str, ctx: ReadContext) -> Source:
     requirements = lock_requirements(path, [p.locked for p in packages], selected, reachable,
                                      labels, skip={project.name} if project and project.name
                                      else frozenset())
-    return Source(
-        path=path,
-        format=FORMAT,
-        requirements=requirements,
-        frozen=True,
-        project=project.name if project else None,
-        groups=tuple(groups),
-        files=files,
-    )
+    return lock_source(path, FORMAT, requirements, project.name if project else None,
+                       groups, files)
 
 
 # Of a package's files only whether there are any matters here.

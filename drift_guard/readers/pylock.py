@@ -29,6 +29,7 @@ from drift_guard.readers._toml import (
     local_url,
     lock_marker_holds,
     lock_requirements,
+    lock_source,
     marker_holds,
     select_groups,
     without_group_tests,
@@ -116,15 +117,7 @@ def read(path: str, ctx: ReadContext) -> Source:
 
     requirements = lock_requirements(path, locked, selected, reachable,
                                      skip={project} if project else frozenset())
-    return Source(
-        path=path,
-        format=FORMAT,
-        requirements=requirements,
-        frozen=True,
-        project=project,
-        groups=tuple(groups),
-        files=(path,),
-    )
+    return lock_source(path, FORMAT, requirements, project, groups)
 
 
 def _pipenv_installs(doc: Doc, marker: Optional[str], key: str, env: Mapping[str, str],

@@ -27,6 +27,7 @@ from drift_guard.readers._toml import (
     load_toml,
     local_url,
     lock_requirements,
+    lock_source,
     marker_holds,
     select_groups,
     versions_within,
@@ -118,15 +119,7 @@ def read(path: str, ctx: ReadContext) -> Source:
         skip.add(project)
     requirements = lock_requirements(path, [p.locked for p in packages], selected, reachable,
                                      labels, skip=skip)
-    return Source(
-        path=path,
-        format=FORMAT,
-        requirements=requirements,
-        frozen=True,
-        project=project,
-        groups=tuple(groups),
-        files=(path,),
-    )
+    return lock_source(path, FORMAT, requirements, project, groups)
 
 
 # Walks left out where their answer is known: the walk with every group and extra when the
@@ -399,12 +392,12 @@ def _walk(doc: Doc, packages: Sequence[Package], roots: Sequence[int], groups: S
             queue.append((root.edges, MAIN))
             for extra in sorted(extras):
                 queue.append((root.optional.get(extra, ()), extra))
-        for group, edges in root.groups.items():
+        for group, group_edges in root.groups.items():
             if group in groups:
-                queue.append((edges, group))
-    for group, edges in manifest_groups.items():
+                queue.append((group_edges, group))
+    for group, group_edges in manifest_groups.items():
         if group in groups:
-            queue.append((edges, group))
+            queue.append((group_edges, group))
 
     holds: Dict[str, bool] = {}  # by marker text: thousands of edges share a few markers
     while queue:
@@ -422,11 +415,12 @@ def _walk(doc: Doc, packages: Sequence[Package], roots: Sequence[int], groups: S
             if not indexes:
                 continue
             if len(indexes) == 1:
-                target: Optional[int] = indexes[0]  # what _target finds among one
+                target = indexes[0]  # what _target finds among one
             else:
-                target = _target(doc, packages, indexes, edge, env, conflicts, markers)
-                if target is None:
+                found = _target(doc, packages, indexes, edge, env, conflicts, markers)
+                if found is None:
                     continue
+                target = found
             known_extras = active.get(target)
             if known_extras is not None and edge.extras <= known_extras:
                 continue
