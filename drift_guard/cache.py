@@ -161,6 +161,16 @@ def replay(argv: Sequence[str]) -> Optional[int]:
     return int(code)
 
 
+# The Recorder of the run in progress, if any (see `recording`).
+_recording: Optional[Recorder] = None
+
+
+def recording() -> Optional[Recorder]:
+    """The Recorder watching this run, or None: drift_guard._background forks with it (its
+    child records too, and the record comes back)."""
+    return _recording
+
+
 class Recorder:
     """Watches what one run looks at, by wrapping the os functions it uses for that."""
 
@@ -172,6 +182,7 @@ class Recorder:
         # `passage`); inside drift_guard._spawn (git, already accounted for), nothing is noted.
         self._resolving = 0
         self._paused = 0
+        self._fork: Any = None  # os.fork before it is wrapped
         # drift-guard's own caches (this one, the import scan's) are memos of what is
         # watched anyway; their writes during the run are no change of an input.
         base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
@@ -240,10 +251,31 @@ class Recorder:
         self._saved.append((module, attr, original))
         setattr(module, attr, wrapper)
 
+    def fork(self) -> int:
+        """os.fork for a child that records what it looks at and sends that back (`state`,
+        then `merge`): not a program started, so the run stays storable."""
+        return int(self._fork())
+
+    def state(self) -> Tuple[Dict[str, Signature], bool]:
+        """What the child of `fork` has recorded, for its parent's `merge`."""
+        return self.watched, self.tainted
+
+    def merge(self, state: Tuple[Dict[str, Signature], bool]) -> None:
+        """Add what a child recorded: each path noted as closely as either noted it."""
+        watched, tainted = state
+        self.tainted = self.tainted or bool(tainted)
+        mine = self.watched
+        for name, sig in watched.items():
+            known = mine.get(name, ())
+            if known == () or (known is not None and len(known) == 3 and sig is not None):
+                mine[name] = sig
+
     def __enter__(self) -> Recorder:
+        global _recording
         import builtins
         import subprocess
 
+        self._fork = getattr(os, "fork", None)
         for attr in ("stat", "lstat", "listdir", "scandir", "open", "access", "readlink"):
             if hasattr(os, attr):
                 self._wrap(os, attr)
@@ -289,6 +321,7 @@ class Recorder:
                      "execv", "execve", "execvp", "execvpe", "spawnv", "spawnve"):
             if hasattr(os, attr):  # anything else that starts a program gives the run up
                 self._taint_on(os, attr)
+        _recording = self
         return self
 
     def _taint_on(self, module: Any, attr: str) -> None:
@@ -303,6 +336,8 @@ class Recorder:
         setattr(module, attr, wrapper)
 
     def __exit__(self, *exc: object) -> None:
+        global _recording
+        _recording = None
         for module, attr, original in reversed(self._saved):
             setattr(module, attr, original)
         self._saved.clear()

@@ -425,7 +425,7 @@ def _checked(
     cwd = os.path.join(root, project.directory) if project.directory != "." else root
     environ, passed_over = _environ_for(cwd) if monorepo else (None, ())
     report, installed = check(project.cfg, cwd=cwd, python=args.python, venv=args.venv,
-                              environ=environ)
+                              environ=environ, overlap=True)
     if passed_over:
         report = report._replace(notes=(*passed_over, *report.notes))
     if root != start and not monorepo:

@@ -191,6 +191,46 @@ def list_installed(env: Environment, warnings: Optional[List[str]] = None) -> Di
     return result
 
 
+class Listing:
+    """`list_installed(env, warnings)`, begun by `start_listing` before it is needed."""
+
+    def __init__(self, env: Environment) -> None:
+        from drift_guard import _background
+
+        self._env = env
+        self._child = _background.start(_plain_listing, env)
+
+    def result(self, warnings: List[str]) -> Dict[str, Installed]:
+        """What `list_installed(env, warnings)` returns (and appends), from the child when it
+        listed the environment, else listed here."""
+        child, self._child = self._child, None
+        value = child.result() if child is not None else None
+        if value is None:
+            return list_installed(self._env, warnings)
+        dists, messages = value
+        warnings.extend(messages)
+        make = Installed._make
+        return {dist[0]: make(dist) for dist in dists}
+
+    def cancel(self) -> None:
+        """The listing is no longer wanted (the check ended before it)."""
+        child, self._child = self._child, None
+        if child is not None:
+            child.cancel()
+
+
+def start_listing(env: Environment) -> Listing:
+    """Begin listing `env` in a child process, where one helps (drift_guard._background): the
+    caller reads the declarations meanwhile, then takes `result`."""
+    return Listing(env)
+
+
+def _plain_listing(env: Environment) -> Tuple[List[Tuple[object, ...]], List[str]]:
+    """list_installed's answer as plain tuples and strings (what marshal carries), in order."""
+    warnings: List[str] = []
+    return [tuple(dist) for dist in list_installed(env, warnings).values()], warnings
+
+
 def _by_name(dist: Installed) -> str:
     return dist.name
 

@@ -29,6 +29,7 @@ def check(
     venv: Optional[str] = None,
     environ: Optional[Mapping[str, str]] = None,
     installed: Optional[Mapping[str, Installed]] = None,
+    overlap: bool = False,
 ) -> Tuple[Report, dict[str, Installed]]:
     """Find the environment (unless given), read the declarations, compare. No printing.
 
@@ -36,11 +37,13 @@ def check(
     `cfg.venv` come from the checked repository and are only ever read, never run.
     `environ`: the variables discovery sees (default: os.environ). `installed` replaces the
     environment's listing (the Lambda command compares a built package, whose distributions
-    it read itself); markers come from `environment`.
+    it read itself); markers come from `environment`. `overlap`: the environment may be
+    listed in a child process while large declaration files are read (the CLI's choice: a
+    front end running in another program's process keeps to one).
     """
     from drift_guard.compare import compare, name_direct_references
     from drift_guard.environment import find_environment
-    from drift_guard.installed import list_installed
+    from drift_guard.installed import list_installed, start_listing
     from drift_guard.markers import target_environment
     from drift_guard.models import ReadContext, Report
     from drift_guard.readers import detect, read_source
@@ -82,10 +85,21 @@ def check(
         only_groups=cfg.only_groups,
         extras=cfg.extras,
     )
-    sources: List[Source] = [read_source(path, ctx) for path in dict.fromkeys(files)]
-    sources, guesses = _frozen_or_top_level(sources, top_level)
-    warnings: List[str] = list(env.warnings)
-    installed = dict(installed) if installed is not None else list_installed(env, warnings)
+    listing = (start_listing(env) if overlap and installed is None and _large(files)
+               else None)
+    try:
+        sources: List[Source] = [read_source(path, ctx) for path in dict.fromkeys(files)]
+        sources, guesses = _frozen_or_top_level(sources, top_level)
+        warnings: List[str] = list(env.warnings)
+        if installed is not None:
+            installed = dict(installed)
+        elif listing is not None:
+            installed = listing.result(warnings)
+        else:
+            installed = list_installed(env, warnings)
+    finally:
+        if listing is not None:
+            listing.cancel()
     sources, notes = name_direct_references(sources, installed, cwd)
     tools = deploy_tools(cwd)
 
@@ -118,6 +132,22 @@ def check(
         env, tuple(sources), tuple(findings), (*env.notes, *notes), tuple(warnings)
     )
     return report, installed
+
+
+# Declaration files this large (together) take long enough to read that listing the
+# environment meanwhile, in a child process, saves more than the child costs (about a
+# millisecond): a lock of a few hundred packages.
+OVERLAP_BYTES = 256 * 1024
+
+
+def _large(files: Sequence[str]) -> bool:
+    total = 0
+    for path in files:
+        try:
+            total += os.stat(path).st_size
+        except (OSError, ValueError):
+            pass
+    return total >= OVERLAP_BYTES
 
 
 def rank_by_imports(

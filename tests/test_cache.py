@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import Iterator
@@ -338,3 +341,45 @@ def test_a_passage_replaced_by_a_link_elsewhere_is_seen(project, wheels: Path,
     code, answer = check(root)
     report = answer.split("drift-guard: cache:")[0]  # what follows is DRIFT_GUARD_DEBUG's
     assert (code, report) == (fresh.returncode, fresh.stdout + fresh.stderr)
+
+
+def test_what_the_background_listing_read_is_watched(project, cache_dir: Path) -> None:
+    # A large declaration file: the environment is listed in a child process, which records
+    # what it reads for the parent. Only that listing read alpha's METADATA.
+    from drift_guard.pipeline import OVERLAP_BYTES
+
+    root, venv = project
+    padding = "# " + "x" * 97 + "\n"
+    (root / "requirements.txt").write_text(
+        "alpha\n" + padding * (OVERLAP_BYTES // len(padding) + 1))
+    script = root.parent / "spied.py"  # the CLI, saying whether it forked a listing
+    script.write_text(textwrap.dedent("""
+        import os, sys
+        from drift_guard import _background, cli
+        start = _background.start
+        def spied(*args):
+            # said on fd 2 itself: past the output the cache stores and replays
+            child = start(*args)
+            os.write(2, b"forked\\n" if child is not None else b"alone\\n")
+            return child
+        _background.start = spied
+        sys.exit(cli.main(sys.argv[1:]))
+    """))
+    settle()
+    env = {**os.environ, "NO_COLOR": "1", "DRIFT_GUARD_DEBUG": "1", "PYTHONPATH": str(ROOT)}
+
+    def run() -> tuple[int, str]:
+        done = subprocess.run([sys.executable, str(script)], cwd=root, capture_output=True,
+                              text=True, env=env)
+        return done.returncode, done.stdout + done.stderr
+
+    code, out = run()
+    assert code == 0 and "forked" in out, out
+    code, out = run()
+    assert code == 0 and "forked" not in out, out  # replayed: nothing listed
+    assert entries(cache_dir)
+    meta = next(venv.site_packages().glob("alpha-*.dist-info")) / "METADATA"
+    meta.write_text(meta.read_text().replace("Requires-Dist: beta>=1\n", ""))
+    settle()
+    code, out = run()
+    assert code == 1 and "beta" in out and "forked" in out, out
