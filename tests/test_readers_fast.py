@@ -157,6 +157,9 @@ CORNERS = [
     "a = \"\x01\"\n",
     "# comment with \x01\n",
     "a = 1\n\x01\n",
+    "[t]\na = 1\na = 2\n", "[t]\na = [\n  1,\n]\na = 2\n", "[t]\na = [\n  1\n  2\n]\n",
+    "[t]\na = {b = 1}}\n", "[t]\na = [1] ]\n", "[t]\na = [\n  1,\n", "[t]\na = [\n]]\n",
+    "[t]\na = [\n  1,\n]\n  ]\n", "[t]\na = [\n  1,\n]\n[1]\n", "a = [\n[1]\n]\n",
 ]
 
 
@@ -169,6 +172,11 @@ def test_fast_toml_agrees_with_tomllib_on_corner_cases(text: str) -> None:
     "[a.b]\n[a]\n", 'a = {b = "x", c = ["y", {d = true}], e = -0}\n',
     "[[a]]\nx = 1\n[[a]]\nx = 2\n[a.b]\ny = 3\n[[a]]\n[a.b]\n",
     'a = "esc \\" \\\\ \\n \\t \\u00e9 \\b \\f \\r"\n', "a = [\n  1,\n  2\n]\n",
+    # section bodies read whole, and the layouts that send one back to the line-at-a-time path
+    '[t]\na = {b = "}"} # c }\nd = 1\n', "[t]\na = [\n]\nb = [\n  1,\n]  \nc = 2\n",
+    "[t]\na = [\n1,\n  2,\n]\nb = 3\n", "[t]\na = 1\n\n# c\nb = [\n  # c\n  2,\n\n]\n\n",
+    '[t]\n"q k" = "v"\n"" = 1\nx = ["a", "b",]\ny = {}\n', "[t]\na = [\n  [1, 2],\n  [3],\n]\n",
+    '[[p]]\nn = "a"\nd = [\n  { n = "b" },\n  { n = "c", m = "x" },\n]\n[[p]]\nn = "b"\n',
 ])
 def test_fast_toml_reads_these_itself(text: str) -> None:
     fast = _fasttoml.loads(text)

@@ -65,6 +65,14 @@ _DOT = re.compile(rf"{_S}\.{_S}")
 _COMMENT = re.compile(_TRAIL)
 _TRAILER = re.compile(rf"{_TRAIL}\Z")
 _ELEMENT_END = re.compile(rf"[ \t]*,{_TRAIL}\Z")
+# A whole `key = value` line of the usual shapes: a plain string, a scalar, a one-line array
+# or inline table, or an array whose element lines are indented, up to the `]` line. Each
+# value group holds the value's whole text (none is empty); arrays and tables are only
+# delimited here, and read (and checked) by `_value` and `_array`.
+_BODY_LINE = re.compile(
+    rf'^((?:({_BARE})|"({_CHAR}*)"){_S}={_S}(?:("{_CHAR}*")|({_INT}|true|false)'
+    rf"|(\[[^\n]*\])|(\{{[^\n]*\}})|(\[(?:\n[ \t][^\n]*)*\n\])){_S})$",
+    re.MULTILINE)
 
 # The general value (nested inline tables and arrays on one line), read as JSON: strings
 # taken out, the rest checked against the grammar and rewritten, the strings put back.
@@ -115,16 +123,85 @@ def loads(text: str, keep: Optional[Keep] = None) -> Optional[Dict[str, Any]]:
 
 def _sections(text: str, keep: Keep) -> List[Any]:
     """[root pairs, (kind, path), pairs, (kind, path), pairs, ...]; kind 1 is `[table]`, 2 is
-    `[[array of tables]]`. The text is read a line at a time (not split: a list of every line
-    would be a second copy of it)."""
-    body: Dict[str, Any] = {}
-    items: List[Any] = [body]
-    key_line = _KEY_LINE.match
+    `[[array of tables]]`. The text is cut at its header lines (each line that starts with
+    `[`: a line of an array's elements never starts so in a lock), each header read once --
+    a lock repeats `[[package]]` for every package -- and each section's body read whole
+    (`_body`)."""
+    items: List[Any] = []
     paths: Dict[str, Tuple[str, ...]] = {}
-    # Each header line read once: a lock repeats `[[package]]` (and `[package.dependencies]`)
-    # for every package.
     headers: Dict[str, Tuple[int, Tuple[str, ...]]] = {}
     path: Tuple[str, ...] = ()
+    find = text.find
+    size = len(text)
+    start = 0
+    pos = -1 if text.startswith("[") else 0
+    while True:
+        mark = find("\n[", pos) if pos >= 0 else -1
+        if pos < 0 or mark >= 0:
+            items.append(_body(text[start:mark + 1], path, keep) if mark > start else {})
+        else:
+            items.append(_body(text[start:], path, keep))
+            return items
+        end = find("\n", mark + 1)
+        if end < 0:
+            end = size
+        line = text[mark + 1:end]
+        header = headers.get(line)
+        if header is None:
+            h = _HEADER.match(line)
+            if h is None or (h.group(1) == "[[") != (h.group(3) == "]]"):
+                raise _Invalid
+            raw = h.group(2)
+            known = paths.get(raw)
+            if known is None:
+                known = paths[raw] = tuple(_DOT.split(raw)) if "." in raw else (raw,)
+            header = headers[line] = (len(h.group(1)), known)
+        path = header[1]
+        items.append(header)
+        start = end + 1
+        pos = end
+
+
+def _body(body: str, path: Tuple[str, ...], keep: Keep) -> Dict[str, Any]:
+    """The pairs of one section's body. Where every line is a pair of one of the usual shapes
+    (`_BODY_LINE`), one findall finds them all; otherwise, or where a value found so is not
+    one whole value, the body is read a line at a time."""
+    found = _BODY_LINE.findall(body)
+    if not found or sum(map(len, map(_first, found))) != len(body.rstrip("\n")) - len(found) + 1:
+        return _body_by_line(body, path, keep)
+    # The lines found cover the body, one "\n" between each two: nothing else is there.
+    table: Dict[str, Any] = {}
+    for _, key, quoted, plain, scalar, one_line, inline, block in found:
+        key = intern(key or quoted)
+        if plain:
+            value: Any = plain[1:-1]
+        elif scalar:
+            value = _scalar(scalar)
+        elif block:
+            lines = block[1:] + "\n"
+            value, stop = _array(lines, 1, keep.get((path, key)) if keep else None)
+            if stop != len(lines):
+                return _body_by_line(body, path, keep)
+        else:
+            text = one_line or inline
+            value, stop = _value(text, 0, keep.get((path, key)) if keep else None)
+            if stop != len(text):
+                return _body_by_line(body, path, keep)
+        if key in table:
+            raise _Invalid
+        table[key] = value
+    return table
+
+
+def _first(found: Tuple[str, ...]) -> str:
+    return found[0]
+
+
+def _body_by_line(text: str, path: Tuple[str, ...], keep: Keep) -> Dict[str, Any]:
+    """The pairs of a section's body, a line at a time (any layout the part of TOML read
+    here allows)."""
+    body: Dict[str, Any] = {}
+    key_line = _KEY_LINE.match
     find = text.find
     size = len(text)
     pos = 0
@@ -135,22 +212,6 @@ def _sections(text: str, keep: Keep) -> List[Any]:
         line = text[pos:end]
         pos = end + 1
         if not line:
-            continue
-        if line[0] == "[":
-            header = headers.get(line)
-            if header is None:
-                h = _HEADER.match(line)
-                if h is None or (h.group(1) == "[[") != (h.group(3) == "]]"):
-                    raise _Invalid
-                raw = h.group(2)
-                known = paths.get(raw)
-                if known is None:
-                    known = paths[raw] = tuple(_DOT.split(raw)) if "." in raw else (raw,)
-                header = headers[line] = (len(h.group(1)), known)
-            path = header[1]
-            items.append(header)
-            body = {}
-            items.append(body)
             continue
         m = key_line(line)
         if m is not None:
@@ -171,7 +232,7 @@ def _sections(text: str, keep: Keep) -> List[Any]:
         if _COMMENT.fullmatch(line):
             continue
         raise _Invalid
-    return items
+    return body
 
 
 def _array(text: str, pos: int, fields: Optional[FrozenSet[str]] = None
