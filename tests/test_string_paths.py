@@ -368,3 +368,39 @@ def test_file_urls_are_pathname2urls(path: str) -> None:
     from drift_guard.readers._toml import file_url
 
     assert file_url(path) == "file://" + pathname2url(os.path.abspath(path))
+
+
+@given(st.one_of(st.text("aZz09_-.\" \t\né\u212a\u0663", max_size=8),
+                 st.from_regex(r"[A-Za-z0-9_-]+", fullmatch=True)))
+@example("")
+@example("\u0663")
+@example("a\n")
+def test_a_bare_key_is_joined_as_the_pattern_joins_it(field: str) -> None:
+    from drift_guard.readers._toml import join_key
+
+    import json
+
+    bare = re.fullmatch(r"[A-Za-z0-9_-]+", field) is not None
+    quoted = json.dumps(field if len(field) <= 60 else field[:60] + "...")
+    assert join_key("t", field) == ("t." + (field if bare else quoted))
+
+
+@given(st.lists(st.tuples(st.sampled_from(["==", "!=", ">=", "<=", ">", "<", "~=", "===", ""]),
+                          st.sampled_from(["3", "3.9", "3.11", "3.11.7", "3.12", "4.0", "3.*",
+                                           "3.11.*", "3.9.0rc1", "2.7"])),
+                min_size=0, max_size=3),
+       st.sampled_from(["3.11.7", "3.9.0", "3.12.0", "3.13.0rc2", "3.11.7.post1", "2.7.18"]))
+def test_the_python_constraint_is_judged_as_packaging_judges_it(
+        clauses: List[Tuple[str, str]], python: str) -> None:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    from drift_guard.readers.poetry_lock import _allows_python
+
+    spec = ",".join(op + v for op, v in clauses)
+    try:
+        expected = SpecifierSet(spec).contains(python, prereleases=True)
+    except InvalidSpecifier:
+        with pytest.raises(ValueError):
+            _allows_python(spec, python)
+        return
+    assert _allows_python(spec, python) is expected

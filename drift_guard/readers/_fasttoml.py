@@ -15,8 +15,12 @@ this with tomllib on every lock fixture, on generated locks and on random change
 
 from __future__ import annotations
 
+import gc
 import re
+from operator import itemgetter
 from sys import intern
+
+from drift_guard._patterns import lazy
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -76,7 +80,7 @@ _BODY_LINE = re.compile(
 
 # The general value (nested inline tables and arrays on one line), read as JSON: strings
 # taken out, the rest checked against the grammar and rewritten, the strings put back.
-_STRINGS = re.compile(rf"({_STRING})")
+_STRINGS = lazy(rf"({_STRING})")
 _W = r"[ \t]*"
 
 
@@ -89,10 +93,10 @@ def _grammar(depth: int) -> str:
     return rf"(?:\x01|{_INT}|true|false|{array}|{table})"
 
 
-_VALUE = re.compile(_grammar(4))
-_VALUE_KEY = re.compile(rf"({_BARE}){_S}=")
-_VALUE_STRING_KEY = re.compile(rf"\x01{_S}=")
-_VALUE_TRAILING_COMMA = re.compile(r",([ \t]*\])")
+_VALUE = lazy(_grammar(4))  # 6 ms to compile: only for a value met off the usual shapes
+_VALUE_KEY = lazy(rf"({_BARE}){_S}=")
+_VALUE_STRING_KEY = lazy(rf"\x01{_S}=")
+_VALUE_TRAILING_COMMA = lazy(r",([ \t]*\])")
 
 
 class _Invalid(Exception):
@@ -113,12 +117,18 @@ def loads(text: str, keep: Optional[Keep] = None) -> Optional[Dict[str, Any]]:
             return None
     if "\x01" in text:
         return None
+    # Reading makes many containers and frees next to none: the cyclic collector would walk
+    # them again and again for nothing (a tenth of a large lock's time). Paused meanwhile.
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         return _assemble(_sections(text, keep or {}))
     except (_Invalid, ValueError, RecursionError):
         return None
     finally:
         _SHARED.clear()
+        if collecting:
+            gc.enable()
 
 
 def _sections(text: str, keep: Keep) -> List[Any]:
@@ -167,7 +177,10 @@ def _body(body: str, path: Tuple[str, ...], keep: Keep) -> Dict[str, Any]:
     (`_BODY_LINE`), one findall finds them all; otherwise, or where a value found so is not
     one whole value, the body is read a line at a time."""
     found = _BODY_LINE.findall(body)
-    if not found or sum(map(len, map(_first, found))) != len(body.rstrip("\n")) - len(found) + 1:
+    end = len(body)
+    while end and body[end - 1] == "\n":
+        end -= 1
+    if not found or sum(map(len, map(_first, found))) != end - len(found) + 1:
         return _body_by_line(body, path, keep)
     # The lines found cover the body, one "\n" between each two: nothing else is there.
     table: Dict[str, Any] = {}
@@ -178,23 +191,29 @@ def _body(body: str, path: Tuple[str, ...], keep: Keep) -> Dict[str, Any]:
         elif scalar:
             value = _scalar(scalar)
         elif block:
-            lines = block[1:] + "\n"
-            value, stop = _array(lines, 1, keep.get((path, key)) if keep else None)
-            if stop != len(lines):
-                return _body_by_line(body, path, keep)
+            fields = keep.get((path, key)) if keep else None
+            value = _elements(block[2:-2], fields) if len(block) > 3 else []
+            if value is None:
+                lines = block[1:] + "\n"
+                value, stop = _array(lines, 1, fields)
+                if stop != len(lines):
+                    return _body_by_line(body, path, keep)
         else:
             text = one_line or inline
-            value, stop = _value(text, 0, keep.get((path, key)) if keep else None)
-            if stop != len(text):
-                return _body_by_line(body, path, keep)
+            fields = keep.get((path, key)) if keep else None
+            # a short table read before in this document (`source = { registry = ... }`)
+            value = _SHARED.get((text, fields)) if inline and len(text) <= _SHORT else None
+            if value is None:
+                value, stop = _value(text, 0, fields)
+                if stop != len(text):
+                    return _body_by_line(body, path, keep)
         if key in table:
             raise _Invalid
         table[key] = value
     return table
 
 
-def _first(found: Tuple[str, ...]) -> str:
-    return found[0]
+_first = itemgetter(0)
 
 
 def _body_by_line(text: str, path: Tuple[str, ...], keep: Keep) -> Dict[str, Any]:
@@ -247,17 +266,9 @@ def _array(text: str, pos: int, fields: Optional[FrozenSet[str]] = None
     if close == pos - 1:
         return [], close + 3
     if close >= pos:
-        block = text[pos:close]
-        count = block.count("\n") + 1
-        kept = _same_layout(block, count, fields)
-        if kept is not None:
-            return kept, close + 3
-        found = _TABLE_LINE.findall(block)
-        if len(found) == count:
-            return [_flat(t, fields) for t in found], close + 3
-        found = _STRING_LINE.findall(block)
-        if len(found) == count:
-            return found, close + 3
+        elements = _elements(text[pos:close], fields)
+        if elements is not None:
+            return elements, close + 3
     # One element per line (with a comma, but for the last), `]` on a line of its own.
     result: List[Any] = []
     size = len(text)
@@ -286,6 +297,23 @@ def _array(text: str, pos: int, fields: Optional[FrozenSet[str]] = None
             last = True
         result.append(value)
     raise _Invalid
+
+
+def _elements(block: str, fields: Optional[FrozenSet[str]]) -> Optional[List[Any]]:
+    """The elements of an array's lines (between its `[` and `]` lines), when every line is
+    one element of one plain shape, with a comma: each shape checked and found by one
+    findall. None otherwise."""
+    count = block.count("\n") + 1
+    kept = _same_layout(block, count, fields)
+    if kept is not None:
+        return kept
+    found = _TABLE_LINE.findall(block)
+    if len(found) == count:
+        return [_flat(t, fields) for t in found]
+    found = _STRING_LINE.findall(block)
+    if len(found) == count:
+        return found
+    return None
 
 
 def _same_layout(block: str, count: int, fields: Optional[FrozenSet[str]]

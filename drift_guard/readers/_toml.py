@@ -191,7 +191,9 @@ _BARE_KEY = lazy(r"[A-Za-z0-9_-]+\Z")
 
 def join_key(where: str, field: str) -> str:
     """`where.field`, quoting a field that is not a bare TOML key (`default."zope.interface"`)."""
-    if not _BARE_KEY.match(field):
+    # [A-Za-z0-9_-]+ without the pattern: ASCII letters and digits once `-` and `_` are one
+    if not (field.isascii() and field.replace("-", "a").replace("_", "a").isalnum()
+            ) and not _BARE_KEY.match(field):
         import json
 
         # escaped, so that a key is always on one line; cut short, as it may be anything

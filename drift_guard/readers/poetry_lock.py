@@ -31,6 +31,7 @@ from drift_guard.readers._toml import (
     select_groups,
     versions_within,
 )
+from drift_guard.requires import satisfies_fast
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -271,19 +272,29 @@ def _check_python(doc: Doc, env: Mapping[str, str]) -> None:
     python = env.get("python_full_version", "")
     if not isinstance(text, str) or not python:
         return
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
     try:
         specs = [pyproject.poetry_specifier(part.strip()) for part in text.split("||")]
-        allowed = any(SpecifierSet(spec or "").contains(python, prereleases=True)
-                      for spec in specs if spec is not None)
-    except (ValueError, InvalidSpecifier):
+        allowed = any(_allows_python(spec, python) for spec in specs if spec is not None)
+    except ValueError:  # InvalidSpecifier is one
         return  # a constraint Poetry would already have refused when locking
     if specs and not allowed and all(spec is not None for spec in specs):
         raise doc.error("metadata.python-versions",
                         f"the project requires Python {text[:40]} and the target is Python "
                         f"{python}; `poetry install` refuses it: check with a Python the "
                         "project allows", hint=False)
+
+
+def _allows_python(spec: str, python: str) -> bool:
+    """Whether `python` meets the PEP 440 `spec` (pre-releases allowed), without importing
+    packaging for the plain releases most constraints name."""
+    if not spec:
+        return True
+    fast = satisfies_fast(python, spec)
+    if fast is not None:
+        return fast
+    from packaging.specifiers import SpecifierSet
+
+    return SpecifierSet(spec).contains(python, prereleases=True)
 
 
 def _spec(doc: Doc, text: str, key: str) -> Optional[str]:
