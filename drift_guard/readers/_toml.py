@@ -630,14 +630,13 @@ def lock_requirements(source: str, entries: Sequence[Locked], selected: Abstract
 
     def make(i: int, expected: bool, version: Optional[str]) -> Requirement:
         entry = entries[i]
-        spec = f"=={version}" if version else ""
+        spec = "==" + version if version else ""
         text = entry.name + (f"[{','.join(entry.extras)}]" if entry.extras else "")
         text += f" @ {entry.url}" if entry.url else spec
-        return Requirement(
-            name=entry.name, specifier=spec, source=source, line=entry.line, key=entry.key,
-            url=entry.url, editable=entry.editable, hashes=entry.hashes, expected=expected,
-            group=labels.get(i, entry.group), text=text,
-        )
+        # (by position: a lock makes thousands; the fields in Requirement's order)
+        return Requirement(entry.name, spec, source, entry.line, None, entry.key, None, (),
+                           entry.url, entry.editable, entry.hashes, expected,
+                           labels.get(i, entry.group), text)
 
     result: List[Requirement] = []
     for name, indexes in by_name.items():

@@ -181,12 +181,22 @@ def _packages(doc: Doc, version: Tuple[int, int]) -> List[Package]:
     for i, entry in enumerate(entries):
         entries[i] = {}  # each entry goes once it is read
         where = f"package[{i}]"
-        name = doc.name(entry, "name", where)
-        pkg_version = doc.string(entry, "version", where, required=True)
-        optional = bool(doc.get(entry, "optional", bool, where, default=False))
+        # The usual fields' types checked here, the rest (and every error) by doc's methods.
+        raw = entry.get("name")
+        name = (doc.name_at(raw, where, "name") if type(raw) is str
+                else doc.name(entry, "name", where))
+        pkg_version = entry.get("version")
+        if type(pkg_version) is not str:
+            pkg_version = doc.string(entry, "version", where, required=True)
+        optional = entry.get("optional", False)
+        if type(optional) is not bool:
+            optional = bool(doc.get(entry, "optional", bool, where, default=False))
         # (Absent fields, the common case, cost no call.)
         category = doc.string(entry, "category", where) if "category" in entry else None
-        groups = tuple(map(canonical, doc.strings(entry, "groups", where)))
+        names = entry.get("groups")
+        if type(names) is not list or not all(type(g) is str for g in names):
+            names = doc.strings(entry, "groups", where)
+        groups = _GROUPS.get(tuple(names)) or _groups(names)
         if not groups and category:
             groups = (MAIN if category == "main" else canonical(category),)
         if version >= (2, 1) and "groups" not in entry:
@@ -211,11 +221,25 @@ def _packages(doc: Doc, version: Tuple[int, int]) -> List[Package]:
                 names.add(canonical(_leading_name(text)))
             extras[canonical(extra)] = frozenset(names)
         url, editable = _source(doc, entry, where, base) if "source" in entry else (None, False)
-        files = doc.array(entry, "files", where) or old_files.get(name) or []
+        files = entry.get("files")
+        if type(files) is not list:
+            files = doc.array(entry, "files", where)
+        files = files or old_files.get(name) or []
         locked = Locked(name, pkg_version, where, lines[i], url, editable, bool(files),
                         groups[0] if groups else None)
         result.append(Package(locked, optional, groups, markers, edges, extras))
     return result
+
+
+# The groups of a package, by their names as written: a lock names a few combinations.
+_GROUPS: Dict[Tuple[str, ...], Tuple[str, ...]] = {}
+
+
+def _groups(names: List[str]) -> Tuple[str, ...]:
+    groups = tuple(map(canonical, names))
+    if len(_GROUPS) < 64:
+        _GROUPS[tuple(names)] = groups
+    return groups
 
 
 def _leading_name(text: str) -> str:

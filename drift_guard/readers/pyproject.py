@@ -556,14 +556,18 @@ def _bump(version: str, index: int) -> str:
 
 
 def _pep440(op: str, version: str) -> List[Tuple[str, str]]:
-    from packaging.version import InvalidVersion, Version
+    from drift_guard.requires import is_release
 
     if _LONG_NUMBER.search(version):
         raise ValueError(f"a number of more than {_DIGITS_LIMIT} digits cannot be compared")
-    try:
-        Version(version[:-2] if version.endswith(".*") else version)
-    except (InvalidVersion, ValueError):
-        raise ValueError(f"{_shown(version)} is not a version") from None
+    plain = version[:-2] if version.endswith(".*") else version
+    if not is_release(plain):  # a release number is a version: packaging is not needed
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            Version(plain)
+        except (InvalidVersion, ValueError):
+            raise ValueError(f"{_shown(version)} is not a version") from None
     if op == "^":
         m = _RELEASE.match(version)
         if not m:

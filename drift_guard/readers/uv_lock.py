@@ -262,13 +262,21 @@ def _packages(doc: Doc, base: str) -> List[Package]:
     for i, entry in enumerate(entries):
         entries[i] = {}  # each entry goes once it is read: the file held whole is its size again
         where = f"{table}[{i}]"
-        name = doc.name(entry, "name", where)
-        version = doc.string(entry, "version", where)
-        if isinstance(entry.get("source"), str):
-            raise doc.error(f"{where}.source", "a source written as a string (the form early "
-                                               "uv 0.2 releases wrote) is one uv no longer reads; "
-                                               "remove uv.lock and run `uv lock`", hint=False)
-        source = doc.table(entry, "source", where)
+        # The usual fields' types checked here, the rest (and every error) by doc's methods.
+        raw = entry.get("name")
+        name = (doc.name_at(raw, where, "name") if type(raw) is str
+                else doc.name(entry, "name", where))
+        version = entry.get("version")
+        if version is not None and type(version) is not str:
+            version = doc.string(entry, "version", where)
+        source = entry.get("source")
+        if type(source) is not dict:
+            if isinstance(source, str):
+                raise doc.error(f"{where}.source", "a source written as a string (the form "
+                                                   "early uv 0.2 releases wrote) is one uv no "
+                                                   "longer reads; remove uv.lock and run "
+                                                   "`uv lock`", hint=False)
+            source = doc.table(entry, "source", where)
         # uv 0.2 called them `environment-markers`.
         field = ("environment-markers" if "environment-markers" in entry
                  and "resolution-markers" not in entry else "resolution-markers")
@@ -277,8 +285,14 @@ def _packages(doc: Doc, base: str) -> List[Package]:
             resolution = tuple(doc.strings(entry, field, where))
             for j, m in enumerate(resolution):
                 doc.marker(m, f"{where}.{field}[{j}]")
-        edges = tuple(_edge(doc, e, f"{where}.dependencies[{j}]")
-                      for j, e in enumerate(doc.array(entry, "dependencies", where)))
+        dependencies = entry.get("dependencies")
+        if dependencies is None:
+            edges: Tuple[Edge, ...] = ()
+        else:
+            if type(dependencies) is not list:
+                dependencies = doc.array(entry, "dependencies", where)
+            stem = f"{where}.dependencies["
+            edges = tuple(_edge(doc, e, f"{stem}{j}]") for j, e in enumerate(dependencies))
         # (Absent fields, the common case, cost no call.)
         optional = (_edge_table(doc, entry, "optional-dependencies", where)
                     if "optional-dependencies" in entry else {})
@@ -290,8 +304,13 @@ def _packages(doc: Doc, base: str) -> List[Package]:
             url, editable = None, False  # what _url finds for a package from an index
         else:
             url, editable = _url(doc, source, f"{where}.source", base)
-        hashes = bool(doc.table(entry, "sdist", where).get("hash")) or any(
-            isinstance(w, dict) and w.get("hash") for w in doc.array(entry, "wheels", where))
+        sdist, wheels = entry.get("sdist"), entry.get("wheels")
+        if sdist is not None and type(sdist) is not dict:
+            sdist = doc.table(entry, "sdist", where)
+        if wheels is not None and type(wheels) is not list:
+            wheels = doc.array(entry, "wheels", where)
+        hashes = bool(sdist and sdist.get("hash")) or any(
+            type(w) is dict and w.get("hash") for w in wheels or ())
         locked = Locked(name, version, where, lines[i], url, editable, hashes)
         result.append(Package(locked, source, resolution, edges, optional, groups,
                               default_groups))
