@@ -82,19 +82,21 @@ def read_bytes(path: str, *, limit: int = DECLARATION_LIMIT, what: str = "file",
             raise UnsafeFile(
                 f"{what} is {st.st_size} bytes, over the {limit} byte limit", path=name
             )
-        return read_open(fd, limit=limit, what=what, shown=name)
+        return read_open(fd, limit=limit, what=what, shown=name, size=st.st_size)
     finally:
         os.close(fd)
 
 
-def read_open(fd: int, *, limit: int, what: str, shown: str) -> bytes:
+def read_open(fd: int, *, limit: int, what: str, shown: str, size: int = 0) -> bytes:
     """At most `limit` bytes of the open regular file `fd` (a file that grows past `limit`
-    while it is read is refused, never cut short)."""
+    while it is read is refused, never cut short). `size`: what fstat says it holds (read
+    in one piece, then whatever it grew by)."""
     chunks = []
     left = limit + 1  # one more than allowed tells a file that grew while read
+    step = max(size + 1, 1 << 16)
     while left > 0:
         try:
-            chunk = os.read(fd, min(left, 1 << 20))
+            chunk = os.read(fd, min(left, step))
         except OSError as exc:
             raise DriftGuardError(f"cannot read {what}: {exc.strerror}", path=shown) from None
         if not chunk:

@@ -35,7 +35,14 @@ def run() -> int:
     nothing is left to do at exit -- tearing the interpreter down (every module, a last
     collection) costs a check about 3 ms and writes nothing: each file drift-guard writes is
     closed before `main()` returns. Otherwise (an exit handler, output that cannot be flushed)
-    the exit is the usual one."""
+    the exit is the usual one.
+
+    The cyclic garbage collector is off meanwhile: a run is short, builds tens of thousands
+    of containers for a large lock or environment and keeps them to its end, and frees next
+    to no cycles -- the collector would walk them again and again for nothing."""
+    import gc
+
+    gc.disable()
     code = main()
     import atexit
 

@@ -209,8 +209,8 @@ class Listing:
             return list_installed(self._env, warnings)
         dists, messages = value
         warnings.extend(messages)
-        make = Installed._make
-        return {dist[0]: make(dist) for dist in dists}
+        new = tuple.__new__  # Installed._make without its length check: the child made them
+        return {dist[0]: new(Installed, dist) for dist in dists}
 
     def cancel(self) -> None:
         """The listing is no longer wanted (the check ended before it)."""

@@ -118,9 +118,11 @@ def loads(text: str, keep: Optional[Keep] = None) -> Optional[Dict[str, Any]]:
     if "\x01" in text:
         return None
     # Reading makes many containers and frees next to none: the cyclic collector would walk
-    # them again and again for nothing (a tenth of a large lock's time). Paused meanwhile.
+    # them again and again for nothing (a tenth of a large lock's time). Paused meanwhile
+    # (the console script runs without it anyway).
     collecting = gc.isenabled()
-    gc.disable()
+    if collecting:
+        gc.disable()
     try:
         return _assemble(_sections(text, keep or {}))
     except (_Invalid, ValueError, RecursionError):
@@ -543,8 +545,51 @@ def _assemble(items: List[Any]) -> Dict[str, Any]:
         for n in range(len(path)):
             under.setdefault(path[:n], set()).add(path[n])
     _pairs(root, flags, (), items[0], under, root)
+    nodes = flags.nodes
+    last_array = None  # the name of the latest top-level `[[name]]`
     for i in range(1, len(items), 2):
         kind, header = items[i]
+        if kind == 1 and len(header) == 2 and header[0] == last_array:
+            # `[package.dependencies]` below it: the steps below, where it names a new table
+            node = nodes[last_array]
+            key = header[1]
+            child = node[2].get(key)
+            table = root[last_array][-1]
+            if not node[1] and key not in table and (
+                    child is None or not (child[0] | child[1]) & (_EXPLICIT | _FROZEN)):
+                if child is None:
+                    node[2][key] = [_EXPLICIT, 0, {}]
+                else:
+                    child[0] |= _EXPLICIT
+                body = table[key] = items[i + 1]
+                below = under.get(header)
+                if below and body:
+                    for sub in below.intersection(body):
+                        if isinstance(body[sub], (dict, list)):
+                            flags.set((*header, sub), _FROZEN, recursive=True)
+                continue
+        if kind == 2 and len(header) == 1:
+            # `[[package]]`, what a lock repeats: the steps below, for a top-level name
+            name = header[0]
+            node = nodes.get(name)
+            if node is not None and (node[0] | node[1]) & _FROZEN:
+                raise _Invalid
+            nodes[name] = [_EXPLICIT, 0, {}]  # unset_all, then set EXPLICIT
+            last_array = name
+            body = items[i + 1]  # a table of its own: the new element itself
+            known = root.get(name)
+            if known is None:
+                root[name] = [body]
+            elif type(known) is list:
+                known.append(body)
+            else:
+                raise _Invalid
+            below = under.get(header)
+            if below and body:
+                for key in below.intersection(body):
+                    if isinstance(body[key], (dict, list)):
+                        flags.set((name, key), _FROZEN, recursive=True)
+            continue
         if kind == 2:
             if flags.is_(header, _FROZEN):
                 raise _Invalid
@@ -617,6 +662,7 @@ class _Flags:
 
     def __init__(self) -> None:
         self._flags: Dict[str, List[Any]] = {}
+        self.nodes = self._flags  # the top level's nodes, by key
 
     def unset_all(self, key: Tuple[str, ...]) -> None:
         cont = self._flags
