@@ -228,7 +228,8 @@ def test_fast_toml_agrees_with_tomllib_on_random_changes(which: int, steps: int,
 @given(st.lists(st.sampled_from([
     "[a]", "[a.b]", "[[a]]", "[[a.b]]", "[b]", "[[b]]", "a = 1", "b = 2", "c = {d = 1}",
     "b = {x = 1}", "d = [1]", 'e = "s"', "[a.c]", "[[a.c]]", "c = [{d = 1}]", "",
-]), max_size=10))
+    "[a.b.c]", "b = [\n  1,\n]", "[[c]]", "[c.b]", "[c.b.d]",
+]), max_size=12))
 def test_fast_toml_follows_tomllib_table_rules(lines: List[str]) -> None:
     assert agrees("\n".join(lines) + "\n")
 
