@@ -359,8 +359,9 @@ def test_plain_specifier_clauses_are_what_packaging_takes(op: str, version: str)
         assert not (version.replace(".", "").isdigit() and op in ("==", ">=", "<=", "<", ">"))
 
 
-@given(st.text("ab/ %#?é\\~:.\u2028", max_size=12))
+@given(st.text("ab/ %#?é\\~:.\u2028_-Z9+@", max_size=12))
 @example("/a b/ü#1")
+@example("/srv/app_1/pkg-2.0~x")
 @settings(deadline=None)
 def test_file_urls_are_pathname2urls(path: str) -> None:
     from urllib.request import pathname2url

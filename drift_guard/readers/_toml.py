@@ -548,12 +548,19 @@ def versions_within(entries: Sequence[Locked], indexes: Sequence[int],
     return result
 
 
+# What urllib.parse.quote never escapes (with its default safe="/").
+_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~/")
+
+
 def file_url(path: str) -> str:
     """A local path as the `file://` URL pip records for it (PEP 610)."""
     absolute = os.path.abspath(path)
     if os.name == "posix" and sys.version_info < (3, 14):
         # What urllib.request.pathname2url is on POSIX up to 3.13, without importing
-        # urllib.request (http.client, email, ssl...: some 25 ms on every uv.lock check).
+        # urllib.request (http.client, email, ssl...: some 25 ms on every uv.lock check):
+        # urllib.parse.quote, which leaves a path of these characters as it is.
+        if absolute.isascii() and not set(absolute).difference(_URL_SAFE):
+            return "file://" + absolute
         from urllib.parse import quote
 
         return "file://" + quote(absolute)
