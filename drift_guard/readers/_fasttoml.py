@@ -546,10 +546,10 @@ def _assemble(items: List[Any]) -> Dict[str, Any]:
             under.setdefault(path[:n], set()).add(path[n])
     _pairs(root, flags, (), items[0], under, root)
     nodes = flags.nodes
-    last_array = None  # the name of the latest top-level `[[name]]`
+    last_array = ""  # the name of the latest top-level `[[name]]` (none: no name is "")
     for i in range(1, len(items), 2):
         kind, header = items[i]
-        if kind == 1 and len(header) == 2 and header[0] == last_array:
+        if kind == 1 and len(header) == 2 and last_array and header[0] == last_array:
             # `[package.dependencies]` below it: the steps below, where it names a new table
             node = nodes[last_array]
             key = header[1]
@@ -571,8 +571,8 @@ def _assemble(items: List[Any]) -> Dict[str, Any]:
         if kind == 2 and len(header) == 1:
             # `[[package]]`, what a lock repeats: the steps below, for a top-level name
             name = header[0]
-            node = nodes.get(name)
-            if node is not None and (node[0] | node[1]) & _FROZEN:
+            known_node = nodes.get(name)
+            if known_node is not None and (known_node[0] | known_node[1]) & _FROZEN:
                 raise _Invalid
             nodes[name] = [_EXPLICIT, 0, {}]  # unset_all, then set EXPLICIT
             last_array = name

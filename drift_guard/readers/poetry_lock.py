@@ -318,7 +318,7 @@ def _allows_python(spec: str, python: str) -> bool:
         return fast
     from packaging.specifiers import SpecifierSet
 
-    return SpecifierSet(spec).contains(python, prereleases=True)
+    return bool(SpecifierSet(spec).contains(python, prereleases=True))
 
 
 def _spec(doc: Doc, text: str, key: str) -> Optional[str]:
