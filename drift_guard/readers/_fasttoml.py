@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import gc
 import re
-from operator import itemgetter
 from sys import intern
 
 from drift_guard._patterns import lazy
@@ -70,12 +69,13 @@ _COMMENT = re.compile(_TRAIL)
 _TRAILER = re.compile(rf"{_TRAIL}\Z")
 _ELEMENT_END = re.compile(rf"[ \t]*,{_TRAIL}\Z")
 # A whole `key = value` line of the usual shapes: a plain string, a scalar, a one-line array
-# or inline table, or an array whose element lines are indented, up to the `]` line. Each
-# value group holds the value's whole text (none is empty); arrays and tables are only
-# delimited here, and read (and checked) by `_value` and `_array`.
+# or inline table, or an array whose element lines are indented, up to the `]` line (group
+# 7 is its `[` and line end, group 8 its element lines). Each value group holds the value's
+# whole text (none is empty); arrays and tables are only delimited here, and read (and
+# checked) by `_value` and `_array`. No group holds the whole line: findall would copy it.
 _BODY_LINE = re.compile(
-    rf'^((?:({_BARE})|"({_CHAR}*)"){_S}={_S}(?:("{_CHAR}*")|({_INT}|true|false)'
-    rf"|(\[[^\n]*\])|(\{{[^\n]*\}})|(\[(?:\n[ \t][^\n]*)*\n\])){_S})$",
+    rf'^(?:({_BARE})|"({_CHAR}*)"){_S}={_S}(?:("{_CHAR}*")|({_INT}|true|false)'
+    rf"|(\[[^\n]*\])|(\{{[^\n]*\}})|(\[\n)((?:[ \t][^\n]*\n)*)\]){_S}$",
     re.MULTILINE)
 
 # The general value (nested inline tables and arrays on one line), read as JSON: strings
@@ -179,26 +179,27 @@ def _body(body: str, path: Tuple[str, ...], keep: Keep) -> Dict[str, Any]:
     (`_BODY_LINE`), one findall finds them all; otherwise, or where a value found so is not
     one whole value, the body is read a line at a time."""
     found = _BODY_LINE.findall(body)
-    end = len(body)
-    while end and body[end - 1] == "\n":
-        end -= 1
-    if not found or sum(map(len, map(_first, found))) != end - len(found) + 1:
+    if not found:
         return _body_by_line(body, path, keep)
-    # The lines found cover the body, one "\n" between each two: nothing else is there.
+    # Each pair found is whole lines (one, or an array's); together they must be every line
+    # of the body but the blank ones at its end.
+    covered = len(found)
     table: Dict[str, Any] = {}
-    for _, key, quoted, plain, scalar, one_line, inline, block in found:
+    for key, quoted, plain, scalar, one_line, inline, opened, lines in found:
         key = intern(key or quoted)
         if plain:
             value: Any = plain[1:-1]
         elif scalar:
             value = _scalar(scalar)
-        elif block:
+        elif opened:
+            count = lines.count("\n")
+            covered += count + 1
             fields = keep.get((path, key)) if keep else None
-            value = _elements(block[2:-2], fields) if len(block) > 3 else []
+            value = _elements(lines, fields, count) if count else []
             if value is None:
-                lines = block[1:] + "\n"
-                value, stop = _array(lines, 1, fields)
-                if stop != len(lines):
+                text = "\n" + lines + "]\n"
+                value, stop = _array(text, 1, fields)
+                if stop != len(text):
                     return _body_by_line(body, path, keep)
         else:
             text = one_line or inline
@@ -212,10 +213,12 @@ def _body(body: str, path: Tuple[str, ...], keep: Keep) -> Dict[str, Any]:
         if key in table:
             raise _Invalid
         table[key] = value
+    end = len(body)
+    while end and body[end - 1] == "\n":
+        end -= 1
+    if covered != body.count("\n", 0, end) + 1:
+        return _body_by_line(body, path, keep)
     return table
-
-
-_first = itemgetter(0)
 
 
 def _body_by_line(text: str, path: Tuple[str, ...], keep: Keep) -> Dict[str, Any]:
@@ -301,11 +304,13 @@ def _array(text: str, pos: int, fields: Optional[FrozenSet[str]] = None
     raise _Invalid
 
 
-def _elements(block: str, fields: Optional[FrozenSet[str]]) -> Optional[List[Any]]:
-    """The elements of an array's lines (between its `[` and `]` lines), when every line is
-    one element of one plain shape, with a comma: each shape checked and found by one
-    findall. None otherwise."""
-    count = block.count("\n") + 1
+def _elements(block: str, fields: Optional[FrozenSet[str]], count: int = 0
+              ) -> Optional[List[Any]]:
+    """The elements of an array's lines (between its `[` and `]` lines; `count` of them when
+    known, each line ending in "\n"), when every line is one element of one plain shape, with
+    a comma: each shape checked and found by one findall. None otherwise."""
+    if not count:
+        count = block.count("\n") + 1
     kept = _same_layout(block, count, fields)
     if kept is not None:
         return kept
