@@ -54,8 +54,16 @@ def _number(text: str) -> bool:
 def canonical_version(version: str) -> bool:
     """`CANONICAL_VERSION.match(version)`: PEP 440's normal form."""
     if version.replace(".", "").isdigit() and version.isascii():  # a plain release (most)
-        return "" not in (parts := version.split(".")) and all(
-            part[0] != "0" or part == "0" for part in parts)
+        # no empty part, and no part with a leading zero (a "0" part is one)
+        if version[0] == "." or version[-1] == "." or ".." in version:
+            return False
+        dotted = "." + version
+        at = dotted.find(".0")
+        while at != -1:
+            if at + 2 < len(dotted) and dotted[at + 2] != ".":
+                return False
+            at = dotted.find(".0", at + 2)
+        return True
     if not version.isascii() or version.endswith("\n"):
         return CANONICAL_VERSION.match(version) is not None
     public, plus, local = version.partition("+")
