@@ -4,12 +4,15 @@
 tomllib reads a character at a time in Python: a 5,000-package uv.lock takes it most of a
 second. Lock files use a small, regular part of TOML: one `key = value` or `[table]` /
 `[[array of tables]]` header per line, keys without dots, basic strings, integers, booleans,
-inline tables on one line, and arrays with one element per line. This reads that
-part a line at a time, each common value shape with one regular expression, and builds the
-tables with tomllib's own rules for headers.
+inline tables on one line, and arrays with one element per line. This reads that part
+a section at a time: the text is cut at its header lines, each section's pairs are found by
+one regular expression when every line has a usual shape (else a line at a time), each array
+of one-line tables by one pattern made for its layout; the tables are built with tomllib's
+own rules for headers.
 
 Anything else -- literal or multi-line strings, floats, dates, dotted keys, quoted keys in
-headers, a key defined twice, a stray character -- returns None. The property tests compare
+headers, a key defined twice, a line of an array's elements that starts with `[`, a stray
+character -- returns None. The property tests compare
 this with tomllib on every lock fixture, on generated locks and on random changes to them.
 """
 
