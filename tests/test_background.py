@@ -110,13 +110,12 @@ def test_no_child_beside_another_thread(tmp_path: Path) -> None:
 def venv(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A venv whose listing has warnings too (an unreadable METADATA, a FIFO one)."""
     wheels = tmp_path_factory.mktemp("wheels")
-    write_wheel(wheels, "alpha", "1.0", ["beta>=1", "gamma; extra == 'x'"])
-    write_wheel(wheels, "beta", "2.0")
-    write_wheel(wheels, "Gamma_Pkg", "1.0.post0")
-    write_wheel(wheels, "broken", "1.0")
-    write_wheel(wheels, "piped", "1.0")
+    dists = {"alpha": ("1.0", ["beta>=1", "gamma; extra == 'x'"]), "beta": ("2.0", []),
+             "Gamma_Pkg": ("1.0.post0", []), "broken": ("1.0", []), "piped": ("1.0", [])}
+    for name, (version, requires) in dists.items():
+        write_wheel(wheels, name, version, requires)
     venv = make_venv(tmp_path_factory.mktemp("bg") / ".venv", with_pip=False)
-    pip(venv, "install", "alpha", "beta", "Gamma_Pkg", "broken", "piped", find_links=wheels)
+    pip(venv, "install", *dists, find_links=wheels)
     site = venv.site_packages()
     meta = next(site.glob("broken-*.dist-info")) / "METADATA"
     meta.unlink()
